@@ -1,0 +1,5 @@
+import sys
+
+from tfhub_pooling.cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""The one BERT forward pass every module writer uses, in plain TensorFlow ops.
+
+It follows google-research/bert `modeling.py`: embeddings, LayerNorm, masked
+multi-head self-attention, GELU feed-forward, residuals, and the pooler
+`tanh(first_token · W + b)`. The ops work in a TF1 graph and in a tf.function
+alike, so the TF1 Hub writer and any TF2 writer share this code; a writer only
+decides how variables are created and named and passes them in `params`,
+keyed by google-research names (see weights.param_shapes).
+
+Shapes: B = batch, S = sequence length, H = hidden size, N = heads, D = H / N.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping
+
+import tensorflow as tf
+
+from tfhub_pooling.weights import GELU_TANH, BertConfig
+
+Params = Mapping[str, tf.Tensor]
+
+
+def activation(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
+    if name == "relu":
+        return tf.nn.relu
+    return lambda x: tf.nn.gelu(x, approximate=name in GELU_TANH)
+
+
+def layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: float) -> tf.Tensor:
+    """Normalises the last axis; x [..., H]."""
+    mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + eps) * gamma + beta
+
+
+def dense(x: tf.Tensor, params: Params, prefix: str) -> tf.Tensor:
+    """x [B, S, in] · kernel [in, out] + bias [out] -> [B, S, out]."""
+    return tf.einsum("bsi,io->bso", x, params[f"{prefix}/kernel"]) + params[f"{prefix}/bias"]
+
+
+def embeddings(params: Params, input_ids: tf.Tensor, segment_ids: tf.Tensor,
+               config: BertConfig) -> tf.Tensor:
+    """input_ids, segment_ids [B, S] int32 -> [B, S, H]."""
+    seq_length = tf.shape(input_ids)[1]
+    x = (tf.gather(params["bert/embeddings/word_embeddings"], input_ids)
+         + tf.gather(params["bert/embeddings/token_type_embeddings"], segment_ids)
+         + params["bert/embeddings/position_embeddings"][tf.newaxis, :seq_length, :])
+    return layer_norm(x, params["bert/embeddings/LayerNorm/gamma"],
+                      params["bert/embeddings/LayerNorm/beta"], config.layer_norm_eps)
+
+
+def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
+    """input_mask [B, S] (1 = token, 0 = padding) -> additive bias [B, 1, 1, S].
+
+    -10000 as in modeling.py: after softmax a padded key's weight is exactly 0
+    in float32, which is what makes outputs independent of padding.
+    """
+    mask = tf.cast(input_mask, tf.float32)[:, tf.newaxis, tf.newaxis, :]
+    return (1.0 - mask) * -10000.0
+
+
+def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
+                   config: BertConfig) -> tf.Tensor:
+    """x [B, S, H], bias [B, 1, 1, S] -> context [B, S, H]."""
+    n = config.num_attention_heads
+    d = config.hidden_size // n
+
+    def heads(t: tf.Tensor) -> tf.Tensor:   # [B, S, H] -> [B, N, S, D]
+        shape = tf.shape(t)
+        return tf.transpose(tf.reshape(t, [shape[0], shape[1], n, d]), [0, 2, 1, 3])
+
+    q = heads(dense(x, params, f"{prefix}/query"))
+    k = heads(dense(x, params, f"{prefix}/key"))
+    v = heads(dense(x, params, f"{prefix}/value"))
+    scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(d) + bias   # [B, N, S, S]
+    context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)           # [B, N, S, D]
+    shape = tf.shape(x)
+    return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [shape[0], shape[1], config.hidden_size])
+
+
+def transformer_layer(x: tf.Tensor, bias: tf.Tensor, params: Params, n: int,
+                      config: BertConfig) -> tf.Tensor:
+    """One post-LayerNorm encoder block; x [B, S, H] -> [B, S, H]."""
+    p = f"bert/encoder/layer_{n}"
+    eps = config.layer_norm_eps
+    attended = dense(self_attention(x, bias, params, f"{p}/attention/self", config),
+                     params, f"{p}/attention/output/dense")
+    x = layer_norm(attended + x, params[f"{p}/attention/output/LayerNorm/gamma"],
+                   params[f"{p}/attention/output/LayerNorm/beta"], eps)
+    hidden = activation(config.hidden_act)(dense(x, params, f"{p}/intermediate/dense"))
+    out = dense(hidden, params, f"{p}/output/dense")
+    return layer_norm(out + x, params[f"{p}/output/LayerNorm/gamma"],
+                      params[f"{p}/output/LayerNorm/beta"], eps)
+
+
+def encoder(params: Params, input_ids: tf.Tensor, input_mask: tf.Tensor,
+            segment_ids: tf.Tensor, config: BertConfig) -> list[tf.Tensor]:
+    """The three [B, S] int32 inputs -> every layer's output, each [B, S, H].
+
+    The last entry is `sequence_output`.
+    """
+    bias = attention_bias(input_mask)
+    x = embeddings(params, input_ids, segment_ids, config)
+    layers = []
+    for n in range(config.num_hidden_layers):
+        x = transformer_layer(x, bias, params, n, config)
+        layers.append(x)
+    return layers
+
+
+def pooler(sequence_output: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
+    """sequence_output [B, S, H] -> pooled_output = tanh(first_token · W + b) [B, H]."""
+    first_token = sequence_output[:, 0, :]
+    return tf.tanh(tf.matmul(first_token, kernel) + bias)

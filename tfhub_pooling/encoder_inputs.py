@@ -1,0 +1,95 @@
+"""Texts -> the three encoder inputs, with the module's own vocab and casing.
+
+WordPiece is tensorflow_text's BertTokenizer; packing follows BERT:
+`[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, segment ids 0 for the first
+segment (with [CLS] and its [SEP]) and 1 for the second. Over-long input is
+trimmed round-robin across segments (tensorflow_text.RoundRobinTrimmer, as the
+TF Hub preprocessing models do), then the batch is padded to its longest row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as text
+
+from tfhub_pooling.errors import UsageError
+
+# A text is one segment, or a pair of segments.
+Text = str | tuple[str, str]
+
+
+@dataclasses.dataclass
+class EncoderInputs:
+    input_ids: np.ndarray     # int32 [B, S]
+    input_mask: np.ndarray    # int32 [B, S], 1 = token, 0 = padding
+    segment_ids: np.ndarray   # int32 [B, S]
+    token_counts: np.ndarray  # int [B], tokens incl. [CLS]/[SEP] after trimming
+    truncated: np.ndarray     # bool [B], True where trimming dropped word pieces
+
+
+class Tokenizer:
+    """tensorflow_text WordPiece over one vocab file, plus BERT's special ids."""
+
+    def __init__(self, vocab_file: str, do_lower_case: bool):
+        with open(vocab_file, encoding="utf-8") as f:
+            vocab = [line.rstrip("\n") for line in f]
+        ids = {token: i for i, token in enumerate(vocab)}
+        for special in ("[CLS]", "[SEP]", "[UNK]"):
+            if special not in ids:
+                raise UsageError(f"vocab {vocab_file} has no {special} token; it is no BERT vocab")
+        self.cls_id, self.sep_id = ids["[CLS]"], ids["[SEP]"]
+        self.vocab_file = vocab_file
+        self.do_lower_case = do_lower_case
+        self._wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case,
+                                             token_out_type=tf.int64)
+
+    def tokenize(self, segments: Sequence[str]) -> tf.RaggedTensor:
+        """[B] strings -> word-piece ids, ragged [B, (tokens)]."""
+        return self._wordpiece.tokenize(tf.constant(list(segments), tf.string)).merge_dims(-2, -1)
+
+
+def check_text(t: Text) -> None:
+    for segment in (t,) if isinstance(t, str) else t:
+        if not segment.strip():
+            raise UsageError("a text is empty or only white space; every text needs a word")
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
+    """Packs and pads a batch; singles and pairs may be mixed, order is kept."""
+    if not texts:
+        raise UsageError("no texts to encode; give at least one")
+    for t in texts:
+        check_text(t)
+    rows: list[tuple[list[int], list[int], bool]] = [None] * len(texts)  # type: ignore[list-item]
+    for n_segments in (1, 2):
+        where = [i for i, t in enumerate(texts) if (isinstance(t, str)) == (n_segments == 1)]
+        if not where:
+            continue
+        segments = [tokenizer.tokenize([texts[i] if n_segments == 1 else texts[i][k] for i in where])
+                    for k in range(n_segments)]
+        # Room for [CLS] and one [SEP] per segment.
+        trimmed = text.RoundRobinTrimmer(max_seq_length - 1 - n_segments).trim(segments)
+        ids, segment_ids = text.combine_segments(
+            trimmed, start_of_sequence_id=tokenizer.cls_id, end_of_segment_id=tokenizer.sep_id)
+        full = sum(s.row_lengths() for s in segments).numpy()
+        kept = sum(s.row_lengths() for s in trimmed).numpy()
+        for j, i in enumerate(where):
+            rows[i] = (ids[j].numpy().tolist(), segment_ids[j].numpy().tolist(), kept[j] < full[j])
+    return _pad(rows)
+
+
+def _pad(rows: list[tuple[list[int], list[int], bool]]) -> EncoderInputs:
+    width = max(len(ids) for ids, _, _ in rows)
+    shape = (len(rows), width)
+    input_ids, input_mask, segment_ids = (np.zeros(shape, np.int32) for _ in range(3))
+    for i, (ids, segs, _) in enumerate(rows):
+        input_ids[i, :len(ids)] = ids
+        input_mask[i, :len(ids)] = 1
+        segment_ids[i, :len(ids)] = segs
+    return EncoderInputs(input_ids, input_mask, segment_ids,
+                         token_counts=input_mask.sum(axis=1),
+                         truncated=np.array([r[2] for r in rows]))

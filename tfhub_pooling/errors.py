@@ -1,0 +1,43 @@
+"""The study's errors and the exit codes the CLI maps them to.
+
+Each error carries one line for the user: what went wrong and what to do.
+The exit codes are documented in README.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+# Exit codes shared by every command. Verdict codes live in comparison.py.
+EXIT_OK = 0
+EXIT_USAGE = 2            # bad arguments or bad input text
+EXIT_HANDLE = 3           # the handle does not exist or cannot be fetched
+EXIT_NOT_A_MODULE = 4     # the handle is no loadable SavedModel / Hub module
+EXIT_INTERFACE = 5        # loaded, but lacks the BERT interface (signature, outputs, vocab)
+EXIT_BAD_WEIGHTS = 6      # pooler weights of the wrong shape, or non-finite values
+EXIT_INTERNAL = 70        # a bug in this tool; rerun with --debug and report it
+EXIT_INTERRUPTED = 130    # Ctrl-C
+
+
+class StudyError(Exception):
+    """An error with a one-line message for the user and an exit code."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class UsageError(StudyError):
+    exit_code = EXIT_USAGE
+
+
+class HandleError(StudyError):
+    exit_code = EXIT_HANDLE
+
+
+class NotAModuleError(StudyError):
+    exit_code = EXIT_NOT_A_MODULE
+
+
+class InterfaceError(StudyError):
+    exit_code = EXIT_INTERFACE
+
+
+class BadWeightsError(StudyError):
+    exit_code = EXIT_BAD_WEIGHTS

@@ -1,0 +1,47 @@
+"""The one table of how BERT exporters name the pooler (and position embeddings).
+
+Each scheme gives variable names without the `:0` suffix. A variable matches a
+scheme when its name equals the pattern or ends with `/` + pattern, so prefixes
+added by wrapping (`module/`, `bert_model/`, `keras_layer/`, `tf_bert_model/`)
+are tolerated. Where patterns nest (`pooler/dense/kernel` is a suffix of
+`bert/pooler/dense/kernel`), the longest match names the scheme.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class NamingScheme:
+    name: str
+    source: str                 # where the naming comes from
+    pooler_kernel: str          # [H, H], applied as cls · kernel
+    pooler_bias: str            # [H]
+    position_embeddings: str    # [max_seq_length, H]
+
+
+SCHEMES: tuple[NamingScheme, ...] = (
+    NamingScheme("google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
+                 "bert/pooler/dense/kernel", "bert/pooler/dense/bias",
+                 "bert/embeddings/position_embeddings"),
+    NamingScheme("model-garden", "TF Model Garden BertEncoder; TF2 Hub BERT encoders",
+                 "pooler_transform/kernel", "pooler_transform/bias",
+                 "position_embedding/embeddings"),
+    NamingScheme("hf-tf", "Hugging Face TFBertModel (Keras)",
+                 "pooler/dense/kernel", "pooler/dense/bias",
+                 "embeddings/position_embeddings/embeddings"),
+    NamingScheme("keras-hub", "KerasHub BertBackbone",
+                 "pooled_dense/kernel", "pooled_dense/bias",
+                 "position_embedding/embeddings"),
+)
+
+
+def strip_suffix(name: str) -> str:
+    """`bert/pooler/dense/kernel:0` -> `bert/pooler/dense/kernel`."""
+    return name.rsplit(":", 1)[0] if ":" in name else name
+
+
+def matches(name: str, pattern: str) -> bool:
+    name = strip_suffix(name)
+    return name == pattern or name.endswith("/" + pattern)

@@ -1,0 +1,39 @@
+"""Encoder inputs -> the module's two outputs, checked for shape and finiteness."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tfhub_pooling.encoder_inputs import EncoderInputs
+from tfhub_pooling.errors import BadWeightsError, InterfaceError
+from tfhub_pooling.loaded_module import LoadedModule
+
+
+@dataclasses.dataclass
+class Outputs:
+    pooled_output: np.ndarray     # float32 [B, H]
+    sequence_output: np.ndarray   # float32 [B, S, H]
+
+    @property
+    def cls(self) -> np.ndarray:
+        """The final-layer [CLS] vector, sequence_output[:, 0, :] -> [B, H]."""
+        return self.sequence_output[:, 0, :]
+
+
+def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
+    out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
+    pooled, sequence = out["pooled_output"], out["sequence_output"]
+    batch, seq_length = inputs.input_ids.shape
+    if sequence.ndim != 3 or sequence.shape[:2] != (batch, seq_length):
+        raise InterfaceError(f"sequence_output has shape {list(sequence.shape)}, expected "
+                             f"[{batch}, {seq_length}, H]; the module is no BERT encoder")
+    if pooled.shape != (batch, sequence.shape[2]):
+        raise InterfaceError(f"pooled_output has shape {list(pooled.shape)}, expected "
+                             f"[{batch}, {sequence.shape[2]}]; the module is no BERT encoder")
+    for name, value in (("pooled_output", pooled), ("sequence_output", sequence)):
+        if not np.all(np.isfinite(value)):
+            raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
+                                  "the module's weights or graph are broken")
+    return Outputs(pooled, sequence)

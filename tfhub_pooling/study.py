@@ -1,0 +1,104 @@
+"""The study, end to end: handle -> loaded module -> encoder inputs -> outputs
+-> pooler weights -> comparison. `verify` is the Python API behind the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+from tfhub_pooling import comparison, default_module, handle as handles, loaded_module
+from tfhub_pooling import outputs as module_outputs, pooler_weights
+from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer, encode
+
+# The question's own sentence first, then a few more and one sentence pair.
+DEFAULT_TEXTS: tuple[Text, ...] = (
+    "I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+    "pooled_output[0] is different from sequence_output[0, 0, :].",
+    "The quick brown fox jumps over the lazy dog.",
+    "Hello!",
+    ("Why does the pooled output differ from the [CLS] vector?",
+     "It is the [CLS] vector passed through one more dense layer and tanh."),
+)
+
+
+@dataclasses.dataclass
+class VerifyResult:
+    """Everything the study saw and concluded; arrays are numpy, B texts, S tokens, H hidden."""
+
+    handle: str                        # as given, or "default: <path>"
+    path: str                          # the local module directory
+    format: str
+    signature: str
+    vocab_file: str
+    do_lower_case: bool
+    max_seq_length: int
+    texts: list[Text]
+    inputs: EncoderInputs              # input_ids, input_mask, segment_ids [B, S]
+    pooled_output: np.ndarray          # [B, H]
+    sequence_output: np.ndarray        # [B, S, H]
+    pooler: pooler_weights.PoolerWeights | None
+    pooler_search: str                 # how the pooler weights were found, or why not
+    comparison: comparison.Comparison
+
+    @property
+    def cls(self) -> np.ndarray:
+        return self.sequence_output[:, 0, :]
+
+    @property
+    def rebuilt(self) -> np.ndarray | None:
+        """tanh(cls · W + b) in float64 [B, H]; None without pooler weights."""
+        return self.comparison.rebuilt
+
+    @property
+    def verdict(self) -> str:
+        return self.comparison.verdict
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == comparison.MATCHES_POOLER
+
+    @property
+    def exit_code(self) -> int:
+        return self.comparison.exit_code
+
+
+def load(handle: str | None) -> loaded_module.LoadedModule:
+    """Resolves and loads a handle; None means the embedded default."""
+    if handle is None:
+        path = default_module.ensure_built()
+        return loaded_module.load(f"default: {path}", path)
+    return loaded_module.load(handle, handles.resolve(handle))
+
+
+def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
+           max_seq_length: int | None = None,
+           module: loaded_module.LoadedModule | None = None) -> VerifyResult:
+    """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
+
+    handle: URL, module directory or archive; None for the embedded default.
+    texts: strings, or (a, b) pairs; None for DEFAULT_TEXTS.
+    max_seq_length: trim to this many tokens; None for the module's own maximum.
+    module: an already loaded module, to skip loading (handle is then ignored).
+    """
+    module = module or load(handle)
+    texts = list(texts if texts is not None else DEFAULT_TEXTS)
+    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
+    inputs = encode(tokenizer, texts, min(max_seq_length or module.max_seq_length,
+                                          module.max_seq_length))
+    out = module_outputs.run(module, inputs)
+    hidden = out.pooled_output.shape[1]
+    try:
+        pooler = pooler_weights.find(module.variables, hidden)
+        pooler = pooler_weights.confirm_in_checkpoint(pooler, module.path)
+        search = f"found under the {pooler.scheme} naming; checkpoint: {pooler.checkpoint}"
+    except pooler_weights.PoolerNotFound as e:
+        pooler, search = None, str(e)
+    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
+    result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                                kernel, bias)
+    return VerifyResult(module.handle, module.path, module.format, module.signature,
+                        module.vocab_file, module.do_lower_case, module.max_seq_length, texts,
+                        inputs, out.pooled_output, out.sequence_output, pooler, search,
+                        result)
