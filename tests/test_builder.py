@@ -1,0 +1,82 @@
+"""The modules the builder writes compute BERT: checked against a numpy forward pass."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from reference_bert import forward
+from tfhub_pooling import build, study, weights
+from tfhub_pooling.encoder_inputs import Tokenizer, encode
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "Hello!", ("A first segment.", "And a second, rather longer, segment of text.")]
+
+
+@pytest.mark.parametrize("which", ["default", "small"])
+def test_module_equals_numpy_bert(which, default_module_path, small_module_path, minilm_dir, small_hf_dir):
+    path, hf_dir = ((default_module_path, minilm_dir) if which == "default"
+                    else (small_module_path, small_hf_dir))
+    module = study.load(path)
+    inputs = encode(Tokenizer(module.vocab_file, module.do_lower_case), TEXTS, 128)
+    out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
+    config = json.loads((hf_dir / "config.json").read_text())
+    seq_ref, pooled_ref = forward(load_file(str(hf_dir / "model.safetensors")), config,
+                                  inputs.input_ids, inputs.input_mask, inputs.segment_ids)
+    real = inputs.input_mask.astype(bool)     # padded positions are not compared
+    assert np.abs(out["sequence_output"][real] - seq_ref[real]).max() <= 1e-4
+    assert np.abs(out["pooled_output"] - pooled_ref).max() <= 1e-4
+
+
+def test_module_layout(default_module_path):
+    files = set(os.listdir(default_module_path))
+    assert {"saved_model.pb", "tfhub_module.pb", "variables", "assets"} <= files
+    with open(os.path.join(default_module_path, "tfhub_module.pb"), "rb") as f:
+        assert f.read() == b"\x08\x03"
+    assert os.path.isfile(os.path.join(default_module_path, "assets", "vocab.txt"))
+
+
+def test_variables_carry_google_research_names(default_loaded):
+    names = {v.name.removesuffix(":0") for v in default_loaded.variables}
+    config = weights.BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                                intermediate_size=1536)
+    assert names == set(weights.param_shapes(config))
+
+
+def test_hf_name_mapping():
+    assert (weights.hf_to_google_name("encoder.layer.3.attention.self.query.weight")
+            == "bert/encoder/layer_3/attention/self/query/kernel")
+    assert weights.hf_to_google_name("embeddings.LayerNorm.bias") == "bert/embeddings/LayerNorm/beta"
+    assert (weights.hf_to_google_name("bert.embeddings.word_embeddings.weight")
+            == "bert/embeddings/word_embeddings")
+    assert weights.hf_to_google_name("pooler.dense.weight") == "bert/pooler/dense/kernel"
+    assert weights.hf_to_google_name("embeddings.position_ids") is None
+    assert weights.hf_to_google_name("cls.predictions.bias") is None
+
+
+def test_build_refuses_an_existing_destination(tmp_path, small_hf_dir):
+    from tfhub_pooling.errors import UsageError
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(UsageError, match="already exists"):
+        build.build_module(weights.from_hf_dir(small_hf_dir), str(tmp_path / "taken"))
+
+
+def test_a_failed_build_leaves_nothing(tmp_path, small_hf_dir, monkeypatch):
+    def broken_writer(w, export_dir):
+        os.makedirs(export_dir)
+        open(os.path.join(export_dir, "saved_model.pb"), "wb").write(b"half")
+        raise RuntimeError("interrupted")
+    monkeypatch.setitem(build.WRITERS, "tf1-hub", broken_writer)
+    with pytest.raises(RuntimeError):
+        build.build_module(weights.from_hf_dir(small_hf_dir), str(tmp_path / "m"))
+    assert os.listdir(tmp_path) == []
+
+
+def test_incomplete_hf_dir_is_refused(tmp_path):
+    from tfhub_pooling.errors import UsageError
+    with pytest.raises(UsageError, match="config.json"):
+        weights.from_hf_dir(tmp_path)

@@ -1,0 +1,85 @@
+"""The rebuild, the error bound and the verdicts, on synthetic arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfhub_pooling import comparison
+
+
+def test_tensorflow_tanh_stays_within_the_assumed_error():
+    """The bound assumes TF's float32 tanh errs by at most TANH_ERROR_U units of roundoff."""
+    x = np.linspace(-12, 12, 2_000_001).astype(np.float32)
+    err = np.abs(tf.tanh(x).numpy().astype(np.float64) - np.tanh(x.astype(np.float64)))
+    assert err.max() <= comparison.TANH_ERROR_U * comparison.U32
+
+
+def _case(seed=0, b=8, h=64, s=5):
+    rng = np.random.default_rng(seed)
+    seq = rng.standard_normal((b, s, h)).astype(np.float32)
+    kernel = (rng.standard_normal((h, h)) * 0.2).astype(np.float32)
+    bias = (rng.standard_normal(h) * 0.1).astype(np.float32)
+    mask = np.ones((b, s), np.int32)
+    mask[0, 3:] = 0
+    return seq, mask, kernel, bias
+
+
+def _tf_pooler(seq, kernel, bias):
+    return tf.tanh(tf.matmul(seq[:, 0, :], kernel) + bias).numpy()
+
+
+def test_float32_pooler_matches():
+    seq, mask, kernel, bias = _case()
+    c = comparison.compare(_tf_pooler(seq, kernel, bias), seq, mask, kernel, bias)
+    assert c.verdict == comparison.MATCHES_POOLER
+    assert c.exit_code == 0
+    assert c.pooled_vs_rebuilt.max_abs < 1e-6
+
+
+def test_perturbed_kernel_is_caught():
+    seq, mask, kernel, bias = _case()
+    graph_kernel = kernel.copy()
+    graph_kernel[3, 5] += 1e-3
+    c = comparison.compare(_tf_pooler(seq, graph_kernel, bias), seq, mask, kernel, bias)
+    assert c.verdict == comparison.UNEXPLAINED
+    assert c.exit_code == 14
+    assert "exceed the float32 bound" in c.reason
+
+
+def test_equals_cls():
+    seq, mask, kernel, bias = _case()
+    c = comparison.compare(seq[:, 0, :].copy(), seq, mask, kernel, bias)
+    assert c.verdict == comparison.EQUALS_CLS and c.exit_code == 10
+
+
+def test_mean_pooled():
+    seq, mask, kernel, bias = _case()
+    weights = mask[:, :, None].astype(np.float32)
+    mean = tf.reduce_sum(seq * weights, axis=1) / tf.reduce_sum(weights, axis=1)
+    c = comparison.compare(mean.numpy(), seq, mask, kernel, bias)
+    assert c.verdict == comparison.MEAN_POOLED and c.exit_code == 11
+
+
+def test_no_weights():
+    seq, mask, kernel, bias = _case()
+    c = comparison.compare(_tf_pooler(seq, kernel, bias), seq, mask, None, None)
+    assert c.verdict == comparison.NO_POOLER_WEIGHTS and c.exit_code == 13
+    assert c.pooled_vs_rebuilt is None and c.rebuilt is None
+
+
+def test_bound_grows_with_magnitude_and_size():
+    seq, _, kernel, bias = _case()
+    cls = seq[:, 0, :]
+    small = comparison.pooler_error_bound(cls, kernel, bias)
+    assert np.all(comparison.pooler_error_bound(cls * 10, kernel, bias) > small)
+    assert comparison.gamma(769) > comparison.gamma(385) > 0
+
+
+def test_metrics_cosine_and_diffs():
+    a = np.array([[1.0, 0.0], [0.0, 2.0]], np.float32)
+    b = np.array([[0.0, 1.0], [0.0, 1.0]], np.float32)
+    m = comparison.metrics(a, b)
+    assert m.per_text_cosine.tolist() == pytest.approx([0.0, 1.0])
+    assert m.max_abs == 1.0 and m.mean_abs == pytest.approx(0.75)
