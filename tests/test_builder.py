@@ -66,7 +66,7 @@ def test_build_refuses_an_existing_destination(tmp_path, small_hf_dir):
 
 
 def test_a_failed_build_leaves_nothing(tmp_path, small_hf_dir, monkeypatch):
-    def broken_writer(w, export_dir):
+    def broken_writer(w, export_dir, control):
         os.makedirs(export_dir)
         open(os.path.join(export_dir, "saved_model.pb"), "wb").write(b"half")
         raise RuntimeError("interrupted")

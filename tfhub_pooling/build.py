@@ -13,10 +13,11 @@ import tempfile
 from typing import Callable
 
 from tfhub_pooling import tf1_hub_writer
+from tfhub_pooling.controls import Control
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.weights import BertWeights
 
-WRITERS: dict[str, Callable[[BertWeights, str], None]] = {
+WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
     "tf1-hub": tf1_hub_writer.write,
 }
 
@@ -27,13 +28,16 @@ def is_complete(path: str) -> bool:
 
 
 def build_module(weights: BertWeights, dest: str, fmt: str = "tf1-hub",
-                 reuse: bool = False) -> str:
+                 reuse: bool = False, control: Control | None = None) -> str:
     """Writes `weights` as a module of format `fmt` at `dest`; returns dest.
 
     With reuse, an existing complete module at dest is returned as it is.
+    control: write a negative control instead of the true pooler (controls.py).
     """
     if fmt not in WRITERS:
         raise UsageError(f"unknown module format {fmt!r}; choose one of {', '.join(WRITERS)}")
+    if control is not None:
+        control.check(weights.config.hidden_size)
     dest = os.path.abspath(dest)
     if os.path.exists(dest):
         if reuse and is_complete(dest):
@@ -43,7 +47,7 @@ def build_module(weights: BertWeights, dest: str, fmt: str = "tf1-hub",
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-", dir=parent)
     try:
-        WRITERS[fmt](weights, os.path.join(staging, "module"))
+        WRITERS[fmt](weights, os.path.join(staging, "module"), control)
         try:
             os.rename(os.path.join(staging, "module"), dest)
         except OSError:

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Iterator, Sequence
 
+from tfhub_pooling import controls
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
 
@@ -44,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
                    help="a text to run (repeatable; default: a built-in handful)")
     v.add_argument("--pair", dest="texts", action=_TextAction, metavar="TEXT",
                    help="second segment for the --text before it")
+    v.add_argument("--texts-file", metavar="FILE",
+                   help="UTF-8 texts, one a line; a tab separates a pair (instead of --text)")
+    v.add_argument("--recover", action="store_true",
+                   help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts")
     v.add_argument("--max-seq-length", type=int, help="trim texts to this many tokens "
                                                       "(default and upper limit: the module's own)")
     v.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
@@ -62,6 +67,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--heads", type=int, default=2)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--format", default="tf1-hub", choices=["tf1-hub"])
+    b.add_argument("--control", choices=controls.KINDS,
+                   help="write a wrong pooler on purpose (a negative control)")
+    b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
+    b.add_argument("--row", type=int, default=0)
+    b.add_argument("--col", type=int, default=0)
+    b.add_argument("--activation", choices=["none", "relu"], default="none",
+                   help="activation control: what replaces tanh")
     b.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help=argparse.SUPPRESS)
     return p
@@ -101,7 +113,13 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot save arrays to {args.save_arrays}: its directory does not exist")
     if args.max_seq_length is not None and args.max_seq_length < 3:
         raise UsageError("--max-seq-length must be at least 3 ([CLS], a token, [SEP])")
-    result = study.verify(args.handle, args.texts, args.max_seq_length)
+    if args.texts_file and args.texts:
+        raise UsageError("give texts with --text or --texts-file, not both")
+    texts = args.texts
+    if args.texts_file:
+        from tfhub_pooling import text_sources
+        texts = text_sources.read_texts_file(args.texts_file)
+    result = study.verify(args.handle, texts, args.max_seq_length, recover_weights=args.recover)
     print(report.json_text(result) if args.json else report.terminal(result))
     if args.save_arrays:
         report.save_arrays(result, args.save_arrays)
@@ -119,8 +137,11 @@ def _build(args: argparse.Namespace) -> int:
                                    seed=args.seed)
     else:
         w = weights.from_hf_dir(args.hf_dir or default_module.weights_dir())
-    path = build.build_module(w, args.dest, args.format)
-    print(f"built {args.format} module at {path} from {w.description}")
+    control = args.control and controls.Control(args.control, args.amount, args.row, args.col,
+                                                args.activation)
+    path = build.build_module(w, args.dest, args.format, control=control)
+    what = f" with negative control: {control.describe()}" if control else ""
+    print(f"built {args.format} module at {path} from {w.description}{what}")
     return 0
 
 

@@ -23,8 +23,12 @@ with tanh(cls · W + b) for the stored W and b; one element outside it is not.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tfhub_pooling.recovery import Recovery
 
 U32 = 2.0 ** -24
 TANH_ERROR_U = 8.0
@@ -110,8 +114,13 @@ class Comparison:
 
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
-            kernel: np.ndarray | None, bias: np.ndarray | None) -> Comparison:
-    """Decides what pooled_output [B, H] is, given sequence_output [B, S, H]."""
+            kernel: np.ndarray | None, bias: np.ndarray | None,
+            recovered: Recovery | None = None) -> Comparison:
+    """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
+
+    recovered: a black-box fit (recovery.py); it lets a mismatch be told apart
+    into POOLER_WEIGHTS_DIFFER (tanh of another affine map) and UNEXPLAINED.
+    """
     cls = sequence_output[:, 0, :]
     vs_cls = metrics(pooled, cls)
     vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = None
@@ -128,14 +137,44 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
                               f"pooled_output = tanh(cls · W + b) within the float32 bound "
                               f"everywhere (worst element at {ratio:.3g} of its bound)")
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
-    if verdict == UNEXPLAINED and kernel is None:
-        verdict, reason = NO_POOLER_WEIGHTS, "the module stores no pooler weights by any known name"
-    elif verdict == UNEXPLAINED:
-        reason = (f"{outside} of {pooled.size} elements exceed the float32 bound for tanh(cls · W + b) "
-                  f"with the stored weights (worst at {ratio:.3g}× its bound, max |diff| "
-                  f"{vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
+    if verdict == UNEXPLAINED:
+        verdict, reason = _mismatch(kernel is not None, outside, pooled.size, ratio, vs_rebuilt,
+                                    recovered)
+        if kernel is not None:
+            reason += _other_activation(pooled, cls, kernel, bias)
     return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, rebuilt, verdict,
                       reason)
+
+
+def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,
+              vs_rebuilt: Metrics | None, recovered: Recovery | None) -> tuple[str, str]:
+    """Neither the stored pooler nor a look-alike: what the outputs still say."""
+    affine = recovered is not None and recovered.explains
+    if not has_weights:
+        reason = "the module stores no pooler weights by any known name"
+        if affine:
+            reason += (", yet pooled_output is tanh of an affine map of cls "
+                       f"(recovered from outputs: {recovered.summary()})")
+        return NO_POOLER_WEIGHTS, reason
+    reason = (f"{outside} of {size} elements exceed the float32 bound for tanh(cls · W + b) "
+              f"with the stored weights (worst at {ratio:.3g}x its bound, max |diff| "
+              f"{vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
+    if recovered is None:
+        return UNEXPLAINED, reason + "; --recover tests whether it is tanh of another affine map"
+    if affine:
+        return POOLER_WEIGHTS_DIFFER, reason + f"; it is tanh of another affine map of cls: {recovered.summary()}"
+    return UNEXPLAINED, reason + f"; nor is it tanh of any affine map of cls: {recovered.summary()}"
+
+
+def _other_activation(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,
+                      bias: np.ndarray) -> str:
+    """Names the activation if pooled is the stored dense layer under another one."""
+    z = cls.astype(np.float64) @ kernel + bias
+    bound = pooler_error_bound(cls, kernel, bias)
+    for name, value in (("no activation", z), ("relu", np.maximum(z, 0.0))):
+        if np.all(np.abs(pooled - value) <= bound):
+            return f"; it is the stored dense layer with {name} instead of tanh"
+    return ""
 
 
 def _what_else(pooled: np.ndarray, cls: np.ndarray, sequence_output: np.ndarray,

@@ -93,3 +93,16 @@ def _pad(rows: list[tuple[list[int], list[int], bool]]) -> EncoderInputs:
     return EncoderInputs(input_ids, input_mask, segment_ids,
                          token_counts=input_mask.sum(axis=1),
                          truncated=np.array([r[2] for r in rows]))
+
+
+def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
+    """Stacks batches, padding every row to the widest batch."""
+    width = max(p.input_ids.shape[1] for p in parts)
+
+    def stack(name: str) -> np.ndarray:
+        return np.concatenate([np.pad(getattr(p, name), ((0, 0), (0, width - p.input_ids.shape[1])))
+                               for p in parts])
+
+    return EncoderInputs(stack("input_ids"), stack("input_mask"), stack("segment_ids"),
+                         np.concatenate([p.token_counts for p in parts]),
+                         np.concatenate([p.truncated for p in parts]))

@@ -37,3 +37,12 @@ def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
             raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
                                   "the module's weights or graph are broken")
     return Outputs(pooled, sequence)
+
+
+def concat(parts: list[Outputs]) -> Outputs:
+    """Stacks batches; sequence_output is zero-padded to the longest batch."""
+    width = max(p.sequence_output.shape[1] for p in parts)
+    return Outputs(
+        np.concatenate([p.pooled_output for p in parts]),
+        np.concatenate([np.pad(p.sequence_output, ((0, 0), (0, width - p.sequence_output.shape[1]),
+                                                   (0, 0))) for p in parts]))

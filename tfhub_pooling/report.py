@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -64,6 +65,12 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,
         },
+        "recovery": r.recovery and {
+            "n_fit": r.recovery.n_fit, "n_held_out": r.recovery.n_held_out,
+            "dropped": r.recovery.dropped, "held_out_max_abs_diff": r.recovery.held_out_max_abs,
+            "explains": r.recovery.explains,
+            "recovered_vs_stored_kernel_max_abs_diff": r.recovery.stored_kernel_max_abs,
+            "differing": [dataclasses.asdict(d) for d in r.recovery.differing]},
         "verdict": c.verdict,
         "reason": c.reason,
         "exit_code": c.exit_code,

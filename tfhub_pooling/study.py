@@ -9,8 +9,8 @@ from typing import Sequence
 import numpy as np
 
 from tfhub_pooling import comparison, default_module, handle as handles, loaded_module
-from tfhub_pooling import outputs as module_outputs, pooler_weights
-from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer, encode
+from tfhub_pooling import outputs as module_outputs, pooler_weights, recovery, text_sources
+from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer, concat, encode
 
 # The question's own sentence first, then a few more and one sentence pair.
 DEFAULT_TEXTS: tuple[Text, ...] = (
@@ -21,6 +21,10 @@ DEFAULT_TEXTS: tuple[Text, ...] = (
     ("Why does the pooled output differ from the [CLS] vector?",
      "It is the [CLS] vector passed through one more dense layer and tanh."),
 )
+BATCH_SIZE = 64
+# Black-box recovery fits on twice the unknowns per column, then checks on held-out texts.
+RECOVERY_FIT_FACTOR = 2
+RECOVERY_HELD_OUT = 64
 
 
 @dataclasses.dataclass
@@ -40,6 +44,7 @@ class VerifyResult:
     sequence_output: np.ndarray        # [B, S, H]
     pooler: pooler_weights.PoolerWeights | None
     pooler_search: str                 # how the pooler weights were found, or why not
+    recovery: recovery.Recovery | None
     comparison: comparison.Comparison
 
     @property
@@ -72,22 +77,46 @@ def load(handle: str | None) -> loaded_module.LoadedModule:
     return loaded_module.load(handle, handles.resolve(handle))
 
 
+def run_texts(module: loaded_module.LoadedModule, tokenizer: Tokenizer, texts: Sequence[Text],
+              max_seq_length: int, batch_size: int = BATCH_SIZE
+              ) -> tuple[EncoderInputs, module_outputs.Outputs]:
+    """Runs texts in batches; rows are padded to the longest text of all batches."""
+    parts = [(inputs, module_outputs.run(module, inputs))
+             for inputs in (encode(tokenizer, texts[i:i + batch_size], max_seq_length)
+                            for i in range(0, len(texts), batch_size))]
+    return concat([i for i, _ in parts]), module_outputs.concat([o for _, o in parts])
+
+
+def recover(module: loaded_module.LoadedModule, tokenizer: Tokenizer, hidden: int,
+            max_seq_length: int, pooler: pooler_weights.PoolerWeights | None,
+            seed: int = 0) -> recovery.Recovery:
+    """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
+    n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
+    texts = text_sources.generate_texts(n_fit + RECOVERY_HELD_OUT, module.vocab_file, seed)
+    _, out = run_texts(module, tokenizer, texts, max_seq_length)
+    cls, pooled = out.cls, out.pooled_output
+    return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],
+                            pooler.kernel if pooler else None, pooler.bias if pooler else None)
+
+
 def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
-           module: loaded_module.LoadedModule | None = None) -> VerifyResult:
+           module: loaded_module.LoadedModule | None = None,
+           recover_weights: bool = False, batch_size: int = BATCH_SIZE) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
     handle: URL, module directory or archive; None for the embedded default.
     texts: strings, or (a, b) pairs; None for DEFAULT_TEXTS.
     max_seq_length: trim to this many tokens; None for the module's own maximum.
     module: an already loaded module, to skip loading (handle is then ignored).
+    recover_weights: on a mismatch, also fit W and b from outputs on 2(H+1)
+      generated texts, to tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
     """
     module = module or load(handle)
     texts = list(texts if texts is not None else DEFAULT_TEXTS)
     tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
-    inputs = encode(tokenizer, texts, min(max_seq_length or module.max_seq_length,
-                                          module.max_seq_length))
-    out = module_outputs.run(module, inputs)
+    max_seq_length = min(max_seq_length or module.max_seq_length, module.max_seq_length)
+    inputs, out = run_texts(module, tokenizer, texts, max_seq_length, batch_size)
     hidden = out.pooled_output.shape[1]
     try:
         pooler = pooler_weights.find(module.variables, hidden)
@@ -98,7 +127,12 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
                                 kernel, bias)
+    recovered = None
+    if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
+        recovered = recover(module, tokenizer, hidden, max_seq_length, pooler)
+        result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                                    kernel, bias, recovered)
     return VerifyResult(module.handle, module.path, module.format, module.signature,
                         module.vocab_file, module.do_lower_case, module.max_seq_length, texts,
-                        inputs, out.pooled_output, out.sequence_output, pooler, search,
+                        inputs, out.pooled_output, out.sequence_output, pooler, search, recovered,
                         result)

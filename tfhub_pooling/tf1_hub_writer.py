@@ -15,8 +15,8 @@ import os
 
 import tensorflow as tf
 
-from tfhub_pooling import bert
-from tfhub_pooling.weights import BertWeights
+from tfhub_pooling import bert, controls
+from tfhub_pooling.weights import POOLER_BIAS, POOLER_KERNEL, BertWeights
 
 v1 = tf.compat.v1
 
@@ -26,8 +26,13 @@ v1 = tf.compat.v1
 TFHUB_MODULE_PB = b"\x08\x03"
 
 
-def write(weights: BertWeights, export_dir: str) -> None:
-    """Writes the module into export_dir, which must not exist yet."""
+def write(weights: BertWeights, export_dir: str, control: controls.Control | None = None) -> None:
+    """Writes the module into export_dir, which must not exist yet.
+
+    control: a negative control (controls.py) in place of the true pooler.
+    """
+    stored = {name: value for name, value in weights.params.items()
+              if control is None or control.stores_pooler or name not in (POOLER_KERNEL, POOLER_BIAS)}
     with tf.Graph().as_default():
         inputs = {name: v1.placeholder(tf.int32, [None, None], name=name)
                   for name in ("input_ids", "input_mask", "segment_ids")}
@@ -35,15 +40,14 @@ def write(weights: BertWeights, export_dir: str) -> None:
         # weights live in the checkpoint only, not as constants in the graph.
         params = {name: v1.get_variable(name, shape=value.shape, dtype=tf.float32,
                                         initializer=v1.zeros_initializer())
-                  for name, value in weights.params.items()}
+                  for name, value in stored.items()}
         sequence_output = bert.encoder(params, inputs["input_ids"], inputs["input_mask"],
                                        inputs["segment_ids"], weights.config)[-1]
-        outputs = {
-            "sequence_output": tf.identity(sequence_output, name="sequence_output"),
-            "pooled_output": tf.identity(
-                bert.pooler(sequence_output, params["bert/pooler/dense/kernel"],
-                            params["bert/pooler/dense/bias"]), name="pooled_output"),
-        }
+        kernel, bias = (params[POOLER_KERNEL], params[POOLER_BIAS]) if POOLER_KERNEL in params else (
+            tf.constant(weights.params[POOLER_KERNEL]), tf.constant(weights.params[POOLER_BIAS]))
+        pooled = controls.pooled_output(control, sequence_output, inputs["input_mask"], kernel, bias)
+        outputs = {"sequence_output": tf.identity(sequence_output, name="sequence_output"),
+                   "pooled_output": tf.identity(pooled, name="pooled_output")}
         vocab_file = tf.constant(os.path.abspath(weights.vocab_file), name="vocab_file")
         v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, vocab_file)
         info = {"vocab_file": vocab_file,
@@ -57,8 +61,8 @@ def write(weights: BertWeights, export_dir: str) -> None:
 
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
-            for name, var in zip(params, v1.global_variables()):
-                var.load(weights.params[name], sess)
+            for name, var in params.items():
+                var.load(stored[name], sess)
             builder = v1.saved_model.Builder(export_dir)
             builder.add_meta_graph_and_variables(
                 sess, tags=[],

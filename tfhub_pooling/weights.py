@@ -28,6 +28,9 @@ from tfhub_pooling.errors import UsageError
 GELU_EXACT = ("gelu",)
 GELU_TANH = ("gelu_new", "gelu_pytorch_tanh", "gelu_fast")
 
+POOLER_KERNEL = "bert/pooler/dense/kernel"
+POOLER_BIAS = "bert/pooler/dense/bias"
+
 
 @dataclasses.dataclass(frozen=True)
 class BertConfig:
@@ -78,8 +81,8 @@ def param_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
         "bert/embeddings/token_type_embeddings": (config.type_vocab_size, h),
         "bert/embeddings/LayerNorm/gamma": (h,),
         "bert/embeddings/LayerNorm/beta": (h,),
-        "bert/pooler/dense/kernel": (h, h),
-        "bert/pooler/dense/bias": (h,),
+        POOLER_KERNEL: (h, h),
+        POOLER_BIAS: (h,),
     }
     for n in range(config.num_hidden_layers):
         p = f"bert/encoder/layer_{n}"
@@ -172,8 +175,8 @@ def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = Tr
             value = np.clip(rng.standard_normal(shape), -2, 2) * 0.02
         params[name] = value.astype(np.float32)
     # A random pooler at scale 0.02 barely moves cls through tanh; scale it up so
-    # pooled and cls differ clearly, as they do in trained models.
-    params["bert/pooler/dense/kernel"] *= 10.0
+    # pooled and cls differ clearly, as in trained models, short of saturating tanh.
+    params[POOLER_KERNEL] *= 3.0
     with open(vocab_file, encoding="utf-8") as f:
         vocab_size = sum(1 for _ in f)
     if vocab_size != config.vocab_size:

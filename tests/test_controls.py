@@ -1,0 +1,72 @@
+"""Negative controls: the verifier tells a correct pooler from its look-alikes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfhub_pooling import build, comparison, study, text_sources, weights
+from tfhub_pooling.controls import Control
+from tfhub_pooling.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def small_weights(small_hf_dir):
+    return weights.from_hf_dir(small_hf_dir)
+
+
+def _control_module(tmp_path_factory, w, control):
+    dest = tmp_path_factory.mktemp("control") / control.kind
+    return build.build_module(w, str(dest), control=control)
+
+
+@pytest.mark.parametrize("control, verdict, says", [
+    (Control("identity"), comparison.EQUALS_CLS, "[CLS] vector itself"),
+    (Control("mean"), comparison.MEAN_POOLED, "mean of sequence_output"),
+    (Control("activation", activation="none"), comparison.UNEXPLAINED, "with no activation instead of tanh"),
+    (Control("activation", activation="relu"), comparison.UNEXPLAINED, "with relu instead of tanh"),
+    (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS, "yet pooled_output is tanh of an affine map"),
+    (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, "W[3, 7] +0.05"),
+])
+def test_each_control_gets_its_verdict(control, verdict, says, tmp_path_factory, small_weights):
+    r = study.verify(_control_module(tmp_path_factory, small_weights, control), recover_weights=True)
+    assert r.verdict == verdict, r.comparison.reason
+    assert r.exit_code == comparison.VERDICT_EXIT_CODES[verdict] != 0
+    assert says in r.comparison.reason
+
+
+def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
+    r = study.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
+    assert r.pooler is None and "searched" in r.pooler_search
+    assert not any("pooler" in v.name for v in study.load(r.path).variables)
+
+
+def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
+    """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
+    w = weights.from_hf_dir(__import__("tfhub_pooling.default_module").default_module.weights_dir())
+    r = study.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
+                     recover_weights=True)
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
+    d = r.recovery.differing
+    assert len(d) == 1 and (d[0].row, d[0].col) == (0, 0)
+    assert d[0].delta == pytest.approx(1e-3, rel=1e-2) and d[0].explained > 0.99
+    assert r.recovery.held_out_max_abs <= 1e-5
+
+
+def test_no_false_alarm_on_1000_varied_texts(default_loaded):
+    texts = text_sources.generate_texts(1000, default_loaded.vocab_file, seed=123)
+    assert len(set(map(str, texts))) == 1000
+    r = study.verify(texts=texts, module=default_loaded)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.comparison.worst_bound_ratio < 1.0
+    assert r.pooled_output.shape == (1000, 384)
+
+
+def test_perturbed_element_must_be_inside_the_kernel(tmp_path, small_weights):
+    with pytest.raises(UsageError, match="outside"):
+        build.build_module(small_weights, str(tmp_path / "m"), control=Control("perturbed", row=64))
+
+
+def test_unknown_control_is_refused():
+    with pytest.raises(UsageError, match="unknown control"):
+        Control("swapped")

@@ -1,0 +1,69 @@
+"""Where texts come from besides the command line: a UTF-8 file, or generated.
+
+A texts file holds one text a line; a tab splits a line into a sentence pair.
+Generated texts are seeded random sentences of whole words from the module's
+vocab: varied enough that [CLS] vectors span many directions, which the
+black-box recovery needs (recovery.py).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from tfhub_pooling.encoder_inputs import Text
+from tfhub_pooling.errors import UsageError
+
+
+def iter_texts_file(path: str) -> Iterator[Text]:
+    """Yields texts lazily, so a large file is never held whole in memory."""
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise UsageError(f"cannot read texts file {path}: {e.strerror}") from e
+    with f:
+        seen = 0
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as e:
+                raise UsageError(f"{path} line {number} is not UTF-8 (byte {e.start}); "
+                                 "re-encode the file as UTF-8") from None
+            if not line.strip():
+                continue   # blank lines separate nothing; skip them
+            seen += 1
+            parts = line.split("\t")
+            if len(parts) > 2:
+                raise UsageError(f"{path} line {number} has {len(parts) - 1} tabs; "
+                                 "use one tab to separate a pair")
+            if len(parts) == 2 and not (parts[0].strip() and parts[1].strip()):
+                raise UsageError(f"{path} line {number}: one side of the pair is empty")
+            yield parts[0] if len(parts) == 1 else (parts[0], parts[1])
+        if seen == 0:
+            raise UsageError(f"{path} holds no texts; give one text a line")
+
+
+def read_texts_file(path: str) -> list[Text]:
+    return list(iter_texts_file(path))
+
+
+def whole_words(vocab_file: str) -> list[str]:
+    """Vocab entries that are plain words: no [special], no ##suffix, letters only."""
+    with open(vocab_file, encoding="utf-8") as f:
+        return [w for w in (line.strip() for line in f) if w.isalpha() and w.isascii()]
+
+
+def generate_texts(n: int, vocab_file: str, seed: int = 0,
+                   min_words: int = 4, max_words: int = 30) -> list[Text]:
+    """n seeded random sentences; every fifth one a pair."""
+    words = whole_words(vocab_file)
+    if len(words) < 100:
+        raise UsageError(f"vocab {vocab_file} has too few whole words to generate texts from")
+    rng = np.random.default_rng(seed)
+
+    def sentence() -> str:
+        picked = rng.choice(words, size=int(rng.integers(min_words, max_words + 1)))
+        return " ".join(picked).capitalize() + rng.choice([".", "?", "!"])
+
+    return [(sentence(), sentence()) if i % 5 == 4 else sentence() for i in range(n)]
