@@ -1,0 +1,40 @@
+"""How small a pooler change the study catches: perturbed-control modules built
+from real weights at shrinking amounts, each verified on the default texts."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Sequence
+
+import numpy as np
+
+from tfhub_pooling import build, comparison, study
+from tfhub_pooling.controls import Control
+from tfhub_pooling.weights import BertWeights
+
+AMOUNTS = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
+
+
+def smallest_detected(weights: BertWeights, elements: Sequence[tuple[int, int]],
+                      amounts: Sequence[float] = AMOUNTS) -> list[dict]:
+    """For each (row, col): every amount tried, whether it was caught, and the smallest caught."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tfhub-pooling-sensitivity-") as tmp:
+        for row, col in elements:
+            caught = {}
+            for amount in amounts:
+                control = Control("perturbed", amount=amount, row=row, col=col)
+                path = build.build_module(weights, os.path.join(tmp, f"{row}-{col}-{amount:g}"),
+                                          control=control)
+                r = study.verify(path)
+                caught[amount] = r.verdict != comparison.MATCHES_POOLER
+            detected = [a for a, c in caught.items() if c]
+            rows.append({"row": row, "col": col, "caught": caught,
+                         "smallest_detected": min(detected) if detected else None})
+    return rows
+
+
+def random_elements(hidden: int, n: int, seed: int = 0) -> list[tuple[int, int]]:
+    rng = np.random.default_rng(seed)
+    return [(0, 0)] + [tuple(int(v) for v in rng.integers(0, hidden, 2)) for _ in range(n - 1)]
