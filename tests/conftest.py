@@ -24,14 +24,14 @@ def private_caches(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def minilm_dir():
-    from tfhub_pooling import default_module
-    return default_module.weights_dir()
+    from tfhub_pooling import module_cache
+    return module_cache.weights_dir()
 
 
 @pytest.fixture(scope="session")
 def default_module_path(private_caches):
-    from tfhub_pooling import default_module
-    return default_module.ensure_built()
+    from tfhub_pooling import module_cache
+    return module_cache.ensure_default()
 
 
 @pytest.fixture(scope="session")

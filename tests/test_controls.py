@@ -43,7 +43,7 @@ def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights)
 
 def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
-    w = weights.from_hf_dir(__import__("tfhub_pooling.default_module").default_module.weights_dir())
+    w = weights.from_hf_dir(__import__("tfhub_pooling.module_cache").module_cache.weights_dir())
     r = study.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
                      recover_weights=True)
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tfhub_pooling import build, handle, naming, pooler_weights, study, weights
+from tfhub_pooling import build, handle, naming, pooler_weights, stored_weights, study, weights
 from tfhub_pooling.errors import HandleError, InterfaceError, NotAModuleError
 
 
@@ -88,7 +88,7 @@ def test_naming_table_tolerates_wrapping_prefixes():
                                 ("tf_bert_model/bert_main/pooler/dense/kernel:0", "hf-tf"),
                                 ("bert_model/pooled_dense/kernel:0", "keras-hub")]:
         bias_name = kernel_name.replace("kernel", "bias")
-        found = pooler_weights.find([_Var(kernel_name, k), _Var(bias_name, b)], 4)
+        found = pooler_weights.find(stored_weights.from_variables([_Var(kernel_name, k), _Var(bias_name, b)]), 4, 'test')
         assert found.scheme == scheme
         assert found.kernel_name == naming.strip_suffix(kernel_name)
 
@@ -96,21 +96,21 @@ def test_naming_table_tolerates_wrapping_prefixes():
 def test_pooler_search_says_what_it_searched():
     import numpy as np
     with pytest.raises(pooler_weights.PoolerNotFound, match="searched .*pooler_transform"):
-        pooler_weights.find([_Var("dense/kernel:0", np.zeros((4, 4)))], 4)
+        pooler_weights.find(stored_weights.from_variables([_Var("dense/kernel:0", np.zeros((4, 4)))]), 4, 'test')
     two = [_Var("a/bert/pooler/dense/kernel:0", np.zeros((4, 4))),
            _Var("b/bert/pooler/dense/kernel:0", np.zeros((4, 4)))]
     with pytest.raises(pooler_weights.PoolerNotFound, match="2 pooler kernel candidates"):
-        pooler_weights.find(two, 4)
+        pooler_weights.find(stored_weights.from_variables(two), 4, 'test')
 
 
 def test_wrong_shape_or_nan_pooler_is_refused():
     import numpy as np
     from tfhub_pooling.errors import BadWeightsError
     with pytest.raises(BadWeightsError, match="shape"):
-        pooler_weights.find([_Var("bert/pooler/dense/kernel:0", np.zeros((4, 3), np.float32)),
-                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))], 4)
+        pooler_weights.find(stored_weights.from_variables([_Var("bert/pooler/dense/kernel:0", np.zeros((4, 3), np.float32)),
+                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
     bad = np.zeros((4, 4), np.float32)
     bad[1, 1] = np.nan
     with pytest.raises(BadWeightsError, match="NaN"):
-        pooler_weights.find([_Var("bert/pooler/dense/kernel:0", bad),
-                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))], 4)
+        pooler_weights.find(stored_weights.from_variables([_Var("bert/pooler/dense/kernel:0", bad),
+                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')

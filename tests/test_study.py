@@ -26,7 +26,8 @@ def test_default_module_reads_the_pooler_by_its_google_research_name(default_loa
     assert r.pooler.kernel_name == "bert/pooler/dense/kernel"
     assert r.pooler.bias_name == "bert/pooler/dense/bias"
     assert r.pooler.kernel.shape == (384, 384) and r.pooler.bias.shape == (384,)
-    assert r.pooler.checkpoint == "matches"
+    assert r.pooler.checkpoint == "matches (bert/pooler/dense/kernel, bert/pooler/dense/bias)"
+    assert r.pooler.source == "module variables"
     assert r.format == "tf1-hub" and r.signature == "tokens"
 
 

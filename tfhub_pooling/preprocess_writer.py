@@ -1,0 +1,58 @@
+"""Writes a BERT preprocessing model like tensorflow/bert_en_uncased_preprocess/3:
+a TF2 SavedModel whose graph holds tensorflow_text ops and the vocab as an asset.
+
+  obj(strings [B]) -> {"input_word_ids", "input_mask", "input_type_ids"}: int32 [B, 128]
+  obj.tokenize(strings [B]) -> int32 ragged [B, (words), (word pieces)]
+  obj.bert_pack_inputs([segments...], seq_length) -> the same dict, [B, seq_length],
+      for one or two segments as `tokenize` returns them
+
+Packing is encoder_inputs.pack, the study's own, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as text
+
+from tfhub_pooling.encoder_inputs import Tokenizer, pack
+from tfhub_pooling.weights import BertWeights
+
+DEFAULT_SEQ_LENGTH = 128
+
+
+def write(weights: BertWeights, export_dir: str, control: object = None) -> None:
+    """Writes the preprocessing model for weights' vocab and casing (control is ignored)."""
+    ids = Tokenizer(weights.vocab_file, weights.do_lower_case)   # for the special ids
+    root = tf.train.Checkpoint()
+    root.tokenizer = text.BertTokenizer(weights.vocab_file, lower_case=weights.do_lower_case,
+                                        token_out_type=tf.int32)
+
+    def pack_inputs(segments, seq_length):
+        flat = [s.merge_dims(-2, -1) for s in segments]
+        _, word_ids, type_ids = pack(flat, seq_length, ids.cls_id, ids.sep_id)
+        word_ids, mask = text.pad_model_inputs(word_ids, max_seq_length=seq_length)
+        type_ids, _ = text.pad_model_inputs(type_ids, max_seq_length=seq_length)
+        return {"input_word_ids": word_ids, "input_mask": mask, "input_type_ids": type_ids}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def tokenize(strings):
+        return root.tokenizer.tokenize(strings)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def call(strings):
+        return pack_inputs([tokenize(strings)], DEFAULT_SEQ_LENGTH)
+
+    @tf.function
+    def bert_pack_inputs(segments, seq_length):
+        return pack_inputs(segments, seq_length)
+
+    piece = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
+    length = tf.TensorSpec([], tf.int32)
+    for n in (1, 2):   # the traces a restored model can answer
+        bert_pack_inputs.get_concrete_function([piece] * n, length)
+    root.tokenize = tokenize
+    root.bert_pack_inputs = bert_pack_inputs
+    root.__call__ = call
+    root.vocab_file = tf.saved_model.Asset(weights.vocab_file)
+    root.do_lower_case = tf.Variable(weights.do_lower_case, trainable=False, name="do_lower_case")
+    tf.saved_model.save(root, export_dir)

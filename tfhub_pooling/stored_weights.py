@@ -1,0 +1,57 @@
+"""What a module stores, by name: its loaded variables, or, where those lost
+their names, the entries of its variables checkpoint (the object graph's paths).
+
+TF1 checkpoints key tensors by variable name (`bert/pooler/dense/kernel`); TF2
+ones by object path (`pooler_transform/kernel/.ATTRIBUTES/VARIABLE_VALUE`),
+which names the weight even when the variable itself is called `Variable:0`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from tfhub_pooling import naming
+
+OBJECT_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+VARIABLES_SOURCE = "module variables"
+CHECKPOINT_SOURCE = "checkpoint object graph"
+
+
+@dataclasses.dataclass
+class Entry:
+    name: str                          # without `:0` and without OBJECT_SUFFIX
+    shape: tuple[int, ...]
+    read: Callable[[], np.ndarray]
+
+
+def checkpoint_prefix(module_path: str) -> str:
+    return os.path.join(module_path, "variables", "variables")
+
+
+def from_variables(variables: list) -> list[Entry]:
+    return [Entry(naming.strip_suffix(v.name), tuple(v.shape), v.numpy) for v in variables]
+
+
+def from_checkpoint(module_path: str) -> list[Entry]:
+    """Every tensor in the module's checkpoint; [] if it cannot be read."""
+    try:
+        reader = tf.train.load_checkpoint(checkpoint_prefix(module_path))
+    except (tf.errors.OpError, ValueError):
+        return []
+    shapes = reader.get_variable_to_shape_map()
+    return [Entry(key.removesuffix(OBJECT_SUFFIX), tuple(shape),
+                  lambda key=key: reader.get_tensor(key))
+            for key, shape in sorted(shapes.items()) if key != "_CHECKPOINTABLE_OBJECT_GRAPH"]
+
+
+def max_seq_length(entries: list[Entry]) -> int | None:
+    """Rows of the position-embedding table, found by name (naming.SCHEMES)."""
+    for e in entries:
+        if any(naming.matches(e.name, s.position_embeddings) for s in naming.SCHEMES):
+            return e.shape[0]
+    return None
