@@ -46,7 +46,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--pair", dest="texts", action=_TextAction, metavar="TEXT",
                    help="second segment for the --text before it")
     v.add_argument("--texts-file", metavar="FILE",
-                   help="UTF-8 texts, one a line; a tab separates a pair (instead of --text)")
+                   help="corpus mode: UTF-8 texts, one a line, a tab separating a pair; streamed, "
+                        "summarised with the worst texts")
     v.add_argument("--preprocess", metavar="HANDLE",
                    help="make the encoder inputs with this BERT preprocessing model (packs to 128)")
     v.add_argument("--recover", action="store_true",
@@ -54,8 +55,16 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--max-seq-length", type=int, help="trim texts to this many tokens "
                                                       "(default and upper limit: the module's own)")
     v.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
+    v.add_argument("--markdown", action="store_true", help="print a Markdown report instead of the table")
+    v.add_argument("--plot", metavar="FILE.png", help="draw pooled vs cls, pooled vs rebuilt, and the errors")
     v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
     v.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
+
+    i = sub.add_parser("inspect", help="show a module's format, signatures, variables and pooler")
+    i.add_argument("handle", nargs="?", help="as for verify (default: the embedded module)")
+    i.add_argument("--json", action="store_true", help="print one JSON document")
+    i.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help=argparse.SUPPRESS)
 
     b = sub.add_parser("build", help="build a BERT module (or preprocessing model) from weights")
@@ -114,22 +123,54 @@ def _import_tensorflow(debug: bool) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from tfhub_pooling import report, study
 
-    if args.save_arrays and not os.path.isdir(os.path.dirname(os.path.abspath(args.save_arrays))):
-        raise UsageError(f"cannot save arrays to {args.save_arrays}: its directory does not exist")
+    for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise UsageError(f"cannot write {option} {path}: its directory does not exist")
     if args.max_seq_length is not None and args.max_seq_length < 3:
         raise UsageError("--max-seq-length must be at least 3 ([CLS], a token, [SEP])")
-    if args.texts_file and args.texts:
-        raise UsageError("give texts with --text or --texts-file, not both")
-    texts = args.texts
+    if args.json and args.markdown:
+        raise UsageError("choose one of --json and --markdown")
     if args.texts_file:
-        from tfhub_pooling import text_sources
-        texts = text_sources.read_texts_file(args.texts_file)
-    result = study.verify(args.handle, texts, args.max_seq_length, recover_weights=args.recover,
+        return _verify_corpus(args)
+    result = study.verify(args.handle, args.texts, args.max_seq_length, recover_weights=args.recover,
                           preprocess=args.preprocess)
-    print(report.json_text(result) if args.json else report.terminal(result))
+    print(report.json_text(result) if args.json else
+          report.markdown(result) if args.markdown else report.terminal(result))
     if args.save_arrays:
         report.save_arrays(result, args.save_arrays)
+    if args.plot:
+        from tfhub_pooling import plot
+        plot.plot(result, args.plot)
     return result.exit_code
+
+
+def _verify_corpus(args: argparse.Namespace) -> int:
+    import json
+
+    from tfhub_pooling import report, study
+
+    refused = [o for o, given in (("--text", args.texts), ("--save-arrays", args.save_arrays),
+                                  ("--plot", args.plot), ("--recover", args.recover)) if given]
+    if refused:
+        raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
+                         "statistics, not per-text arrays")
+    progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
+    result = study.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
+                                 preprocess=args.preprocess, progress=progress)
+    doc = report.corpus_to_json(result)
+    print(json.dumps(doc, indent=2, ensure_ascii=False) if args.json else
+          report.corpus_markdown(result) if args.markdown else report.corpus_terminal(result))
+    return result.exit_code
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from tfhub_pooling import inspection
+
+    info = inspection.inspect(args.handle)
+    print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info))
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -157,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _import_tensorflow(args.debug)
     try:
-        return {"verify": _verify, "build": _build}[args.command](args)
+        return {"verify": _verify, "build": _build, "inspect": _inspect}[args.command](args)
     except StudyError as e:
         if args.debug:
             raise

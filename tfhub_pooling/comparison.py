@@ -104,6 +104,7 @@ class Comparison:
     tolerance_max: float | None             # the largest per-element bound
     worst_bound_ratio: float | None         # max |pooled - rebuilt| / bound; <= 1 matches
     elements_outside: int | None            # elements beyond their bound
+    per_text_bound_ratio: np.ndarray | None # [B] each text's worst element / its bound
     rebuilt: np.ndarray | None              # tanh(cls · W + b) in float64 [B, H]
     verdict: str
     reason: str
@@ -123,7 +124,7 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
     """
     cls = sequence_output[:, 0, :]
     vs_cls = metrics(pooled, cls)
-    vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = None
+    vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = per_text = None
     if kernel is not None and bias is not None:
         rebuilt = rebuild(cls, kernel, bias)
         bound = pooler_error_bound(cls, kernel, bias)
@@ -131,9 +132,10 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
         vs_rebuilt = metrics(pooled, rebuilt)
         vs_rebuilt32 = metrics(pooled, rebuild(cls, kernel, bias, np.float32))
         tol, ratio, outside = float(bound.max()), float(excess.max()), int(np.sum(excess > 1.0))
+        per_text = excess.max(axis=1)
         if outside == 0:
-            return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, rebuilt,
-                              MATCHES_POOLER,
+            return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text,
+                              rebuilt, MATCHES_POOLER,
                               f"pooled_output = tanh(cls · W + b) within the float32 bound "
                               f"everywhere (worst element at {ratio:.3g} of its bound)")
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
@@ -142,8 +144,8 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
                                     recovered)
         if kernel is not None:
             reason += _other_activation(pooled, cls, kernel, bias)
-    return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, rebuilt, verdict,
-                      reason)
+    return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
+                      verdict, reason)
 
 
 def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,

@@ -36,7 +36,7 @@ class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
 
 
-def find_module_pooler(variables: list, module_path: str, hidden_size: int) -> PoolerWeights:
+def find_module_pooler(variables: list, module_path: str, hidden_size: int | None) -> PoolerWeights:
     """By the variables' names first; by the checkpoint's object graph if those fail."""
     try:
         found = find(stored_weights.from_variables(variables), hidden_size,
@@ -50,8 +50,11 @@ def find_module_pooler(variables: list, module_path: str, hidden_size: int) -> P
     return confirm_in_checkpoint(found, module_path)
 
 
-def find(entries: list[Entry], hidden_size: int, source: str) -> PoolerWeights:
-    """Picks the pooler kernel and bias by name (see naming.SCHEMES) and checks them."""
+def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWeights:
+    """Picks the pooler kernel and bias by name (see naming.SCHEMES) and checks them.
+
+    hidden_size: H from the module's outputs; None takes it from the kernel.
+    """
     found: dict[str, list[tuple[naming.NamingScheme, Entry]]] = {"kernel": [], "bias": []}
     for entry in entries:
         for part in found:
@@ -71,6 +74,7 @@ def find(entries: list[Entry], hidden_size: int, source: str) -> PoolerWeights:
         raise PoolerNotFound(f"pooler kernel {kernel_entry.name} ({scheme.name}) and bias "
                              f"{bias_entry.name} ({bias_scheme.name}) follow different schemes")
     kernel, bias = kernel_entry.read(), bias_entry.read()
+    hidden_size = hidden_size or kernel.shape[-1]
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,

@@ -12,7 +12,12 @@ import numpy as np
 
 from tfhub_pooling import comparison
 from tfhub_pooling.encoder_inputs import Text
-from tfhub_pooling.study import VerifyResult
+from tfhub_pooling.study import CorpusResult, VerifyResult
+
+EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
+               "through one more dense layer and tanh, `tanh(cls · W + b)`, with the pooler weights "
+               "the module stores. The rebuilt vector matches `pooled_output` within float32 "
+               "rounding, while `cls` itself does not.")
 
 
 def text_label(t: Text) -> str:
@@ -120,6 +125,105 @@ def terminal(r: VerifyResult) -> str:
         lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
                      f"worst element at {c.worst_bound_ratio:.3g} of its bound")
     lines.append(f"verdict            {c.verdict}: {c.reason}")
+    return "\n".join(lines)
+
+
+def _pooler_line(pooler) -> str:
+    if pooler is None:
+        return "none found"
+    return (f"`{pooler.kernel_name}` {list(pooler.kernel.shape)}, `{pooler.bias_name}` "
+            f"{list(pooler.bias.shape)} ({pooler.scheme} naming, from the {pooler.source}; "
+            f"checkpoint: {pooler.checkpoint})")
+
+
+def markdown(r: VerifyResult) -> str:
+    """A short report to paste into an issue or a docs page."""
+    c = r.comparison
+    rows = [("pooled vs cls", c.pooled_vs_cls)]
+    if c.pooled_vs_rebuilt is not None:
+        rows.append(("pooled vs tanh(cls · W + b)", c.pooled_vs_rebuilt))
+    lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
+             f"- module: `{r.handle}` ({r.format}, `{r.signature}`)",
+             f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
+             f"- pooler weights: {_pooler_line(r.pooler)}", "",
+             "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
+    lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
+    if c.tolerance_max is not None:
+        lines += ["", f"Tolerance: per-element float32 rounding bound, largest {c.tolerance_max:.2e}; "
+                      f"the worst element used {c.worst_bound_ratio:.3g} of its bound."]
+    lines += ["", f"Verdict: **{c.verdict}**: {c.reason}", ""]
+    if c.verdict == comparison.MATCHES_POOLER:
+        lines.append(EXPLANATION)
+    return "\n".join(lines)
+
+
+def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
+    st = cr.stats
+    return {
+        "handle": cr.handle, "resolved_path": cr.path, "format": cr.format,
+        "signature": cr.signature, "max_seq_length": cr.max_seq_length, "tokenizer": cr.tokenizer,
+        "texts_file": cr.texts_file,
+        "pooler": cr.pooler and {"scheme": cr.pooler.scheme, "source": cr.pooler.source,
+                                 "checkpoint": cr.pooler.checkpoint,
+                                 "kernel": {"name": cr.pooler.kernel_name,
+                                            "shape": list(cr.pooler.kernel.shape)},
+                                 "bias": {"name": cr.pooler.bias_name,
+                                          "shape": list(cr.pooler.bias.shape)}},
+        "pooler_search": cr.pooler_search,
+        "texts": st.texts, "tokens": st.tokens, "padded_tokens": st.padded_tokens,
+        "truncated": st.truncated,
+        "metrics": {
+            "pooled_vs_cls": {"max_abs_diff": st.max_abs_cls, "mean_abs_diff": st.mean_abs_cls,
+                              "min_cosine": st.min_cosine_cls},
+            "pooled_vs_rebuilt": cr.pooler and {"max_abs_diff": st.max_abs_rebuilt,
+                                                "mean_abs_diff": st.mean_abs_rebuilt},
+        },
+        "tolerance": {"worst_ratio": st.worst_bound_ratio if cr.pooler else None,
+                      "elements_outside": st.elements_outside if cr.pooler else None},
+        "worst": [dataclasses.asdict(w) | {"text": w.text if isinstance(w.text, str) else list(w.text)}
+                  for w in st.worst],
+        "batch_verdicts": st.verdicts,
+        "verdict": st.verdict,
+        "reason": st.first_mismatch or "every batch: pooled_output = tanh(cls · W + b) within the float32 bound",
+        "exit_code": st.exit_code,
+    }
+
+
+def corpus_terminal(cr: CorpusResult) -> str:
+    d = corpus_to_json(cr)
+    st = cr.stats
+    lines = [f"module   {cr.handle}",
+             f"         {cr.format}, signature `{cr.signature}`, max {cr.max_seq_length} tokens",
+             f"pooler   {_pooler_line(cr.pooler)}",
+             f"corpus   {cr.texts_file}: {st.texts} texts, {st.tokens} tokens "
+             f"({st.padded_tokens} with padding), {st.truncated} trimmed",
+             f"pooled vs cls      max |diff| {st.max_abs_cls:.4f}  mean {st.mean_abs_cls:.4f}  "
+             f"min cosine {st.min_cosine_cls:.4f}"]
+    if cr.pooler is not None:
+        lines.append(f"pooled vs rebuilt  max |diff| {st.max_abs_rebuilt:.2e}  mean {st.mean_abs_rebuilt:.2e}"
+                     f"  worst element at {st.worst_bound_ratio:.3g} of its bound, "
+                     f"{st.elements_outside} outside")
+        lines.append("worst texts (line, share of bound, max |pooled-rebuilt|, max |pooled-cls|):")
+        lines += [f"  {w.line:>7}  {w.bound_ratio:.3g}  {w.max_abs_rebuilt:.2e}  {w.max_abs_cls:.3f}  "
+                  f"{_short(text_label(w.text), 60)}" for w in st.worst]
+    lines.append(f"verdict            {d['verdict']}: {d['reason']}")
+    return "\n".join(lines)
+
+
+def corpus_markdown(cr: CorpusResult) -> str:
+    d = corpus_to_json(cr)
+    st = cr.stats
+    lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
+             f"- module: `{cr.handle}` ({cr.format}, `{cr.signature}`)",
+             f"- inputs: {cr.tokenizer}; {st.texts} texts, {st.tokens} tokens, {st.truncated} trimmed",
+             f"- pooler weights: {_pooler_line(cr.pooler)}", "",
+             "| comparison | max abs diff | mean abs diff |", "|---|---|---|",
+             f"| pooled vs cls | {st.max_abs_cls:.3g} | {st.mean_abs_cls:.3g} |"]
+    if cr.pooler is not None:
+        lines.append(f"| pooled vs tanh(cls · W + b) | {st.max_abs_rebuilt:.3g} | {st.mean_abs_rebuilt:.3g} |")
+    lines += ["", f"Verdict: **{st.verdict}**: {d['reason']}", ""]
+    if st.verdict == comparison.MATCHES_POOLER:
+        lines.append(EXPLANATION)
     return "\n".join(lines)
 
 

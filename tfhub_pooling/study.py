@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tfhub_pooling import comparison, handle as handles, loaded_module, module_cache
+from tfhub_pooling import comparison, corpus, handle as handles, loaded_module, module_cache
 from tfhub_pooling import outputs as module_outputs, pooler_weights, recovery, text_sources, weights
 from tfhub_pooling.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
 from tfhub_pooling.errors import InterfaceError
@@ -99,6 +99,28 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
     return PreprocessingModel(handle, obj)
 
 
+def prepare(handle: str | None, module: loaded_module.LoadedModule | None, preprocess: str | None,
+            max_seq_length: int | None) -> tuple[loaded_module.LoadedModule, InputSource, int]:
+    """The module, what makes its inputs, and the length to trim to."""
+    module = module or load(handle)
+    if preprocess is None:
+        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case)
+    else:
+        source = load_preprocessor(preprocess)
+        max_seq_length = max_seq_length or PreprocessingModel.DEFAULT_SEQ_LENGTH
+    return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
+
+
+def find_pooler(module: loaded_module.LoadedModule, hidden: int | None
+                ) -> tuple[pooler_weights.PoolerWeights | None, str]:
+    """The stored pooler, or None; and how it was found, or what was searched."""
+    try:
+        pooler = pooler_weights.find_module_pooler(module.variables, module.path, hidden)
+        return pooler, pooler.describe()
+    except pooler_weights.PoolerNotFound as e:
+        return None, str(e)
+
+
 def run_texts(module: loaded_module.LoadedModule, source: InputSource, texts: Sequence[Text],
               max_seq_length: int, batch_size: int = BATCH_SIZE
               ) -> tuple[EncoderInputs, module_outputs.Outputs]:
@@ -137,21 +159,11 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     preprocess: a preprocessing model's handle, to make the encoder inputs with it
       (packed to max_seq_length, default 128) instead of our own tokenizer.
     """
-    module = module or load(handle)
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     texts = list(texts if texts is not None else DEFAULT_TEXTS)
-    if preprocess is None:
-        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case)
-    else:
-        source = load_preprocessor(preprocess)
-        max_seq_length = max_seq_length or PreprocessingModel.DEFAULT_SEQ_LENGTH
-    max_seq_length = min(max_seq_length or module.max_seq_length, module.max_seq_length)
     inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
     hidden = out.pooled_output.shape[1]
-    try:
-        pooler = pooler_weights.find_module_pooler(module.variables, module.path, hidden)
-        search = pooler.describe()
-    except pooler_weights.PoolerNotFound as e:
-        pooler, search = None, str(e)
+    pooler, search = find_pooler(module, hidden)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
                                 kernel, bias)
@@ -165,3 +177,46 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
                         source.describe(), texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search, recovered,
                         result)
+
+
+@dataclasses.dataclass
+class CorpusResult:
+    """The study over a texts file: running statistics, never the outputs."""
+
+    handle: str
+    path: str
+    format: str
+    signature: str
+    max_seq_length: int
+    tokenizer: str
+    texts_file: str
+    pooler: pooler_weights.PoolerWeights | None
+    pooler_search: str
+    stats: corpus.CorpusStats
+
+    @property
+    def verdict(self) -> str:
+        return self.stats.verdict
+
+    @property
+    def exit_code(self) -> int:
+        return self.stats.exit_code
+
+
+def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
+                  module: loaded_module.LoadedModule | None = None, preprocess: str | None = None,
+                  batch_size: int = BATCH_SIZE, progress: bool = False) -> CorpusResult:
+    """verify() over a texts file (one text a line, a tab splits a pair), streamed.
+
+    progress: show a tqdm bar (its total is the file's line count).
+    """
+    from tqdm import tqdm
+
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
+    pooler, search = find_pooler(module, None)
+    texts = text_sources.iter_texts_file(texts_file)
+    with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
+              leave=False) as bar:
+        stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar)
+    return CorpusResult(module.handle, module.path, module.format, module.signature, max_seq_length,
+                        source.describe(), texts_file, pooler, search, stats)

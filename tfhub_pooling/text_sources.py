@@ -16,8 +16,8 @@ from tfhub_pooling.encoder_inputs import Text
 from tfhub_pooling.errors import UsageError
 
 
-def iter_texts_file(path: str) -> Iterator[Text]:
-    """Yields texts lazily, so a large file is never held whole in memory."""
+def iter_texts_file(path: str) -> Iterator[tuple[int, Text]]:
+    """Yields (line number, text) lazily, so a large file is never held whole in memory."""
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -39,13 +39,18 @@ def iter_texts_file(path: str) -> Iterator[Text]:
                                  "use one tab to separate a pair")
             if len(parts) == 2 and not (parts[0].strip() and parts[1].strip()):
                 raise UsageError(f"{path} line {number}: one side of the pair is empty")
-            yield parts[0] if len(parts) == 1 else (parts[0], parts[1])
+            yield number, parts[0] if len(parts) == 1 else (parts[0], parts[1])
         if seen == 0:
             raise UsageError(f"{path} holds no texts; give one text a line")
 
 
-def read_texts_file(path: str) -> list[Text]:
-    return list(iter_texts_file(path))
+def count_lines(path: str) -> int:
+    """Lines in the file (an upper bound on its texts), for a progress bar's total."""
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except OSError as e:
+        raise UsageError(f"cannot read texts file {path}: {e.strerror}") from e
 
 
 def whole_words(vocab_file: str) -> list[str]:

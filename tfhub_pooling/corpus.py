@@ -1,0 +1,132 @@
+"""Corpus mode: the study over a texts file too large to hold, in flat memory.
+
+Texts are read in chunks; each chunk is sorted by length into batches so that
+padding stays small, run, compared batch by batch, and folded into running
+statistics. Only the statistics and the worst few texts are kept, never the
+outputs. Worst texts carry their line numbers, so results read in file order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+from typing import Iterable, Iterator
+
+from tfhub_pooling import comparison, outputs as module_outputs, pooler_weights
+from tfhub_pooling.encoder_inputs import Text
+from tfhub_pooling.errors import BadWeightsError
+from tfhub_pooling.loaded_module import LoadedModule
+
+CHUNK = 2048        # texts read and length-sorted at a time
+WORST = 5
+
+
+@dataclasses.dataclass
+class WorstText:
+    line: int                    # the text's line in the file
+    text: Text
+    bound_ratio: float           # max |pooled - rebuilt| / bound over the text's elements
+    max_abs_rebuilt: float
+    max_abs_cls: float
+
+
+@dataclasses.dataclass
+class CorpusStats:
+    texts: int = 0
+    tokens: int = 0
+    padded_tokens: int = 0       # what the batches cost, padding included
+    truncated: int = 0
+    max_abs_cls: float = 0.0
+    sum_abs_cls: float = 0.0     # for the mean over elements
+    max_abs_rebuilt: float = 0.0
+    sum_abs_rebuilt: float = 0.0
+    elements: int = 0
+    min_cosine_cls: float = 1.0
+    worst_bound_ratio: float = 0.0
+    elements_outside: int = 0
+    verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
+    first_mismatch: str = ""     # the first non-matching batch's reason
+    worst: list[WorstText] = dataclasses.field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        others = {v: n for v, n in self.verdicts.items() if v != comparison.MATCHES_POOLER}
+        return max(others, key=others.get) if others else comparison.MATCHES_POOLER
+
+    @property
+    def exit_code(self) -> int:
+        return comparison.VERDICT_EXIT_CODES[self.verdict]
+
+    @property
+    def mean_abs_cls(self) -> float:
+        return self.sum_abs_cls / max(self.elements, 1)
+
+    @property
+    def mean_abs_rebuilt(self) -> float:
+        return self.sum_abs_rebuilt / max(self.elements, 1)
+
+
+def length_sorted_batches(numbered: list[tuple[int, Text]], batch_size: int
+                          ) -> Iterator[list[tuple[int, Text]]]:
+    """Batches of similar length (characters stand in for tokens)."""
+    by_length = sorted(numbered, key=lambda it: len(it[1]) if isinstance(it[1], str) else
+                       len(it[1][0]) + len(it[1][1]))
+    for i in range(0, len(by_length), batch_size):
+        yield by_length[i:i + batch_size]
+
+
+def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], max_seq_length: int,
+               pooler: pooler_weights.PoolerWeights | None, batch_size: int = 64,
+               progress=None) -> CorpusStats:
+    """Streams (line number, text) pairs through the study; `progress` is tqdm-like or None."""
+    stats = CorpusStats()
+    heap: list[tuple[float, int, WorstText]] = []
+    numbered = iter(texts)
+    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
+    while chunk := list(itertools.islice(numbered, CHUNK)):
+        for batch in length_sorted_batches(chunk, batch_size):
+            lines, batch_texts = zip(*batch)
+            inputs = source.encode(list(batch_texts), max_seq_length)
+            out = module_outputs.run(module, inputs)
+            if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
+                raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
+                                      f"but pooled_output has {out.pooled_output.shape[1]} values")
+            c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                                   kernel, bias)
+            _fold(stats, heap, lines, batch_texts, inputs, out, c)
+            if progress is not None:
+                progress.update(len(batch))
+    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
+    return stats
+
+
+def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,
+          c: comparison.Comparison) -> None:
+    n, h = out.pooled_output.shape
+    stats.texts += n
+    stats.tokens += int(inputs.input_mask.sum())
+    stats.padded_tokens += inputs.input_mask.size
+    stats.truncated += int(inputs.truncated.sum())
+    stats.elements += n * h
+    stats.verdicts[c.verdict] = stats.verdicts.get(c.verdict, 0) + 1
+    if c.verdict != comparison.MATCHES_POOLER and not stats.first_mismatch:
+        stats.first_mismatch = f"in a batch of lines {min(lines)} to {max(lines)}: {c.reason}"
+    stats.max_abs_cls = max(stats.max_abs_cls, c.pooled_vs_cls.max_abs)
+    stats.sum_abs_cls += c.pooled_vs_cls.mean_abs * n * h
+    stats.min_cosine_cls = min(stats.min_cosine_cls, c.pooled_vs_cls.min_cosine)
+    if c.pooled_vs_rebuilt is None:
+        return
+    stats.max_abs_rebuilt = max(stats.max_abs_rebuilt, c.pooled_vs_rebuilt.max_abs)
+    stats.sum_abs_rebuilt += c.pooled_vs_rebuilt.mean_abs * n * h
+    stats.worst_bound_ratio = max(stats.worst_bound_ratio, c.worst_bound_ratio)
+    stats.elements_outside += c.elements_outside
+    ratios = c.per_text_bound_ratio
+    for i in range(n):
+        item = (float(ratios[i]), lines[i], WorstText(
+            lines[i], texts[i], float(ratios[i]), float(c.pooled_vs_rebuilt.per_text_max_abs[i]),
+            float(c.pooled_vs_cls.per_text_max_abs[i])))
+        if len(heap) < WORST:
+            heapq.heappush(heap, item)
+        else:
+            heapq.heappushpop(heap, item)

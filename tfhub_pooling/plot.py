@@ -1,0 +1,60 @@
+"""The study as a picture: three panels over the same texts.
+
+  1. pooled_output against cls = sequence_output[:, 0, :]: far from the diagonal;
+  2. pooled_output against the rebuilt tanh(cls · W + b): on the diagonal;
+  3. |pooled - rebuilt| per element, with the float32 bound marked.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from tfhub_pooling.report import write_atomically
+from tfhub_pooling.study import VerifyResult
+
+
+def plot(r: VerifyResult, path: str) -> None:
+    """Writes a PNG (whole or not at all)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    c = r.comparison
+    pooled = r.pooled_output.ravel()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5), constrained_layout=True)
+    lim = max(np.abs(pooled).max(), np.abs(r.cls).max()) * 1.05
+
+    ax = axes[0]
+    ax.scatter(r.cls.ravel(), pooled, s=3, alpha=0.4, color="tab:red")
+    ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8, ls="--")
+    ax.set(xlabel="cls = sequence_output[:, 0, :]", ylabel="pooled_output",
+           title=f"pooled vs cls: max |diff| {c.pooled_vs_cls.max_abs:.3g}, "
+                 f"min cos {c.pooled_vs_cls.min_cosine:.3f}")
+
+    ax = axes[1]
+    if r.rebuilt is not None:
+        ax.scatter(r.rebuilt.ravel(), pooled, s=3, alpha=0.4, color="tab:blue")
+        edge = np.abs(pooled).max() * 1.1
+        ax.plot([-edge, edge], [-edge, edge], color="grey", lw=0.8, ls="--")
+        ax.set(title=f"pooled vs tanh(cls·W+b): max |diff| {c.pooled_vs_rebuilt.max_abs:.2e}")
+    else:
+        ax.text(0.5, 0.5, "no pooler weights stored", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="rebuilt tanh(cls · W + b)", ylabel="pooled_output")
+
+    ax = axes[2]
+    if r.rebuilt is not None:
+        diff = np.abs(r.pooled_output.astype(np.float64) - r.rebuilt).ravel()
+        floor = np.finfo(np.float32).tiny
+        bins = np.logspace(np.log10(max(diff.min(), 1e-12)), np.log10(max(c.tolerance_max, diff.max()) * 2), 50)
+        ax.hist(np.maximum(diff, floor), bins=bins, color="tab:blue")
+        ax.axvline(c.tolerance_max, color="tab:red", label=f"largest float32 bound {c.tolerance_max:.2e}")
+        ax.set_xscale("log")
+        ax.legend(loc="upper left")
+        ax.set(title=f"|pooled − rebuilt|: worst at {c.worst_bound_ratio:.3g} of its bound")
+    ax.set(xlabel="|pooled − rebuilt| per element", ylabel="elements")
+
+    fig.suptitle(f"{r.handle}  ({r.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
+                 f"verdict: {r.verdict}", fontsize=11)
+    write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    plt.close(fig)

@@ -1,0 +1,35 @@
+"""An assertion for other projects' test suites: a BERT module's pooled_output is
+tanh(cls · W + b) with its own stored pooler weights.
+
+    from tfhub_pooling.testing import assert_pooler_matches
+
+    def test_exported_bert_has_a_real_pooler():
+        assert_pooler_matches("exports/bert_tf1_hub")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from tfhub_pooling.encoder_inputs import Text
+from tfhub_pooling.study import VerifyResult, verify
+
+
+def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | None = None,
+                          **verify_kwargs: Any) -> VerifyResult:
+    """Runs verify(); raises AssertionError with the verdict and figures unless it matches.
+
+    Extra keyword arguments go to tfhub_pooling.verify (max_seq_length, preprocess,
+    recover_weights, ...). Returns the result for further checks.
+    """
+    r = verify(handle, texts, **verify_kwargs)
+    if not r.ok:
+        c = r.comparison
+        figures = f"max |pooled - cls| {c.pooled_vs_cls.max_abs:.4g}"
+        if c.pooled_vs_rebuilt is not None:
+            figures += (f", max |pooled - tanh(cls·W+b)| {c.pooled_vs_rebuilt.max_abs:.4g} "
+                        f"(worst element at {c.worst_bound_ratio:.3g}x its float32 bound, "
+                        f"{c.elements_outside} elements outside)")
+        raise AssertionError(f"{r.handle}: {r.verdict}: {c.reason}; {figures}; "
+                             f"pooler: {r.pooler_search}")
+    return r
