@@ -117,9 +117,11 @@ def test_texts_file_with_pairs_and_truncation(tmp_path, default_module_path, cap
     f.write_text("A single sentence.\nFirst half.\tSecond half.\n" + "long " * 600 + "\n", encoding="utf-8")
     assert cli.main(["verify", "--json", "--texts-file", str(f)]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [t["text"] for t in doc["texts"][:2]] == ["A single sentence.", ["First half.", "Second half."]]
-    assert [t["truncated"] for t in doc["texts"]] == [False, False, True]
-    assert doc["texts"][2]["token_count"] == 512
+    # [CLS] a single sentence . [SEP]; [CLS] first half . [SEP] second half . [SEP]; 512 trimmed
+    assert (doc["texts"], doc["truncated"], doc["tokens"]) == (3, 1, 6 + 9 + 512)
+    f.write_text("fine\ttoo\tmany tabs\n", encoding="utf-8")
+    assert cli.main(["verify", "--texts-file", str(f)]) == 2
+    assert "line 1 has 2 tabs" in capsys.readouterr().err
 
 
 def test_debug_shows_the_traceback():
