@@ -67,6 +67,19 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                    help=argparse.SUPPRESS)
 
+    m = sub.add_parser("bench", help="time the study against the bare model (table + JSON)")
+    m.add_argument("--sizes", default="minilm,bert-base",
+                   help="comma-separated: minilm (the default module), bert-base (random, built into the cache)")
+    m.add_argument("--handle", help="benchmark this module instead of --sizes")
+    m.add_argument("--texts", type=int, default=512, help="generated sentences per pass")
+    m.add_argument("--batch-size", type=int, default=64)
+    m.add_argument("--repeats", type=int, default=3)
+    m.add_argument("--cold-repeats", type=int, default=3, help="0 skips the cold-start section")
+    m.add_argument("--memory-texts", default="1000,20000",
+                   help="N,M texts for the corpus memory check on the first module; 0 skips it")
+    m.add_argument("--out", default="bench.json", help="where to write the JSON document")
+    m.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
     b = sub.add_parser("build", help="build a BERT module (or preprocessing model) from weights")
     b.add_argument("dest", help="directory to create")
     src = b.add_mutually_exclusive_group()
@@ -194,11 +207,40 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from tfhub_pooling import bench, module_cache
+
+    if args.handle:
+        sizes = {"module": args.handle}
+    else:
+        known = {"minilm": module_cache.ensure_default, "bert-base": module_cache.ensure_bert_base}
+        names = [n for n in args.sizes.split(",") if n]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
+        sizes = {n: known[n]() for n in names}
+    memory = None
+    if args.memory_texts != "0":
+        try:
+            small, large = (int(v) for v in args.memory_texts.split(","))
+        except ValueError:
+            raise UsageError("--memory-texts takes two counts, like 1000,20000, or 0") from None
+        memory = (small, large)
+    if min(args.texts, args.batch_size, args.repeats) < 1:
+        raise UsageError("--texts, --batch-size and --repeats must be at least 1")
+    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, memory, args.cold_repeats)
+    bench.write_json(doc, args.out)
+    print(bench.table(doc))
+    print(f"written to {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _import_tensorflow(args.debug)
     try:
-        return {"verify": _verify, "build": _build, "inspect": _inspect}[args.command](args)
+        return {"verify": _verify, "build": _build, "inspect": _inspect,
+                "bench": _bench}[args.command](args)
     except StudyError as e:
         if args.debug:
             raise

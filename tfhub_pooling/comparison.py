@@ -50,6 +50,18 @@ VERDICT_EXIT_CODES = {
 }
 
 
+def quiet_blas():
+    """A context in which numpy's BLAS runs on one thread.
+
+    The comparison's matrix products are tiny ([B, H] x [H, H]), but OpenBLAS
+    spreads them over every core and its threads then spin-wait, stealing the
+    cores from the module's next forward pass: measured here, 20 % slower
+    forwards when comparisons run between them, none with one BLAS thread.
+    """
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def gamma(n: int, u: float = U32) -> float:
     return n * u / (1.0 - n * u)
 

@@ -83,6 +83,15 @@ def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], 
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(texts)
+    with comparison.quiet_blas():
+        _run_chunks(module, source, numbered, max_seq_length, pooler, batch_size, progress,
+                    stats, heap)
+    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
+    return stats
+
+
+def _run_chunks(module, source, numbered, max_seq_length, pooler, batch_size, progress,
+                stats: CorpusStats, heap: list) -> None:
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     while chunk := list(itertools.islice(numbered, CHUNK)):
         for batch in length_sorted_batches(chunk, batch_size):
@@ -97,8 +106,6 @@ def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], 
             _fold(stats, heap, lines, batch_texts, inputs, out, c)
             if progress is not None:
                 progress.update(len(batch))
-    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
-    return stats
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,

@@ -46,6 +46,12 @@ class Tokenizer:
         self.do_lower_case = do_lower_case
         self._wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case,
                                              token_out_type=tf.int64)
+        # One graph per segment count: eager tokenize + pack dispatches ~500 small
+        # ops per batch, which cost as much as a small model's forward pass.
+        spec = tf.TensorSpec([None], tf.string)
+        length = tf.TensorSpec([], tf.int32)
+        self._packers = {n: tf.function(self._tokenize_and_pack, input_signature=[[spec] * n, length])
+                         for n in (1, 2)}
 
     def describe(self) -> str:
         return (f"tensorflow_text BertTokenizer over the module's {self.vocab_file} "
@@ -54,9 +60,18 @@ class Tokenizer:
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
         return encode(self, texts, max_seq_length)
 
-    def tokenize(self, segments: Sequence[str]) -> tf.RaggedTensor:
-        """[B] strings -> word-piece ids, ragged [B, (tokens)]."""
-        return self._wordpiece.tokenize(tf.constant(list(segments), tf.string)).merge_dims(-2, -1)
+    def _tokenize_and_pack(self, segments: list[tf.Tensor], max_seq_length: tf.Tensor):
+        """[B] strings per segment -> ids, segment_ids ragged [B, (tokens)], and per row
+        the word pieces before and after trimming."""
+        pieces = [self._wordpiece.tokenize(s).merge_dims(-2, -1) for s in segments]
+        trimmed, ids, segment_ids = pack(pieces, max_seq_length, self.cls_id, self.sep_id)
+        return (ids, segment_ids, tf.add_n([p.row_lengths() for p in pieces]),
+                tf.add_n([t.row_lengths() for t in trimmed]))
+
+    def pack_texts(self, segments: Sequence[Sequence[str]], max_seq_length: int):
+        """One or two lists of B strings -> ids, segment_ids (ragged), full and kept lengths [B]."""
+        return self._packers[len(segments)]([tf.constant(list(s), tf.string) for s in segments],
+                                             tf.constant(max_seq_length, tf.int32))
 
 
 def pack(segments: Sequence[tf.RaggedTensor], max_seq_length: int | tf.Tensor, cls_id: int,
@@ -90,11 +105,10 @@ def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> 
         where = [i for i, t in enumerate(texts) if (isinstance(t, str)) == (n_segments == 1)]
         if not where:
             continue
-        segments = [tokenizer.tokenize([texts[i] if n_segments == 1 else texts[i][k] for i in where])
+        segments = [[texts[i] if n_segments == 1 else texts[i][k] for i in where]
                     for k in range(n_segments)]
-        trimmed, ids, segment_ids = pack(segments, max_seq_length, tokenizer.cls_id, tokenizer.sep_id)
-        full = sum(s.row_lengths() for s in segments).numpy()
-        kept = sum(s.row_lengths() for s in trimmed).numpy()
+        ids, segment_ids, full, kept = tokenizer.pack_texts(segments, max_seq_length)
+        full, kept = full.numpy(), kept.numpy()
         for j, (i, row_ids, row_segments) in enumerate(zip(where, ids.to_list(), segment_ids.to_list())):
             rows[i] = (row_ids, row_segments, kept[j] < full[j])
     return _pad(rows)

@@ -66,3 +66,20 @@ def ensure_from_checkpoint(checkpoint_dir: str) -> str:
     if build.is_complete(str(path)):
         return str(path)
     return build.build_module(weights.from_checkpoint(checkpoint_dir), str(path), reuse=True)
+
+
+BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072}
+
+
+def ensure_bert_base(seed: int = 0) -> str:
+    """A bert-base-shaped TF1 Hub module (12 layers, hidden 768, 12 heads, the shipped
+    30522-piece vocab) with seeded random weights, for the benchmark."""
+    from tfhub_pooling import build, weights
+
+    path = cache_dir() / f"bert-base-random-seed{seed}-{TF1_HUB}-v{BUILDER_VERSION}"
+    if build.is_complete(str(path)):
+        return str(path)
+    w = weights.random_weights(weights.BertConfig(**BERT_BASE), str(weights_dir() / "vocab.txt"),
+                               seed=seed)
+    return build.build_module(w, str(path), reuse=True)

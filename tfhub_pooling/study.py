@@ -161,17 +161,17 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     """
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     texts = list(texts if texts is not None else DEFAULT_TEXTS)
-    inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
-    hidden = out.pooled_output.shape[1]
-    pooler, search = find_pooler(module, hidden)
-    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-    result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                kernel, bias)
-    recovered = None
-    if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
-        recovered = recover(module, source, hidden, max_seq_length, pooler)
+    with comparison.quiet_blas():
+        inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
+        pooler, search = find_pooler(module, out.pooled_output.shape[1])
+        kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                    kernel, bias, recovered)
+                                    kernel, bias)
+        recovered = None
+        if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
+            recovered = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
+            result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                                        kernel, bias, recovered)
     return VerifyResult(module.handle, module.path, module.format, module.signature,
                         module.vocab_file, module.do_lower_case, module.max_seq_length,
                         source.describe(), texts,

@@ -1,0 +1,231 @@
+"""How fast the study is, beside the bare model, in one process.
+
+Every figure is a wall-clock median over repeats after one warm-up pass, with
+its min and max. Sections:
+  tokenize      tensorflow_text packing alone, texts/s
+  bare_forward  the module's call on pre-tokenized, length-bucketed batches
+  study         tokenization + forward + pooler rebuild + statistics (corpus.run_corpus)
+                on the same texts, batched the same way; overhead = bare / study throughput
+  padding       forward on every batch padded to 128 (what the TF Hub preprocessing
+                model does) against length-bucketed batches, and the largest change
+                in pooled_output between the two
+  cold_start    `verify` from process start to verdict, module cached, beside a bare
+                process that imports tensorflow, loads the module and runs one forward
+  memory        peak RSS of corpus-mode `verify` over N and 20 N texts (separate processes)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable
+
+import numpy as np
+
+from tfhub_pooling import corpus, outputs as module_outputs, study, text_sources
+from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer
+from tfhub_pooling.loaded_module import LoadedModule
+
+FIXED_LENGTH = 128
+
+
+@dataclasses.dataclass
+class Timing:
+    median_s: float
+    min_s: float
+    max_s: float
+    repeats: int
+
+
+def time_it(fn: Callable[[], object], repeats: int) -> Timing:
+    fn()                                        # warm-up: traces, caches, allocations
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return Timing(statistics.median(runs), min(runs), max(runs), repeats)
+
+
+def machine() -> dict:
+    model = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import tensorflow as tf
+    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+            "tensorflow": tf.__version__, "platform": platform.platform()}
+
+
+def ordinary_sentences(n: int, vocab_file: str, seed: int = 0) -> list[Text]:
+    """Single sentences of 8 to 30 words: 10 to about 40 word pieces with [CLS]/[SEP]."""
+    return [t for t in text_sources.generate_texts(n, vocab_file, seed, min_words=8, max_words=30)
+            if isinstance(t, str)]
+
+
+def _pad_to(inputs: EncoderInputs, width: int) -> EncoderInputs:
+    pad = ((0, 0), (0, width - inputs.input_ids.shape[1]))
+    return dataclasses.replace(inputs, input_ids=np.pad(inputs.input_ids, pad),
+                               input_mask=np.pad(inputs.input_mask, pad),
+                               segment_ids=np.pad(inputs.segment_ids, pad))
+
+
+def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repeats: int) -> dict:
+    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
+    max_len = min(FIXED_LENGTH, module.max_seq_length)
+    numbered = list(enumerate(texts, start=1))
+    bucketed = [b for start in range(0, len(numbered), corpus.CHUNK)
+                for b in corpus.length_sorted_batches(numbered[start:start + corpus.CHUNK], batch_size)]
+    bucketed_texts = [[t for _, t in b] for b in bucketed]
+    encoded = [tokenizer.encode(b, max_len) for b in bucketed_texts]
+    in_order = [tokenizer.encode(texts[i:i + batch_size], max_len) for i in range(0, len(texts), batch_size)]
+    fixed = [_pad_to(e, max_len) for e in in_order]
+
+    def forward(batches):
+        return [module_outputs.run(module, e) for e in batches]
+
+    def study_pass():
+        corpus.run_corpus(module, tokenizer, numbered, max_len, pooler)
+
+    pooler, _ = study.find_pooler(module, None)
+    n = len(texts)
+    tokenize = time_it(lambda: [tokenizer.encode(b, max_len) for b in bucketed_texts], repeats)
+    bare = time_it(lambda: forward(encoded), repeats)
+    full = time_it(study_pass, repeats)
+    fixed_t = time_it(lambda: forward(fixed), repeats)
+
+    # Same texts both ways; put the bucketed rows back in file order to compare.
+    order = np.concatenate([[line - 1 for line, _ in b] for b in bucketed])
+    pooled_bucketed = np.concatenate([o.pooled_output for o in forward(encoded)])[np.argsort(order)]
+    pooled_fixed = np.concatenate([o.pooled_output for o in forward(fixed)])
+    tokens = int(sum(e.input_mask.sum() for e in encoded))
+    return {
+        "texts": n, "tokens": tokens, "batch_size": batch_size,
+        "padded_tokens": {"bucketed": int(sum(e.input_mask.size for e in encoded)),
+                          "fixed_128": int(sum(e.input_mask.size for e in fixed))},
+        "tokenize": _rate(tokenize, n),
+        "bare_forward": _rate(bare, n),
+        "study": _rate(full, n),
+        "study_vs_bare_throughput": bare.median_s / full.median_s,
+        "padding": {"fixed_128": _rate(fixed_t, n), "bucketed": _rate(bare, n),
+                    "bucketed_vs_fixed_throughput": fixed_t.median_s / bare.median_s,
+                    "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_fixed).max())},
+    }
+
+
+def _rate(t: Timing, n: int) -> dict:
+    return dataclasses.asdict(t) | {"texts_per_s": n / t.median_s}
+
+
+def _wall(argv: list[str], env: dict) -> float:
+    """Wall seconds of a child process, start to exit."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    return wall
+
+
+def _child_peak_mb(argv: list[str]) -> float:
+    """Peak RSS of one child, read from its own rusage via wait4."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} exited {proc.returncode}: {proc.stderr.read().decode()[-300:]}")
+    return usage.ru_maxrss / 1024.0
+
+
+BARE_LOAD = """
+import time, sys
+import tensorflow as tf, tensorflow_hub as hub
+m = hub.load(sys.argv[1])
+ids = tf.constant([[101, 7592, 102]], tf.int32)
+m.signatures["tokens"](input_ids=ids, input_mask=tf.ones_like(ids), segment_ids=tf.zeros_like(ids))
+"""
+
+
+def cold_start(module_path: str, repeats: int) -> dict:
+    """`verify` in a fresh process against the bare import + load + one forward (TF1 modules)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    verify = [sys.executable, "-m", "tfhub_pooling", "verify", "--handle", module_path, "--text", "Hello."]
+    bare = [sys.executable, "-c", BARE_LOAD, module_path]
+    times = {name: [_wall(argv, env) for _ in range(repeats)] for name, argv in
+             (("verify", verify), ("import_load_forward", bare))}
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {k: {"median_s": med[k], "min_s": min(v), "max_s": max(v), "repeats": repeats}
+            for k, v in times.items()} | {"verify_vs_bare": med["verify"] / med["import_load_forward"]}
+
+
+def memory(module_path: str, vocab_file: str, small: int, large: int) -> dict:
+    """Peak RSS of corpus-mode verify over `small` and `large` texts."""
+    peaks = {}
+    with tempfile.TemporaryDirectory(prefix="tfhub-pooling-bench-") as tmp:
+        for n in (small, large):
+            path = os.path.join(tmp, f"{n}.txt")
+            with open(path, "w", encoding="utf-8") as f:
+                for t in ordinary_sentences(n, vocab_file, seed=n):
+                    f.write(t + "\n")
+            peaks[n] = _child_peak_mb([sys.executable, "-m", "tfhub_pooling", "verify",
+                                       "--handle", module_path, "--texts-file", path, "--json"])
+    return {"texts": [small, large], "peak_rss_mb": [peaks[small], peaks[large]],
+            "growth_mb": peaks[large] - peaks[small]}
+
+
+def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
+        memory_texts: tuple[int, int] | None, cold_repeats: int) -> dict:
+    """sizes: name -> module directory. Returns the whole benchmark document."""
+    import resource
+
+    doc = {"machine": machine(), "settings": {"texts": n_texts, "batch_size": batch_size,
+                                              "repeats": repeats}, "modules": {}}
+    for name, path in sizes.items():
+        module = study.load(path)
+        texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
+        entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
+        entry["hidden"] = int(study.find_pooler(module, None)[0].kernel.shape[0])
+        if cold_repeats:
+            entry["cold_start"] = cold_start(path, cold_repeats)
+        doc["modules"][name] = entry
+    if memory_texts:
+        first = next(iter(sizes.values()))
+        doc["memory"] = memory(first, study.load(first).vocab_file, *memory_texts)
+    doc["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return doc
+
+
+def table(doc: dict) -> str:
+    m = doc["machine"]
+    lines = [f"machine: {m['cores']} cores, {m['cpu']}, TensorFlow {m['tensorflow']}",
+             f"{'module':<10} {'texts/s tokenize':>16} {'bare':>8} {'study':>8} {'study/bare':>10} "
+             f"{'fixed128':>9} {'bucketed/fixed':>14} {'max Δpooled':>11}"]
+    for name, e in doc["modules"].items():
+        p = e["padding"]
+        lines.append(f"{name:<10} {e['tokenize']['texts_per_s']:>16.0f} {e['bare_forward']['texts_per_s']:>8.1f} "
+                     f"{e['study']['texts_per_s']:>8.1f} {e['study_vs_bare_throughput']:>10.3f} "
+                     f"{p['fixed_128']['texts_per_s']:>9.1f} {p['bucketed_vs_fixed_throughput']:>14.2f} "
+                     f"{p['max_abs_pooled_change']:>11.2e}")
+        if "cold_start" in e:
+            c = e["cold_start"]
+            lines.append(f"{'':<10} cold verify {c['verify']['median_s']:.2f} s, import+load+forward "
+                         f"{c['import_load_forward']['median_s']:.2f} s, ratio {c['verify_vs_bare']:.2f}")
+    if "memory" in doc:
+        mem = doc["memory"]
+        lines.append(f"memory: corpus verify peak RSS {mem['peak_rss_mb'][0]:.0f} MB for {mem['texts'][0]} texts, "
+                     f"{mem['peak_rss_mb'][1]:.0f} MB for {mem['texts'][1]}: +{mem['growth_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+def write_json(doc: dict, path: str) -> None:
+    from tfhub_pooling.report import write_atomically
+    write_atomically(path, lambda f: f.write(json.dumps(doc, indent=2).encode()))
