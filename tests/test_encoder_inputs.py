@@ -75,3 +75,11 @@ def test_max_seq_length_comes_from_the_module(default_loaded):
     assert default_loaded.max_seq_length == 512
     r = study.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
     assert r.inputs.input_ids.shape == (1, 16) and r.inputs.truncated[0]
+
+
+def test_compiled_tokenizer_gives_the_same_inputs(tokenizer):
+    compiled = Tokenizer(tokenizer.vocab_file, tokenizer.do_lower_case, compiled=True)
+    texts = ["I am using BERT in Tensorflow.", ("Pair, first.", "Second!"), "word " * 600, "Ünïcödé 北京"]
+    a, b = encode(tokenizer, texts, 64), encode(compiled, texts, 64)
+    for name in ("input_ids", "input_mask", "segment_ids", "token_counts", "truncated"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name

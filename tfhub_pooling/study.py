@@ -100,11 +100,15 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
 
 
 def prepare(handle: str | None, module: loaded_module.LoadedModule | None, preprocess: str | None,
-            max_seq_length: int | None) -> tuple[loaded_module.LoadedModule, InputSource, int]:
-    """The module, what makes its inputs, and the length to trim to."""
+            max_seq_length: int | None, many_batches: bool = False
+            ) -> tuple[loaded_module.LoadedModule, InputSource, int]:
+    """The module, what makes its inputs, and the length to trim to.
+
+    many_batches: compile our tokenizer (encoder_inputs.Tokenizer), for corpora.
+    """
     module = module or load(handle)
     if preprocess is None:
-        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case)
+        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
     else:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or PreprocessingModel.DEFAULT_SEQ_LENGTH
@@ -212,7 +216,8 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     """
     from tqdm import tqdm
 
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length,
+                                             many_batches=True)
     pooler, search = find_pooler(module, None)
     texts = text_sources.iter_texts_file(texts_file)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
