@@ -11,7 +11,8 @@ its min and max. Sections:
                 in pooled_output between the two
   cold_start    `verify` from process start to verdict, module cached, beside a bare
                 process that imports tensorflow, loads the module and runs one forward
-  memory        peak RSS of corpus-mode `verify` over N and 20 N texts (separate processes)
+  memory        peak RSS (VmHWM) of corpus-mode `verify` over N and 20 N texts, each in a
+                fresh process
 """
 
 from __future__ import annotations
@@ -45,13 +46,21 @@ class Timing:
 
 
 def time_it(fn: Callable[[], object], repeats: int) -> Timing:
-    fn()                                        # warm-up: traces, caches, allocations
-    runs = []
+    return time_interleaved({"only": fn}, repeats)["only"]
+
+
+def time_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
+    """Times each function `repeats` times, taking turns (A B A B ...), after one warm-up
+    pass each, so that drift in a shared machine's speed falls on all of them alike."""
+    for fn in fns.values():
+        fn()                                    # warm-up: traces, caches, allocations
+    runs: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return Timing(statistics.median(runs), min(runs), max(runs), repeats)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            runs[name].append(time.perf_counter() - start)
+    return {name: Timing(statistics.median(r), min(r), max(r), repeats) for name, r in runs.items()}
 
 
 def machine() -> dict:
@@ -99,9 +108,9 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     pooler, _ = study.find_pooler(module, None)
     n = len(texts)
     tokenize = time_it(lambda: [tokenizer.encode(b, max_len) for b in bucketed_texts], repeats)
-    bare = time_it(lambda: forward(encoded), repeats)
-    full = time_it(study_pass, repeats)
-    fixed_t = time_it(lambda: forward(fixed), repeats)
+    timed = time_interleaved({"bare": lambda: forward(encoded), "study": study_pass,
+                              "fixed": lambda: forward(fixed)}, repeats)
+    bare, full, fixed_t = timed["bare"], timed["study"], timed["fixed"]
 
     # Same texts both ways; put the bucketed rows back in file order to compare.
     order = np.concatenate([[line - 1 for line, _ in b] for b in bucketed])
@@ -136,14 +145,26 @@ def _wall(argv: list[str], env: dict) -> float:
     return wall
 
 
-def _child_peak_mb(argv: list[str]) -> float:
-    """Peak RSS of one child, read from its own rusage via wait4."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+# The child reads its own VmHWM: rusage's ru_maxrss is no use here, since Linux
+# carries the parent's high-water mark across fork and exec into the child's.
+PEAK_WRAPPER = """
+import sys
+from tfhub_pooling.cli import main
+code = main(sys.argv[1:])
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print("VmHWM_kB", hwm.split()[1], file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _child_peak_mb(cli_args: list[str]) -> float:
+    """Peak RSS of `python -m tfhub_pooling <cli_args>` in a fresh process."""
+    proc = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *cli_args], capture_output=True,
+                          text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"{argv[:4]} exited {proc.returncode}: {proc.stderr.read().decode()[-300:]}")
-    return usage.ru_maxrss / 1024.0
+        raise RuntimeError(f"{cli_args[:3]} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    kb = next(line.split()[1] for line in proc.stderr.splitlines() if line.startswith("VmHWM_kB"))
+    return int(kb) / 1024.0
 
 
 BARE_LOAD = """
@@ -176,8 +197,8 @@ def memory(module_path: str, vocab_file: str, small: int, large: int) -> dict:
             with open(path, "w", encoding="utf-8") as f:
                 for t in ordinary_sentences(n, vocab_file, seed=n):
                     f.write(t + "\n")
-            peaks[n] = _child_peak_mb([sys.executable, "-m", "tfhub_pooling", "verify",
-                                       "--handle", module_path, "--texts-file", path, "--json"])
+            peaks[n] = _child_peak_mb(["verify", "--handle", module_path, "--texts-file", path,
+                                       "--json"])
     return {"texts": [small, large], "peak_rss_mb": [peaks[small], peaks[large]],
             "growth_mb": peaks[large] - peaks[small]}
 
@@ -201,6 +222,7 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         first = next(iter(sizes.values()))
         doc["memory"] = memory(first, study.load(first).vocab_file, *memory_texts)
     doc["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    doc["peak_rss_mb_verify_default"] = _child_peak_mb(["verify"])
     return doc
 
 

@@ -1,4 +1,4 @@
-"""`python -m tfhub_pooling verify|build`: a thin shell over the Python API.
+"""`python -m tfhub_pooling verify|inspect|build|bench`: a thin shell over the Python API.
 
 Exit codes: 0 the pooler matches; verdict codes 10-14 (comparison.VERDICT_EXIT_CODES);
 2 usage or bad input; 3 handle missing or unfetchable; 4 not a module; 5 no BERT
