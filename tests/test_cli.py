@@ -60,6 +60,9 @@ def test_save_arrays(default_module_path, tmp_path, capsys):
     assert arrays["input_ids"].tolist() == [[101, 7632, 1012, 102]]
     assert arrays["sequence_output"].shape == (1, 4, 384)
     assert os.listdir(tmp_path) == ["arrays.npz"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask    # not mkstemp's 0600
 
 
 @pytest.mark.parametrize("args, code, message", [

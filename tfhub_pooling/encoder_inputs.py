@@ -10,6 +10,7 @@ TF Hub preprocessing models do), then the batch is padded to its longest row.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Sequence
 
 import numpy as np
@@ -55,7 +56,7 @@ class Tokenizer:
                          if compiled else self._tokenize_and_pack for n in (1, 2)}
 
     def describe(self) -> str:
-        return (f"tensorflow_text BertTokenizer over the module's {self.vocab_file} "
+        return (f"tensorflow_text BertTokenizer over the module's {os.path.basename(self.vocab_file)} "
                 f"({'lower case' if self.do_lower_case else 'cased'})")
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
