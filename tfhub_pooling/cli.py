@@ -37,8 +37,11 @@ def parser() -> argparse.ArgumentParser:
                                             "tanh(cls · W + b) with its own stored pooler weights.")
     p.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
+    # --debug also after the subcommand; SUPPRESS keeps it from resetting the top-level one.
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    v = sub.add_parser("verify", help="run the study on a module")
+    v = sub.add_parser("verify", parents=[debug], help="run the study on a module")
     v.add_argument("--handle", help="TF Hub URL, module directory or .tar.gz "
                                     "(default: the embedded MiniLM module, built on first use)")
     v.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
@@ -58,16 +61,12 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--markdown", action="store_true", help="print a Markdown report instead of the table")
     v.add_argument("--plot", metavar="FILE.png", help="draw pooled vs cls, pooled vs rebuilt, and the errors")
     v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
-    v.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
 
-    i = sub.add_parser("inspect", help="show a module's format, signatures, variables and pooler")
+    i = sub.add_parser("inspect", parents=[debug], help="show a module's format, signatures, variables and pooler")
     i.add_argument("handle", nargs="?", help="as for verify (default: the embedded module)")
     i.add_argument("--json", action="store_true", help="print one JSON document")
-    i.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
 
-    m = sub.add_parser("bench", help="time the study against the bare model (table + JSON)")
+    m = sub.add_parser("bench", parents=[debug], help="time the study against the bare model (table + JSON)")
     m.add_argument("--sizes", default="minilm,bert-base",
                    help="comma-separated: minilm (the default module), bert-base (random, built into the cache)")
     m.add_argument("--handle", help="benchmark this module instead of --sizes")
@@ -78,9 +77,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--memory-texts", default="1000,20000",
                    help="N,M texts for the corpus memory check on the first module; 0 skips it")
     m.add_argument("--out", default="bench.json", help="where to write the JSON document")
-    m.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    b = sub.add_parser("build", help="build a BERT module (or preprocessing model) from weights")
+    b = sub.add_parser("build", parents=[debug], help="build a BERT module (or preprocessing model) from weights")
     b.add_argument("dest", help="directory to create")
     src = b.add_mutually_exclusive_group()
     src.add_argument("--hf-dir", help="HF BERT directory (config.json, model.safetensors, vocab.txt); "
@@ -101,8 +99,6 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--col", type=int, default=0)
     b.add_argument("--activation", choices=["none", "relu"], default="none",
                    help="activation control: what replaces tanh")
-    b.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
     return p
 
 

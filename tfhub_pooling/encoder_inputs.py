@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -96,19 +96,25 @@ def check_text(t: Text) -> None:
             raise UsageError("a text is empty or only white space; every text needs a word")
 
 
-def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
-    """Packs and pads a batch; singles and pairs may be mixed, order is kept."""
+def by_segment_count(texts: Sequence[Text]) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """Checks a batch, then splits it: the positions of the single texts and their one
+    list of strings, then those of the pairs and their two lists. Packing ops take one
+    segment count at a time; callers put the rows back by position."""
     if not texts:
         raise UsageError("no texts to encode; give at least one")
     for t in texts:
         check_text(t)
-    rows: list[tuple[list[int], list[int], bool]] = [None] * len(texts)  # type: ignore[list-item]
     for n_segments in (1, 2):
-        where = [i for i, t in enumerate(texts) if (isinstance(t, str)) == (n_segments == 1)]
-        if not where:
-            continue
-        segments = [[texts[i] if n_segments == 1 else texts[i][k] for i in where]
-                    for k in range(n_segments)]
+        where = [i for i, t in enumerate(texts) if isinstance(t, str) == (n_segments == 1)]
+        if where:
+            yield where, [[texts[i] if n_segments == 1 else texts[i][k] for i in where]
+                          for k in range(n_segments)]
+
+
+def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
+    """Packs and pads a batch; singles and pairs may be mixed, order is kept."""
+    rows: list[tuple[list[int], list[int], bool]] = [None] * len(texts)  # type: ignore[list-item]
+    for where, segments in by_segment_count(texts):
         ids, segment_ids, full, kept = tokenizer.pack_texts(segments, max_seq_length)
         full, kept = full.numpy(), kept.numpy()
         for j, (i, row_ids, row_segments) in enumerate(zip(where, ids.to_list(), segment_ids.to_list())):
@@ -157,21 +163,16 @@ class PreprocessingModel:
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
         """Packs to exactly max_seq_length, as the model does; order is kept."""
-        for t in texts:
-            check_text(t)
         parts, order = [], []
-        for n_segments in (1, 2):
-            where = [i for i, t in enumerate(texts) if isinstance(t, str) == (n_segments == 1)]
-            if not where:
-                continue
-            segments = [self._obj.tokenize(tf.constant(
-                [texts[i] if n_segments == 1 else texts[i][k] for i in where])) for k in range(n_segments)]
+        for where, strings in by_segment_count(texts):
+            segments = [self._obj.tokenize(tf.constant(s)) for s in strings]
             packed = self._obj.bert_pack_inputs(segments, tf.constant(max_seq_length, tf.int32))
             mask = packed["input_mask"].numpy()
             pieces = sum(s.merge_dims(-2, -1).row_lengths() for s in segments).numpy()
+            # Trimmed where the word pieces plus [CLS] and one [SEP] a segment do not fit.
             parts.append(EncoderInputs(packed["input_word_ids"].numpy(), mask,
                                        packed["input_type_ids"].numpy(), mask.sum(axis=1),
-                                       pieces + 1 + n_segments > mask.sum(axis=1)))
+                                       pieces + 1 + len(segments) > mask.sum(axis=1)))
             order += where
         merged = concat(parts)
         back = np.argsort(order)
