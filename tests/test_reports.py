@@ -11,7 +11,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from tfhub_pooling import build, cli, comparison, corpus, inspection, report, study, text_sources, weights
+from tfhub_pooling import build, cli, comparison, corpus, report, study, text_sources, weights
 from tfhub_pooling.controls import Control
 from tfhub_pooling.testing import assert_pooler_matches
 

@@ -18,9 +18,12 @@ TF1 graph and in a tf.function alike.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
 
 from tfhub_pooling.errors import UsageError
+from tfhub_pooling.weights import POOLER_BIAS, POOLER_KERNEL
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -57,6 +60,17 @@ class Control:
                 "perturbed": f"graph uses W[{self.row}, {self.col}] + {self.amount:g}; stores W",
                 "activation": f"pooled = {self.activation}(cls · W + b)",
                 "hidden-weights": "W, b baked in as constants; no pooler variables"}[self.kind]
+
+
+def split_stored(control: Control | None, params: Mapping[str, np.ndarray]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """google-research params -> (those stored as variables, those baked in as constants).
+
+    Only hidden-weights bakes anything: the pooler kernel and bias.
+    """
+    baked_names = () if control is None or control.stores_pooler else (POOLER_KERNEL, POOLER_BIAS)
+    return ({n: v for n, v in params.items() if n not in baked_names},
+            {n: v for n, v in params.items() if n in baked_names})
 
 
 def pooled_output(control: Control | None, sequence_output: tf.Tensor, input_mask: tf.Tensor,

@@ -83,29 +83,23 @@ def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], 
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(texts)
+    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     with comparison.quiet_blas():
-        _run_chunks(module, source, numbered, max_seq_length, pooler, batch_size, progress,
-                    stats, heap)
+        while chunk := list(itertools.islice(numbered, CHUNK)):
+            for batch in length_sorted_batches(chunk, batch_size):
+                lines, batch_texts = zip(*batch)
+                inputs = source.encode(list(batch_texts), max_seq_length)
+                out = module_outputs.run(module, inputs)
+                if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
+                    raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
+                                          f"but pooled_output has {out.pooled_output.shape[1]} values")
+                c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                                       kernel, bias)
+                _fold(stats, heap, lines, batch_texts, inputs, out, c)
+                if progress is not None:
+                    progress.update(len(batch))
     stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
     return stats
-
-
-def _run_chunks(module, source, numbered, max_seq_length, pooler, batch_size, progress,
-                stats: CorpusStats, heap: list) -> None:
-    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-    while chunk := list(itertools.islice(numbered, CHUNK)):
-        for batch in length_sorted_batches(chunk, batch_size):
-            lines, batch_texts = zip(*batch)
-            inputs = source.encode(list(batch_texts), max_seq_length)
-            out = module_outputs.run(module, inputs)
-            if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
-                raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
-                                      f"but pooled_output has {out.pooled_output.shape[1]} values")
-            c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                   kernel, bias)
-            _fold(stats, heap, lines, batch_texts, inputs, out, c)
-            if progress is not None:
-                progress.update(len(batch))
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,

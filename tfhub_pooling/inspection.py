@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from tfhub_pooling import handle as handles, loaded_module, pooler_weights, stored_weights, study, weights
+from tfhub_pooling import handle as handles, loaded_module, stored_weights, study, weights
 from tfhub_pooling.formats import PREPROCESS
 
 # Longer variable lists are summarised: the first and last few, and totals.

@@ -89,17 +89,17 @@ def recover(cls_fit: np.ndarray, pooled_fit: np.ndarray, cls_held: np.ndarray,
         stored_diff = float(np.nanmax(np.abs(kernel - stored_kernel)))
         # Pinpointing assumes an affine map; without one its rows would mean nothing.
         if explains:
-            differing = _pinpoint(cls_fit, p, keep, stored_kernel, stored_bias)
+            differing = _pinpoint(cls_fit, p, y, keep, stored_kernel, stored_bias)
     return Recovery(n, len(cls_held), int((~keep).sum()), kernel, bias, held_out, explains,
                     int(np.isnan(kernel).any(axis=0).sum()), stored_diff, differing)
 
 
-def _pinpoint(cls: np.ndarray, pooled: np.ndarray, keep: np.ndarray,
+def _pinpoint(cls: np.ndarray, pooled: np.ndarray, atanh_pooled: np.ndarray, keep: np.ndarray,
               kernel: np.ndarray, bias: np.ndarray) -> list[Differing]:
     """Columns where atanh(pooled) departs from cls · W + b beyond float32 error, and for
     each the one kernel row whose change explains the departure best."""
     z_stored = cls.astype(np.float64) @ kernel + bias
-    residual = np.where(keep, np.arctanh(np.where(keep, pooled, 0.0)) - z_stored, 0.0)
+    residual = np.where(keep, atanh_pooled - z_stored, 0.0)
     # The pooler bound, carried through atanh: its slope is 1 / (1 - p^2).
     bound = comparison.pooler_error_bound(cls, kernel, bias) / (1.0 - np.where(keep, pooled, 0.0) ** 2)
     out = []

@@ -31,8 +31,7 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
 
     control: a negative control (controls.py) in place of the true pooler.
     """
-    stored = {name: value for name, value in weights.params.items()
-              if control is None or control.stores_pooler or name not in (POOLER_KERNEL, POOLER_BIAS)}
+    stored, baked = controls.split_stored(control, weights.params)
     with tf.Graph().as_default():
         inputs = {name: v1.placeholder(tf.int32, [None, None], name=name)
                   for name in ("input_ids", "input_mask", "segment_ids")}
@@ -41,11 +40,11 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
         params = {name: v1.get_variable(name, shape=value.shape, dtype=tf.float32,
                                         initializer=v1.zeros_initializer())
                   for name, value in stored.items()}
+        params.update({name: tf.constant(value) for name, value in baked.items()})
         sequence_output = bert.encoder(params, inputs["input_ids"], inputs["input_mask"],
                                        inputs["segment_ids"], weights.config)[-1]
-        kernel, bias = (params[POOLER_KERNEL], params[POOLER_BIAS]) if POOLER_KERNEL in params else (
-            tf.constant(weights.params[POOLER_KERNEL]), tf.constant(weights.params[POOLER_BIAS]))
-        pooled = controls.pooled_output(control, sequence_output, inputs["input_mask"], kernel, bias)
+        pooled = controls.pooled_output(control, sequence_output, inputs["input_mask"],
+                                        params[POOLER_KERNEL], params[POOLER_BIAS])
         outputs = {"sequence_output": tf.identity(sequence_output, name="sequence_output"),
                    "pooled_output": tf.identity(pooled, name="pooled_output")}
         vocab_file = tf.constant(os.path.abspath(weights.vocab_file), name="vocab_file")
@@ -61,8 +60,8 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
 
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
-            for name, var in params.items():
-                var.load(stored[name], sess)
+            for name, value in stored.items():
+                params[name].load(value, sess)
             builder = v1.saved_model.Builder(export_dir)
             builder.add_meta_graph_and_variables(
                 sess, tags=[],

@@ -72,17 +72,15 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     """
     config = weights.config
     root = tf.train.Checkpoint()
+    stored, baked = controls.split_stored(control, weights.params)
     params: dict[str, tf.Tensor] = {}
-    for name, value in weights.params.items():
-        if control is not None and not control.stores_pooler and name in (POOLER_KERNEL, POOLER_BIAS):
-            params[name] = tf.constant(value)
-            continue
+    for name, value in stored.items():
         mg_name = model_garden_name(name)
-        var = tf.Variable(value, name=mg_name if keep_variable_names else "Variable")
-        _attach(root, mg_name, var)
-        params[name] = var
-    root.variables = [p for p in params.values() if isinstance(p, tf.Variable)]
+        params[name] = tf.Variable(value, name=mg_name if keep_variable_names else "Variable")
+        _attach(root, mg_name, params[name])
+    root.variables = list(params.values())
     root.trainable_variables = list(root.variables)
+    params.update({name: tf.constant(value) for name, value in baked.items()})
     root.vocab_file = tf.saved_model.Asset(weights.vocab_file)
     root.do_lower_case = tf.Variable(weights.do_lower_case, trainable=False, name="do_lower_case")
 
