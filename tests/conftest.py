@@ -24,20 +24,20 @@ def private_caches(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def minilm_dir():
-    from tfhub_pooling import module_cache
-    return module_cache.weights_dir()
+    from tfhub_pooling.builder import cache
+    return cache.weights_dir()
 
 
 @pytest.fixture(scope="session")
 def default_module_path(private_caches):
-    from tfhub_pooling import module_cache
-    return module_cache.ensure_default()
+    from tfhub_pooling.builder import cache
+    return cache.ensure_default()
 
 
 @pytest.fixture(scope="session")
 def default_loaded(default_module_path):
-    from tfhub_pooling import study
-    return study.load(None)
+    from tfhub_pooling.study import pipeline
+    return pipeline.load(None)
 
 
 def write_hf_dir(path, config: dict, params: dict, vocab_file) -> None:
@@ -60,9 +60,9 @@ def small_hf_dir(tmp_path_factory, minilm_dir):
 
     gelu_new (tanh GELU) on purpose: the default module covers exact GELU.
     """
-    from tfhub_pooling import weights
-    config = weights.BertConfig.from_json_dict(SMALL_CONFIG)
-    w = weights.random_weights(config, str(minilm_dir / "vocab.txt"), seed=7)
+    from tfhub_pooling.builder import bert_config, sources
+    config = bert_config.BertConfig.from_json_dict(SMALL_CONFIG)
+    w = sources.random_weights(config, str(minilm_dir / "vocab.txt"), seed=7)
     hf = {}
     for name, value in w.params.items():
         hf_name = google_to_hf_name(name)
@@ -73,7 +73,7 @@ def small_hf_dir(tmp_path_factory, minilm_dir):
 
 
 def google_to_hf_name(name: str) -> str:
-    """The inverse naming, written independently of weights.hf_to_google_name."""
+    """The inverse naming, written independently of sources.hf_to_google_name."""
     parts = name.removeprefix("bert/").split("/")
     out = []
     for p in parts:
@@ -88,6 +88,6 @@ def google_to_hf_name(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def small_module_path(tmp_path_factory, small_hf_dir):
-    from tfhub_pooling import build, weights
+    from tfhub_pooling.builder import build, sources
     dest = tmp_path_factory.mktemp("small-module") / "module"
-    return build.build_module(weights.from_hf_dir(small_hf_dir), str(dest))
+    return build.build_module(sources.from_hf_dir(small_hf_dir), str(dest))

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import build, cli, study, weights
+from tfhub_pooling import cli
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.errors import BadWeightsError, InterfaceError, NotAModuleError
+from tfhub_pooling.study import pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 v1 = tf.compat.v1
@@ -30,7 +32,7 @@ def test_corrupt_saved_model_pb(tmp_path, small_module_path):
     with open(os.path.join(path, "saved_model.pb"), "wb") as f:
         f.write(b"\x00garbage, not a protobuf\xff" * 10)
     with pytest.raises(NotAModuleError, match="could not be loaded"):
-        study.load(path)
+        pipeline.load(path)
 
 
 def test_variables_missing(tmp_path, small_module_path):
@@ -39,10 +41,10 @@ def test_variables_missing(tmp_path, small_module_path):
         if name.startswith("variables.data"):
             os.remove(os.path.join(path, "variables", name))
     with pytest.raises(NotAModuleError, match="could not be loaded"):
-        study.load(path)
+        pipeline.load(path)
     os.remove(os.path.join(path, "variables", "variables.index"))
     with pytest.raises(NotAModuleError, match="weights are missing"):
-        study.load(path)
+        pipeline.load(path)
 
 
 def _tf1_module(path, signatures):
@@ -68,18 +70,18 @@ def _tf1_module(path, signatures):
 def test_no_tokens_signature(tmp_path):
     path = _tf1_module(tmp_path / "m", {"default": (["input_ids"], ["pooled_output"])})
     with pytest.raises(InterfaceError, match="no `tokens` signature .*default"):
-        study.load(path)
+        pipeline.load(path)
 
 
 def test_tokens_signature_without_sequence_output(tmp_path):
     path = _tf1_module(tmp_path / "m", {"tokens": (["input_ids", "input_mask", "segment_ids"],
                                                    ["pooled_output"])})
     with pytest.raises(InterfaceError, match="lacks sequence_output"):
-        study.load(path)
+        pipeline.load(path)
 
 
 def _module_with(tmp_path, small_hf_dir, name, row=None):
-    w = weights.from_hf_dir(small_hf_dir)
+    w = sources.from_hf_dir(small_hf_dir)
     w.params[name] = w.params[name].copy()
     if row is None:
         w.params[name][...] = np.nan
@@ -91,13 +93,13 @@ def _module_with(tmp_path, small_hf_dir, name, row=None):
 def test_nan_in_outputs(tmp_path, small_hf_dir):
     path = _module_with(tmp_path, small_hf_dir, "bert/embeddings/word_embeddings", row=101)  # [CLS]
     with pytest.raises(BadWeightsError, match="NaN/Inf"):
-        study.verify(path)
+        pipeline.verify(path)
 
 
 def test_nan_in_pooler_bias(tmp_path, small_hf_dir):
     path = _module_with(tmp_path, small_hf_dir, "bert/pooler/dense/bias")
     with pytest.raises(BadWeightsError, match="NaN/Inf"):
-        study.verify(path)
+        pipeline.verify(path)
 
 
 def test_texts_file_errors(tmp_path, default_module_path, capsys):
@@ -147,7 +149,7 @@ def test_read_only_module_verifies_untouched(tmp_path, small_module_path):
             os.chmod(os.path.join(root, name), stat.S_IREAD | (stat.S_IEXEC if name in dirs else 0))
     os.chmod(path, stat.S_IREAD | stat.S_IEXEC)
     before = _tree_digest(path)
-    assert study.verify(path).ok
+    assert pipeline.verify(path).ok
     assert _tree_digest(path) == before
 
 

@@ -7,11 +7,12 @@ import os
 
 import numpy as np
 import pytest
+from reference_bert import forward
 from safetensors.numpy import load_file
 
-from reference_bert import forward
-from tfhub_pooling import build, study, weights
-from tfhub_pooling.encoder_inputs import Tokenizer, encode
+from tfhub_pooling.builder import bert_config, build, sources
+from tfhub_pooling.study import pipeline
+from tfhub_pooling.study.encoder_inputs import Tokenizer, encode
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Hello!", ("A first segment.", "And a second, rather longer, segment of text.")]
@@ -21,7 +22,7 @@ TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite und
 def test_module_equals_numpy_bert(which, default_module_path, small_module_path, minilm_dir, small_hf_dir):
     path, hf_dir = ((default_module_path, minilm_dir) if which == "default"
                     else (small_module_path, small_hf_dir))
-    module = study.load(path)
+    module = pipeline.load(path)
     inputs = encode(Tokenizer(module.vocab_file, module.do_lower_case), TEXTS, 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     config = json.loads((hf_dir / "config.json").read_text())
@@ -42,27 +43,27 @@ def test_module_layout(default_module_path):
 
 def test_variables_carry_google_research_names(default_loaded):
     names = {v.name.removesuffix(":0") for v in default_loaded.variables}
-    config = weights.BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+    config = bert_config.BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
                                 intermediate_size=1536)
-    assert names == set(weights.param_shapes(config))
+    assert names == set(bert_config.param_shapes(config))
 
 
 def test_hf_name_mapping():
-    assert (weights.hf_to_google_name("encoder.layer.3.attention.self.query.weight")
+    assert (sources.hf_to_google_name("encoder.layer.3.attention.self.query.weight")
             == "bert/encoder/layer_3/attention/self/query/kernel")
-    assert weights.hf_to_google_name("embeddings.LayerNorm.bias") == "bert/embeddings/LayerNorm/beta"
-    assert (weights.hf_to_google_name("bert.embeddings.word_embeddings.weight")
+    assert sources.hf_to_google_name("embeddings.LayerNorm.bias") == "bert/embeddings/LayerNorm/beta"
+    assert (sources.hf_to_google_name("bert.embeddings.word_embeddings.weight")
             == "bert/embeddings/word_embeddings")
-    assert weights.hf_to_google_name("pooler.dense.weight") == "bert/pooler/dense/kernel"
-    assert weights.hf_to_google_name("embeddings.position_ids") is None
-    assert weights.hf_to_google_name("cls.predictions.bias") is None
+    assert sources.hf_to_google_name("pooler.dense.weight") == "bert/pooler/dense/kernel"
+    assert sources.hf_to_google_name("embeddings.position_ids") is None
+    assert sources.hf_to_google_name("cls.predictions.bias") is None
 
 
 def test_build_refuses_an_existing_destination(tmp_path, small_hf_dir):
     from tfhub_pooling.errors import UsageError
     (tmp_path / "taken").mkdir()
     with pytest.raises(UsageError, match="already exists"):
-        build.build_module(weights.from_hf_dir(small_hf_dir), str(tmp_path / "taken"))
+        build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "taken"))
 
 
 def test_a_failed_build_leaves_nothing(tmp_path, small_hf_dir, monkeypatch):
@@ -72,11 +73,11 @@ def test_a_failed_build_leaves_nothing(tmp_path, small_hf_dir, monkeypatch):
         raise RuntimeError("interrupted")
     monkeypatch.setitem(build.WRITERS, "tf1-hub", broken_writer)
     with pytest.raises(RuntimeError):
-        build.build_module(weights.from_hf_dir(small_hf_dir), str(tmp_path / "m"))
+        build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "m"))
     assert os.listdir(tmp_path) == []
 
 
 def test_incomplete_hf_dir_is_refused(tmp_path):
     from tfhub_pooling.errors import UsageError
     with pytest.raises(UsageError, match="config.json"):
-        weights.from_hf_dir(tmp_path)
+        sources.from_hf_dir(tmp_path)

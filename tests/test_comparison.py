@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import comparison
+from tfhub_pooling.numerics import comparison
 
 
 def test_tensorflow_tanh_stays_within_the_assumed_error():

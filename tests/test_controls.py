@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tfhub_pooling import build, comparison, study, text_sources, weights
-from tfhub_pooling.controls import Control
+from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import UsageError
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study import pipeline, text_sources
 
 
 @pytest.fixture(scope="module")
 def small_weights(small_hf_dir):
-    return weights.from_hf_dir(small_hf_dir)
+    return sources.from_hf_dir(small_hf_dir)
 
 
 def _control_module(tmp_path_factory, w, control):
@@ -28,22 +30,22 @@ def _control_module(tmp_path_factory, w, control):
     (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, "W[3, 7] +0.05"),
 ])
 def test_each_control_gets_its_verdict(control, verdict, says, tmp_path_factory, small_weights):
-    r = study.verify(_control_module(tmp_path_factory, small_weights, control), recover_weights=True)
+    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, control), recover_weights=True)
     assert r.verdict == verdict, r.comparison.reason
     assert r.exit_code == comparison.VERDICT_EXIT_CODES[verdict] != 0
     assert says in r.comparison.reason
 
 
 def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
-    r = study.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
+    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
     assert r.pooler is None and "searched" in r.pooler_search
-    assert not any("pooler" in v.name for v in study.load(r.path).variables)
+    assert not any("pooler" in v.name for v in pipeline.load(r.path).variables)
 
 
 def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
-    w = weights.from_hf_dir(__import__("tfhub_pooling.module_cache").module_cache.weights_dir())
-    r = study.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
+    w = sources.from_hf_dir(__import__("tfhub_pooling.module_cache").module_cache.weights_dir())
+    r = pipeline.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
                      recover_weights=True)
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
     d = r.recovery.differing
@@ -55,7 +57,7 @@ def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_fac
 def test_no_false_alarm_on_1000_varied_texts(default_loaded):
     texts = text_sources.generate_texts(1000, default_loaded.vocab_file, seed=123)
     assert len(set(map(str, texts))) == 1000
-    r = study.verify(texts=texts, module=default_loaded)
+    r = pipeline.verify(texts=texts, module=default_loaded)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.comparison.worst_bound_ratio < 1.0
     assert r.pooled_output.shape == (1000, 384)

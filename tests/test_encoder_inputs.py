@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfhub_pooling import outputs, study
-from tfhub_pooling.encoder_inputs import Tokenizer, encode
 from tfhub_pooling.errors import UsageError
+from tfhub_pooling.study import forward, pipeline
+from tfhub_pooling.study.encoder_inputs import Tokenizer, encode
 
 
 @pytest.fixture(scope="module")
@@ -63,17 +63,17 @@ def test_empty_text_is_refused(tokenizer):
 def test_padding_does_not_change_cls_or_pooled(default_loaded, tokenizer):
     short = "I am using BERT in Tensorflow."
     longer = "A far longer sentence, " * 8 + "so the short one gets plenty of padding."
-    alone = outputs.run(default_loaded, encode(tokenizer, [short], 512))
+    alone = forward.run(default_loaded, encode(tokenizer, [short], 512))
     padded_inputs = encode(tokenizer, [short, longer], 512)
     assert padded_inputs.input_mask[0].sum() < padded_inputs.input_ids.shape[1]   # really padded
-    padded = outputs.run(default_loaded, padded_inputs)
+    padded = forward.run(default_loaded, padded_inputs)
     assert np.abs(alone.cls[0] - padded.cls[0]).max() <= 1e-5
     assert np.abs(alone.pooled_output[0] - padded.pooled_output[0]).max() <= 1e-5
 
 
 def test_max_seq_length_comes_from_the_module(default_loaded):
     assert default_loaded.max_seq_length == 512
-    r = study.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
+    r = pipeline.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
     assert r.inputs.input_ids.shape == (1, 16) and r.inputs.truncated[0]
 
 

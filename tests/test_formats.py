@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import build, comparison, formats, loaded_module, stored_weights, study, tf2_writer, weights
-from tfhub_pooling.controls import Control
-from tfhub_pooling.encoder_inputs import Tokenizer
+from tfhub_pooling import formats
+from tfhub_pooling.builder import build, sources, tf2_writer
+from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study import loading, pipeline, stored_variables
+from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Crème brûlée, naïve café: résumé!", "北京欢迎你 and 東京",
@@ -23,7 +26,7 @@ TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite und
 
 @pytest.fixture(scope="module")
 def small_weights(small_hf_dir):
-    return weights.from_hf_dir(small_hf_dir)
+    return sources.from_hf_dir(small_hf_dir)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def modules(tmp_path_factory, small_weights):
 
 
 def test_formats_agree_and_each_verifies(modules):
-    results = {fmt: study.verify(modules[fmt], texts=TEXTS) for fmt in formats.ENCODERS}
+    results = {fmt: pipeline.verify(modules[fmt], texts=TEXTS) for fmt in formats.ENCODERS}
     ref = results[formats.TF1_HUB]
     for fmt, r in results.items():
         assert r.format == fmt
@@ -46,15 +49,15 @@ def test_formats_agree_and_each_verifies(modules):
 
 
 def test_tf2_pooler_is_found_under_model_garden_names(modules):
-    r = study.verify(modules[formats.TF2_DICT], texts=["Hi."])
+    r = pipeline.verify(modules[formats.TF2_DICT], texts=["Hi."])
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooler_transform/kernel", "model-garden")
-    assert r.pooler.source == stored_weights.VARIABLES_SOURCE
+    assert r.pooler.source == stored_variables.VARIABLES_SOURCE
     assert r.pooler.checkpoint == "matches (pooler_transform/kernel, pooler_transform/bias)"
     assert r.max_seq_length == 128
 
 
 def test_tf2_dict_outputs(modules):
-    obj = loaded_module.load_saved_model(modules[formats.TF2_DICT])
+    obj = loading.load_saved_model(modules[formats.TF2_DICT])
     ids = tf.constant([[101, 7592, 102]], tf.int32)
     out = obj({"input_word_ids": ids, "input_mask": tf.ones_like(ids), "input_type_ids": tf.zeros_like(ids)})
     assert len(out["encoder_outputs"]) == 2
@@ -65,17 +68,17 @@ def test_tf2_dict_outputs(modules):
 def test_lost_variable_names_fall_back_to_the_checkpoint(tmp_path, small_weights):
     path = str(tmp_path / "unnamed")
     tf2_writer.write(small_weights, path, keep_variable_names=False)
-    module = study.load(path)
+    module = pipeline.load(path)
     assert all(v.name.startswith("Variable") for v in module.variables)
     assert module.max_seq_length == 128            # read off the checkpoint too
-    r = study.verify(module=module, texts=["Hi."])
+    r = pipeline.verify(module=module, texts=["Hi."])
     assert r.ok, r.comparison.reason
-    assert r.pooler.source == stored_weights.CHECKPOINT_SOURCE
+    assert r.pooler.source == stored_variables.CHECKPOINT_SOURCE
     assert r.pooler.kernel_name == "pooler_transform/kernel"
 
 
 def test_preprocessing_model_matches_our_tokenizer(modules, small_weights):
-    pre = study.load_preprocessor(modules[formats.PREPROCESS])
+    pre = pipeline.load_preprocessor(modules[formats.PREPROCESS])
     ours = Tokenizer(small_weights.vocab_file, small_weights.do_lower_case)
     a, b = pre.encode(TEXTS, 128), ours.encode(TEXTS, 128)
     width = b.input_ids.shape[1]
@@ -86,7 +89,7 @@ def test_preprocessing_model_matches_our_tokenizer(modules, small_weights):
 
 
 def test_verify_with_the_preprocessing_model(modules):
-    r = study.verify(modules[formats.TF2_DICT], texts=TEXTS[:5], preprocess=modules[formats.PREPROCESS])
+    r = pipeline.verify(modules[formats.TF2_DICT], texts=TEXTS[:5], preprocess=modules[formats.PREPROCESS])
     assert r.ok and r.tokenizer.startswith("preprocessing model")
     assert r.inputs.input_ids.shape == (5, 128)
 
@@ -104,28 +107,28 @@ def test_google_research_checkpoint_directory(tmp_path, small_weights, modules):
     config = {k: getattr(small_weights.config, k) for k in small_weights.config.__dataclass_fields__}
     (ckpt / "bert_config.json").write_text(json.dumps(config))
     (ckpt / "vocab.txt").write_text(open(small_weights.vocab_file, encoding="utf-8").read(), encoding="utf-8")
-    r = study.verify(str(ckpt), texts=TEXTS[:3])
+    r = pipeline.verify(str(ckpt), texts=TEXTS[:3])
     assert r.ok, r.comparison.reason
     assert r.handle.startswith(f"google-research checkpoint {ckpt}, built into")
-    ref = study.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
+    ref = pipeline.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
     assert np.array_equal(r.pooled_output, ref.pooled_output)
 
 
 def test_detection_and_refusals(modules, tmp_path):
     for fmt in formats.ENCODERS:
-        assert study.load(modules[fmt]).format == fmt
+        assert pipeline.load(modules[fmt]).format == fmt
     with pytest.raises(InterfaceError, match="preprocessing model, not an encoder"):
-        study.load(modules[formats.PREPROCESS])
+        pipeline.load(modules[formats.PREPROCESS])
     with pytest.raises(InterfaceError, match="no BERT preprocessing model"):
-        study.load_preprocessor(modules[formats.TF2_DICT])
+        pipeline.load_preprocessor(modules[formats.TF2_DICT])
     (tmp_path / "stuff.txt").write_text("x")
     with pytest.raises(NotAModuleError, match="is none of: TF1 Hub module, TF2 SavedModel"):
-        study.load(str(tmp_path))
+        pipeline.load(str(tmp_path))
     plain = tf.Module()
     plain.f = tf.function(lambda x: x * 2, input_signature=[tf.TensorSpec([None], tf.float32)])
     tf.saved_model.save(plain, str(tmp_path / "plain"))
     with pytest.raises(InterfaceError, match="no BERT encoder"):
-        study.load(str(tmp_path / "plain"))
+        pipeline.load(str(tmp_path / "plain"))
 
 
 @pytest.mark.parametrize("fmt", [formats.TF2_DICT, formats.TF2_LIST])
@@ -136,5 +139,5 @@ def test_detection_and_refusals(modules, tmp_path):
 ])
 def test_controls_in_tf2_formats(fmt, control, verdict, tmp_path, small_weights):
     path = build.build_module(small_weights, str(tmp_path / "m"), fmt, control=control)
-    r = study.verify(path)
+    r = pipeline.verify(path)
     assert r.verdict == verdict, r.comparison.reason

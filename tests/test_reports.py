@@ -11,8 +11,12 @@ import jsonschema
 import numpy as np
 import pytest
 
-from tfhub_pooling import build, cli, comparison, corpus, report, study, text_sources, weights
-from tfhub_pooling.controls import Control
+from tfhub_pooling import cli
+from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.reports import render
+from tfhub_pooling.study import corpus, pipeline, text_sources
 from tfhub_pooling.testing import assert_pooler_matches
 
 
@@ -20,15 +24,15 @@ from tfhub_pooling.testing import assert_pooler_matches
 def identity_module(tmp_path_factory, small_hf_dir):
     """A wrong pooler (pooled = cls), for outputs that must say no."""
     dest = tmp_path_factory.mktemp("identity") / "m"
-    return build.build_module(weights.from_hf_dir(small_hf_dir), str(dest), control=Control("identity"))
+    return build.build_module(sources.from_hf_dir(small_hf_dir), str(dest), control=Control("identity"))
 
 
 def test_plot_is_a_whole_png(tmp_path, default_module_path, capsys):
-    out = tmp_path / "study.png"
+    out = tmp_path / "pipeline.png"
     assert cli.main(["verify", "--plot", str(out)]) == 0
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
-    assert os.listdir(tmp_path) == ["study.png"]
+    assert os.listdir(tmp_path) == ["pipeline.png"]
 
 
 def test_markdown_report(default_module_path, capsys):
@@ -52,12 +56,12 @@ def test_verdict_name_in_every_output(fmt, identity_module, tmp_path, capsys):
 
 
 def test_json_document_follows_its_schema(default_module_path, identity_module, capsys):
-    schema = json.loads(resources.files("tfhub_pooling").joinpath("schemas/verify.schema.json").read_text())
+    schema = json.loads(resources.files("tfhub_pooling").joinpath("reports/schemas/verify.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     for handle, code in ((None, 0), (identity_module, 10)):
         assert cli.main(["verify", "--json"] + (["--handle", handle] if handle else [])) == code
         jsonschema.validate(json.loads(capsys.readouterr().out), schema)
-    broken = report.to_json(study.verify(texts=["Hi."]))
+    broken = render.to_json(pipeline.verify(texts=["Hi."]))
     broken["verdict"] = "PROBABLY_FINE"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
@@ -68,8 +72,8 @@ def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, d
     f = tmp_path / "corpus.txt"
     f.write_text("\n\n".join(t if isinstance(t, str) else "\t".join(t) for t in texts) + "\n",
                  encoding="utf-8")
-    cr = study.verify_corpus(str(f), module=default_loaded)
-    whole = study.verify(texts=texts, module=default_loaded)
+    cr = pipeline.verify_corpus(str(f), module=default_loaded)
+    whole = pipeline.verify(texts=texts, module=default_loaded)
     st = cr.stats
     assert cr.verdict == comparison.MATCHES_POOLER and st.texts == 300
     assert st.max_abs_cls == pytest.approx(whole.comparison.pooled_vs_cls.max_abs, abs=1e-5)
@@ -97,7 +101,7 @@ def test_corpus_mode_refuses_per_text_options(tmp_path, capsys):
 
 @pytest.mark.parametrize("fmt", ["tf1-hub", "tf2-dict", "preprocess"])
 def test_inspect(fmt, tmp_path, small_hf_dir, capsys):
-    path = build.build_module(weights.from_hf_dir(small_hf_dir), str(tmp_path / fmt), fmt)
+    path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / fmt), fmt)
     assert cli.main(["inspect", path, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["format"] == fmt and info["do_lower_case"] is True
@@ -105,7 +109,7 @@ def test_inspect(fmt, tmp_path, small_hf_dir, capsys):
         assert info["vocab_file"].endswith("vocab.txt")
         return
     assert info["variables"]["count"] == 39 and info["variables"]["summarised"]
-    assert info["variables"]["parameters"] == sum(v.size for v in weights.from_hf_dir(small_hf_dir).params.values())
+    assert info["variables"]["parameters"] == sum(v.size for v in sources.from_hf_dir(small_hf_dir).params.values())
     expected = {"tf1-hub": ("bert/pooler/dense/kernel", "google-research", [[]]),
                 "tf2-dict": ("pooler_transform/kernel", "model-garden", [["serve"]])}[fmt]
     assert (info["pooler"]["kernel"], info["pooler"]["scheme"]) == expected[:2]

@@ -16,9 +16,9 @@ __all__ = ["verify", "VerifyResult", "build_module"]
 def __getattr__(name: str) -> Any:
     # Lazy, so `python -m tfhub_pooling --help` answers without importing TensorFlow.
     if name in ("verify", "VerifyResult"):
-        from tfhub_pooling import study
-        return getattr(study, name)
+        from tfhub_pooling.study import pipeline
+        return getattr(pipeline, name)
     if name == "build_module":
-        from tfhub_pooling.build import build_module
+        from tfhub_pooling.builder.build import build_module
         return build_module
     raise AttributeError(name)

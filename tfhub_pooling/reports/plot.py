@@ -7,11 +7,10 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
-from tfhub_pooling.report import write_atomically
-from tfhub_pooling.study import VerifyResult
+from tfhub_pooling.reports.render import write_atomically
+from tfhub_pooling.study.pipeline import VerifyResult
 
 
 def plot(r: VerifyResult, path: str) -> None:

@@ -21,20 +21,20 @@ class NamingScheme:
     position_embeddings: str    # [max_seq_length, H]
 
 
-SCHEMES: tuple[NamingScheme, ...] = (
-    NamingScheme("google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
-                 "bert/pooler/dense/kernel", "bert/pooler/dense/bias",
-                 "bert/embeddings/position_embeddings"),
-    NamingScheme("model-garden", "TF Model Garden BertEncoder; TF2 Hub BERT encoders",
-                 "pooler_transform/kernel", "pooler_transform/bias",
-                 "position_embedding/embeddings"),
-    NamingScheme("hf-tf", "Hugging Face TFBertModel (Keras)",
-                 "pooler/dense/kernel", "pooler/dense/bias",
-                 "embeddings/position_embeddings/embeddings"),
-    NamingScheme("keras-hub", "KerasHub BertBackbone",
-                 "pooled_dense/kernel", "pooled_dense/bias",
-                 "position_embedding/embeddings"),
-)
+GOOGLE_RESEARCH = NamingScheme(
+    "google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
+    "bert/pooler/dense/kernel", "bert/pooler/dense/bias", "bert/embeddings/position_embeddings")
+MODEL_GARDEN = NamingScheme(
+    "model-garden", "TF Model Garden BertEncoder; TF2 Hub BERT encoders",
+    "pooler_transform/kernel", "pooler_transform/bias", "position_embedding/embeddings")
+HF_TF = NamingScheme(
+    "hf-tf", "Hugging Face TFBertModel (Keras)",
+    "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings")
+KERAS_HUB = NamingScheme(
+    "keras-hub", "KerasHub BertBackbone",
+    "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings")
+
+SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, HF_TF, KERAS_HUB)
 
 
 def strip_suffix(name: str) -> str:

@@ -8,28 +8,47 @@ the same destination at once, one rename wins and both end with a whole module.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
 from typing import Callable
 
-from tfhub_pooling import preprocess_writer, tf1_hub_writer, tf2_writer
-from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
-from tfhub_pooling.controls import Control
+import tensorflow as tf
+
+from tfhub_pooling.builder import checkpoint_writer, preprocess_writer, tf1_hub_writer, tf2_writer
+from tfhub_pooling.builder.bert_config import BertWeights
+from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.weights import BertWeights
+from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 
 WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
     TF1_HUB: tf1_hub_writer.write,
     TF2_DICT: functools.partial(tf2_writer.write, interface=TF2_DICT),
     TF2_LIST: functools.partial(tf2_writer.write, interface=TF2_LIST),
     PREPROCESS: preprocess_writer.write,
+    CHECKPOINT: checkpoint_writer.write,
 }
+# Formats with no pooler to make wrong: a negative control is refused for them.
+NO_POOLER = (PREPROCESS, CHECKPOINT)
 
 
 def is_complete(path: str) -> bool:
-    return (os.path.isfile(os.path.join(path, "saved_model.pb"))
-            and os.path.isfile(os.path.join(path, "variables", "variables.index")))
+    if os.path.isfile(os.path.join(path, "bert_model.ckpt.index")):
+        return os.path.isfile(os.path.join(path, "bert_config.json"))
+    return (os.path.isfile(os.path.join(path, tf.saved_model.SAVED_MODEL_FILENAME_PB))
+            and os.path.isfile(os.path.join(path, tf.saved_model.VARIABLES_DIRECTORY,
+                                            "variables.index")))
+
+
+def write_build_record(weights: BertWeights, module_dir: str, control: Control | None) -> None:
+    record = os.path.join(module_dir, *BUILD_RECORD)
+    os.makedirs(os.path.dirname(record), exist_ok=True)
+    with open(record, "w", encoding="utf-8") as f:
+        json.dump({"builder": "tfhub-pooling", "source": weights.description,
+                   "hidden_act": weights.config.hidden_act,
+                   "activation": weights.config.activation_form,
+                   "control": control.describe() if control else None}, f, indent=2)
 
 
 def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
@@ -42,6 +61,9 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
     if fmt not in WRITERS:
         raise UsageError(f"unknown module format {fmt!r}; choose one of {', '.join(WRITERS)}")
     if control is not None:
+        if fmt in NO_POOLER:
+            raise UsageError(f"a {fmt} holds no pooler, so a negative control cannot be written "
+                             "into it; drop --control or choose an encoder format")
         control.check(weights.config.hidden_size)
     dest = os.path.abspath(dest)
     if os.path.exists(dest):
@@ -53,6 +75,8 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-", dir=parent)
     try:
         WRITERS[fmt](weights, os.path.join(staging, "module"), control)
+        if fmt != CHECKPOINT:
+            write_build_record(weights, os.path.join(staging, "module"), control)
         try:
             os.rename(os.path.join(staging, "module"), dest)
         except OSError:

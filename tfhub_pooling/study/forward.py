@@ -6,15 +6,17 @@ import dataclasses
 
 import numpy as np
 
-from tfhub_pooling.encoder_inputs import EncoderInputs
 from tfhub_pooling.errors import BadWeightsError, InterfaceError
-from tfhub_pooling.loaded_module import LoadedModule
+from tfhub_pooling.study.encoder_inputs import EncoderInputs
+from tfhub_pooling.study.loading import LoadedModule
 
 
 @dataclasses.dataclass
 class Outputs:
     pooled_output: np.ndarray     # float32 [B, H]
     sequence_output: np.ndarray   # float32 [B, S, H]
+    # tf2-dict modules: Model Garden's export checks as numbers (loading._model_garden_checks).
+    checks: dict | None = None
 
     @property
     def cls(self) -> np.ndarray:
@@ -36,7 +38,7 @@ def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
         if not np.all(np.isfinite(value)):
             raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
                                   "the module's weights or graph are broken")
-    return Outputs(pooled, sequence)
+    return Outputs(pooled, sequence, out.get("checks"))
 
 
 def concat(parts: list[Outputs]) -> Outputs:
@@ -45,4 +47,17 @@ def concat(parts: list[Outputs]) -> Outputs:
     return Outputs(
         np.concatenate([p.pooled_output for p in parts]),
         np.concatenate([np.pad(p.sequence_output, ((0, 0), (0, width - p.sequence_output.shape[1]),
-                                                   (0, 0))) for p in parts]))
+                                                   (0, 0))) for p in parts]),
+        merge_checks([p.checks for p in parts]))
+
+
+def merge_checks(checks: list[dict | None]) -> dict | None:
+    """Many batches' checks as one: the largest differences (the count is the module's)."""
+    present = [c for c in checks if c is not None]
+    if not present:
+        return None
+    merged = dict(present[0])
+    for key in ("default_vs_pooled", "last_layer_vs_sequence"):
+        values = [c[key] for c in present if c[key] is not None]
+        merged[key] = max(values) if values else None
+    return merged

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from tfhub_pooling import comparison
-from tfhub_pooling.encoder_inputs import Text
-from tfhub_pooling.pooler_weights import PoolerWeights
-from tfhub_pooling.study import CorpusResult, VerifyResult
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study.encoder_inputs import Text
+from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
+from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult
+from tfhub_pooling.study.stored_pooler import PoolerWeights
 
 EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
                "through one more dense layer and tanh, `tanh(cls · W + b)`, with the pooler weights "
@@ -29,7 +30,20 @@ def _short(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
-def _pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
+SCHEMA_VERSION = 2   # bumped when a field of any document changes; every document carries it
+
+
+def module_json(m: ModuleFacts) -> dict[str, Any]:
+    """The `module` entry, the same in every document (verify, corpus, inspect)."""
+    return {"handle": m.handle, "resolved_path": m.path, "format": m.format, "signature": m.signature,
+            "graph_variant": m.graph_variant, "graph_variants": m.graph_variants,
+            "vocab_file": m.vocab_file, "vocab_source": m.vocab_source,
+            "do_lower_case": m.do_lower_case, "max_seq_length": m.max_seq_length,
+            "num_layers": m.num_layers}
+
+
+def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
+    """The `pooler` entry, the same in every document."""
     if pooler is None:
         return None
     return {"scheme": pooler.scheme, "source": pooler.source, "checkpoint": pooler.checkpoint,
@@ -52,15 +66,10 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
                 "cosine": float(c.pooled_vs_rebuilt.per_text_cosine[i])}
         per_text.append(entry)
     return {
-        "handle": r.handle,
-        "resolved_path": r.path,
-        "format": r.format,
-        "signature": r.signature,
-        "vocab_file": r.vocab_file,
-        "do_lower_case": r.do_lower_case,
-        "max_seq_length": r.max_seq_length,
-        "tokenizer": r.tokenizer,
-        "pooler": _pooler_json(r.pooler),
+        "schema_version": SCHEMA_VERSION,
+        "module": module_json(r.module),
+        "inputs": {"tokenizer": r.tokenizer, "trimmed_to": r.trimmed_to, "text_count": len(r.texts)},
+        "pooler": pooler_json(r.pooler),
         "pooler_search": r.pooler_search,
         "texts": per_text,
         "metrics": {
@@ -75,6 +84,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,
         },
+        "interface_checks": r.interface_checks,
         "recovery": r.recovery and {
             "n_fit": r.recovery.n_fit, "n_held_out": r.recovery.n_held_out,
             "dropped": r.recovery.dropped, "held_out_max_abs_diff": r.recovery.held_out_max_abs,
@@ -91,13 +101,33 @@ def json_text(r: VerifyResult) -> str:
     return json.dumps(to_json(r), indent=2, ensure_ascii=False)
 
 
+def module_lines(m: ModuleFacts) -> list[str]:
+    """How the terminal reports say which module ran, and which part of it."""
+    variants = ""
+    if len(m.graph_variants) > 1:
+        variants = f", graph variant {m.graph_variant} (inference) of {', '.join(m.graph_variants)}"
+    lines = [f"         {m.format}, signature `{m.signature}`{variants}, max {m.max_seq_length} tokens"]
+    if m.vocab_source != VOCAB_IN_MODULE:
+        lines.append(f"         vocab from {m.vocab_source}")
+    return lines
+
+
+def interface_lines(checks: dict | None) -> list[str]:
+    if checks is None:
+        return []
+    verdict = "; ".join(checks["problems"]) if checks["problems"] else "pass"
+    layers = f" for {checks['num_layers']} layers" if checks["num_layers"] else ""
+    return [f"interface          Model Garden's export checks: default = pooled_output, "
+            f"{checks['encoder_outputs']} encoder_outputs{layers}, last = sequence_output: {verdict}"]
+
+
 def terminal(r: VerifyResult) -> str:
     c = r.comparison
     lines = [
         "Is pooled_output = tanh(cls · W + b), with cls = sequence_output[:, 0, :]?",
         f"module   {r.handle}",
-        f"         {r.format}, signature `{r.signature}`, max {r.max_seq_length} tokens",
-        f"inputs   {r.tokenizer}",
+        *module_lines(r.module),
+        f"inputs   {r.tokenizer}, trimmed to {r.trimmed_to} tokens",
     ]
     if r.pooler is not None:
         lines.append(f"pooler   W = {r.pooler.kernel_name} {list(r.pooler.kernel.shape)}, "
@@ -127,6 +157,7 @@ def terminal(r: VerifyResult) -> str:
                      f"min cosine {m64.min_cosine:.7f}   (float64; float32: max {m32.max_abs:.2e})")
         lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
                      f"worst element at {c.worst_bound_ratio:.3g} of its bound")
+    lines += interface_lines(r.interface_checks)
     lines.append(f"verdict            {c.verdict}: {c.reason}")
     return "\n".join(lines)
 
@@ -146,9 +177,11 @@ def markdown(r: VerifyResult) -> str:
     if c.pooled_vs_rebuilt is not None:
         rows.append(("pooled vs tanh(cls · W + b)", c.pooled_vs_rebuilt))
     lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
-             f"- module: `{r.handle}` ({r.format}, `{r.signature}`)",
+             f"- module: `{r.handle}` ({r.format}, `{r.module.signature}`, graph variant "
+             f"{r.module.graph_variant}; vocab from {r.module.vocab_source})",
              f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
-             f"- pooler weights: {_pooler_line(r.pooler)}", "",
+             f"- pooler weights: {_pooler_line(r.pooler)}",
+             *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)], "",
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
     if c.tolerance_max is not None:
@@ -163,13 +196,13 @@ def markdown(r: VerifyResult) -> str:
 def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
     st = cr.stats
     return {
-        "handle": cr.handle, "resolved_path": cr.path, "format": cr.format,
-        "signature": cr.signature, "max_seq_length": cr.max_seq_length, "tokenizer": cr.tokenizer,
-        "texts_file": cr.texts_file,
-        "pooler": _pooler_json(cr.pooler),
+        "schema_version": SCHEMA_VERSION,
+        "module": module_json(cr.module),
+        "inputs": {"tokenizer": cr.tokenizer, "trimmed_to": cr.trimmed_to, "text_count": st.texts,
+                   "texts_file": cr.texts_file, "tokens": st.tokens,
+                   "padded_tokens": st.padded_tokens, "truncated": st.truncated},
+        "pooler": pooler_json(cr.pooler),
         "pooler_search": cr.pooler_search,
-        "texts": st.texts, "tokens": st.tokens, "padded_tokens": st.padded_tokens,
-        "truncated": st.truncated,
         "metrics": {
             "pooled_vs_cls": {"max_abs_diff": st.max_abs_cls, "mean_abs_diff": st.mean_abs_cls,
                               "min_cosine": st.min_cosine_cls},
@@ -190,8 +223,8 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
 def corpus_terminal(cr: CorpusResult) -> str:
     d = corpus_to_json(cr)
     st = cr.stats
-    lines = [f"module   {cr.handle}",
-             f"         {cr.format}, signature `{cr.signature}`, max {cr.max_seq_length} tokens",
+    lines = [f"module   {cr.module.handle}", *module_lines(cr.module),
+             f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
              f"pooler   {_pooler_line(cr.pooler)}",
              f"corpus   {cr.texts_file}: {st.texts} texts, {st.tokens} tokens "
              f"({st.padded_tokens} with padding), {st.truncated} trimmed",
@@ -212,7 +245,8 @@ def corpus_markdown(cr: CorpusResult) -> str:
     d = corpus_to_json(cr)
     st = cr.stats
     lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
-             f"- module: `{cr.handle}` ({cr.format}, `{cr.signature}`)",
+             f"- module: `{cr.module.handle}` ({cr.module.format}, `{cr.module.signature}`, graph "
+             f"variant {cr.module.graph_variant}; vocab from {cr.module.vocab_source})",
              f"- inputs: {cr.tokenizer}; {st.texts} texts, {st.tokens} tokens, {st.truncated} trimmed",
              f"- pooler weights: {_pooler_line(cr.pooler)}", "",
              "| comparison | max abs diff | mean abs diff |", "|---|---|---|",

@@ -23,12 +23,12 @@ with tanh(cls · W + b) for the stored W and b; one element outside it is not.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from tfhub_pooling.recovery import Recovery
+    from tfhub_pooling.numerics.recovery import Recovery
 
 U32 = 2.0 ** -24
 TANH_ERROR_U = 8.0
@@ -40,6 +40,7 @@ MEAN_POOLED = "MEAN_POOLED"
 POOLER_WEIGHTS_DIFFER = "POOLER_WEIGHTS_DIFFER"
 NO_POOLER_WEIGHTS = "NO_POOLER_WEIGHTS"
 UNEXPLAINED = "UNEXPLAINED"
+INCONSISTENT_OUTPUTS = "INCONSISTENT_OUTPUTS"
 VERDICT_EXIT_CODES = {
     MATCHES_POOLER: 0,
     EQUALS_CLS: 10,
@@ -47,6 +48,7 @@ VERDICT_EXIT_CODES = {
     POOLER_WEIGHTS_DIFFER: 12,
     NO_POOLER_WEIGHTS: 13,
     UNEXPLAINED: 14,
+    INCONSISTENT_OUTPUTS: 15,
 }
 
 
@@ -126,14 +128,53 @@ class Comparison:
         return VERDICT_EXIT_CODES[self.verdict]
 
 
+def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]:
+    """What Model Garden's export test asserts of a dict encoder, and each breach.
+
+    checks: {"encoder_outputs": count, "default_vs_pooled": max |diff|,
+    "last_layer_vs_sequence": max |diff|}, None entries not checkable. The same
+    tensors must come back, so the differences must be exactly 0.
+    """
+    if checks is None:
+        return []
+    problems = []
+    if checks["default_vs_pooled"] is None:
+        problems.append("it returns no `default` output")
+    elif checks["default_vs_pooled"] != 0:
+        problems.append(f"`default` differs from pooled_output (max |diff| {checks['default_vs_pooled']:.3g})")
+    count = checks["encoder_outputs"]
+    if count is None:
+        problems.append("it returns no `encoder_outputs`")
+    elif num_layers is not None and count != num_layers:
+        problems.append(f"`encoder_outputs` has {count} entries for {num_layers} stored layers")
+    if checks["last_layer_vs_sequence"] is not None and checks["last_layer_vs_sequence"] != 0:
+        problems.append("the last `encoder_outputs` entry differs from sequence_output "
+                        f"(max |diff| {checks['last_layer_vs_sequence']:.3g})")
+    return problems
+
+
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None,
-            recovered: Recovery | None = None) -> Comparison:
+            recovered: Recovery | None = None, problems: Sequence[str] = ()) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
     recovered: a black-box fit (recovery.py); it lets a mismatch be told apart
     into POOLER_WEIGHTS_DIFFER (tanh of another affine map) and UNEXPLAINED.
+    problems: breaches of the module's own output contract (interface_problems);
+    they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     """
+    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recovered)
+    if not problems:
+        return c
+    breach = "the module's outputs break Model Garden's export checks: " + "; ".join(problems)
+    if c.verdict == MATCHES_POOLER:
+        return dataclasses.replace(c, verdict=INCONSISTENT_OUTPUTS, reason=f"{c.reason}, but {breach}")
+    return dataclasses.replace(c, reason=f"{c.reason}; also, {breach}")
+
+
+def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
+             kernel: np.ndarray | None, bias: np.ndarray | None,
+             recovered: Recovery | None) -> Comparison:
     cls = sequence_output[:, 0, :]
     vs_cls = metrics(pooled, cls)
     vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = per_text = None

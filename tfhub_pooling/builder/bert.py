@@ -5,7 +5,7 @@ multi-head self-attention, GELU feed-forward, residuals, and the pooler
 `tanh(first_token · W + b)`. The ops work in a TF1 graph and in a tf.function
 alike, so the TF1 Hub writer and any TF2 writer share this code; a writer only
 decides how variables are created and named and passes them in `params`,
-keyed by google-research names (see weights.param_shapes).
+keyed by google-research names (see bert_config.param_shapes).
 
 Shapes: B = batch, S = sequence length, H = hidden size, N = heads, D = H / N.
 """
@@ -17,15 +17,21 @@ from typing import Callable, Mapping
 
 import tensorflow as tf
 
-from tfhub_pooling.weights import GELU_TANH, BertConfig
+from tfhub_pooling.builder.bert_config import GELU_EXACT, GELU_TANH, RELU, BertConfig
 
 Params = Mapping[str, tf.Tensor]
 
 
-def activation(name: str) -> Callable[[tf.Tensor], tf.Tensor]:
-    if name == "relu":
-        return tf.nn.relu
-    return lambda x: tf.nn.gelu(x, approximate=name in GELU_TANH)
+ACTIVATIONS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
+    GELU_EXACT: lambda x: tf.nn.gelu(x, approximate=False),
+    GELU_TANH: lambda x: tf.nn.gelu(x, approximate=True),
+    RELU: tf.nn.relu,
+}
+
+
+def dropout(x: tf.Tensor, rate: float, training: bool) -> tf.Tensor:
+    """As modeling.py applies it in the {"train"} graph variant; the identity otherwise."""
+    return tf.nn.dropout(x, rate=rate) if training and rate > 0 else x
 
 
 def layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: float) -> tf.Tensor:
@@ -40,14 +46,15 @@ def dense(x: tf.Tensor, params: Params, prefix: str) -> tf.Tensor:
 
 
 def embeddings(params: Params, input_ids: tf.Tensor, segment_ids: tf.Tensor,
-               config: BertConfig) -> tf.Tensor:
+               config: BertConfig, training: bool = False) -> tf.Tensor:
     """input_ids, segment_ids [B, S] int32 -> [B, S, H]."""
     seq_length = tf.shape(input_ids)[1]
     x = (tf.gather(params["bert/embeddings/word_embeddings"], input_ids)
          + tf.gather(params["bert/embeddings/token_type_embeddings"], segment_ids)
          + params["bert/embeddings/position_embeddings"][tf.newaxis, :seq_length, :])
-    return layer_norm(x, params["bert/embeddings/LayerNorm/gamma"],
-                      params["bert/embeddings/LayerNorm/beta"], config.layer_norm_eps)
+    x = layer_norm(x, params["bert/embeddings/LayerNorm/gamma"],
+                   params["bert/embeddings/LayerNorm/beta"], config.layer_norm_eps)
+    return dropout(x, config.hidden_dropout_prob, training)
 
 
 def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
@@ -61,7 +68,7 @@ def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
 
 
 def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
-                   config: BertConfig) -> tf.Tensor:
+                   config: BertConfig, training: bool = False) -> tf.Tensor:
     """x [B, S, H], bias [B, 1, 1, S] -> context [B, S, H]."""
     n = config.num_attention_heads
     d = config.hidden_size // n
@@ -74,37 +81,40 @@ def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
     k = heads(dense(x, params, f"{prefix}/key"))
     v = heads(dense(x, params, f"{prefix}/value"))
     scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(d) + bias   # [B, N, S, S]
-    context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)           # [B, N, S, D]
+    probs = dropout(tf.nn.softmax(scores, axis=-1), config.attention_probs_dropout_prob, training)
+    context = tf.matmul(probs, v)                                    # [B, N, S, D]
     shape = tf.shape(x)
     return tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [shape[0], shape[1], config.hidden_size])
 
 
 def transformer_layer(x: tf.Tensor, bias: tf.Tensor, params: Params, n: int,
-                      config: BertConfig) -> tf.Tensor:
+                      config: BertConfig, training: bool = False) -> tf.Tensor:
     """One post-LayerNorm encoder block; x [B, S, H] -> [B, S, H]."""
     p = f"bert/encoder/layer_{n}"
     eps = config.layer_norm_eps
-    attended = dense(self_attention(x, bias, params, f"{p}/attention/self", config),
+    attended = dense(self_attention(x, bias, params, f"{p}/attention/self", config, training),
                      params, f"{p}/attention/output/dense")
+    attended = dropout(attended, config.hidden_dropout_prob, training)
     x = layer_norm(attended + x, params[f"{p}/attention/output/LayerNorm/gamma"],
                    params[f"{p}/attention/output/LayerNorm/beta"], eps)
-    hidden = activation(config.hidden_act)(dense(x, params, f"{p}/intermediate/dense"))
-    out = dense(hidden, params, f"{p}/output/dense")
+    hidden = ACTIVATIONS[config.hidden_act](dense(x, params, f"{p}/intermediate/dense"))
+    out = dropout(dense(hidden, params, f"{p}/output/dense"), config.hidden_dropout_prob, training)
     return layer_norm(out + x, params[f"{p}/output/LayerNorm/gamma"],
                       params[f"{p}/output/LayerNorm/beta"], eps)
 
 
 def encoder(params: Params, input_ids: tf.Tensor, input_mask: tf.Tensor,
-            segment_ids: tf.Tensor, config: BertConfig) -> list[tf.Tensor]:
+            segment_ids: tf.Tensor, config: BertConfig, training: bool = False) -> list[tf.Tensor]:
     """The three [B, S] int32 inputs -> every layer's output, each [B, S, H].
 
-    The last entry is `sequence_output`.
+    The last entry is `sequence_output`. training: apply dropout, as the
+    {"train"} graph variant of a TF1 Hub module does.
     """
     bias = attention_bias(input_mask)
-    x = embeddings(params, input_ids, segment_ids, config)
+    x = embeddings(params, input_ids, segment_ids, config, training)
     layers = []
     for n in range(config.num_hidden_layers):
-        x = transformer_layer(x, bias, params, n, config)
+        x = transformer_layer(x, bias, params, n, config, training)
         layers.append(x)
     return layers
 

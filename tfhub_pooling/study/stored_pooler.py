@@ -2,7 +2,7 @@
 
 The study trusts only what the module itself stores: the variables hub.load
 gives back, matched by name against naming.SCHEMES; where those names are lost,
-the entries of the module's variables checkpoint (stored_weights.py). Whatever
+the entries of the module's variables checkpoint (stored_variables.py). Whatever
 was found is cross-checked against the checkpoint read with tf.train.load_checkpoint.
 """
 
@@ -12,9 +12,9 @@ import dataclasses
 
 import numpy as np
 
-from tfhub_pooling import naming, stored_weights
 from tfhub_pooling.errors import BadWeightsError
-from tfhub_pooling.stored_weights import Entry
+from tfhub_pooling.study import naming, stored_variables
+from tfhub_pooling.study.stored_variables import Entry
 
 
 @dataclasses.dataclass
@@ -24,7 +24,7 @@ class PoolerWeights:
     kernel_name: str
     bias_name: str
     scheme: str                 # naming.SCHEMES entry that matched
-    source: str                 # stored_weights.VARIABLES_SOURCE or CHECKPOINT_SOURCE
+    source: str                 # stored_variables.VARIABLES_SOURCE or CHECKPOINT_SOURCE
     checkpoint: str             # "matches (<keys>)", or why it could not be confirmed
 
     def describe(self) -> str:
@@ -39,12 +39,12 @@ class PoolerNotFound(Exception):
 def find_module_pooler(variables: list, module_path: str, hidden_size: int | None) -> PoolerWeights:
     """By the variables' names first; by the checkpoint's object graph if those fail."""
     try:
-        found = find(stored_weights.from_variables(variables), hidden_size,
-                     stored_weights.VARIABLES_SOURCE)
+        found = find(stored_variables.from_variables(variables), hidden_size,
+                     stored_variables.VARIABLES_SOURCE)
     except PoolerNotFound as by_variables:
         try:
-            found = find(stored_weights.from_checkpoint(module_path), hidden_size,
-                         stored_weights.CHECKPOINT_SOURCE)
+            found = find(stored_variables.from_checkpoint(module_path), hidden_size,
+                         stored_variables.CHECKPOINT_SOURCE)
         except PoolerNotFound as by_checkpoint:
             raise PoolerNotFound(f"variables: {by_variables}; checkpoint: {by_checkpoint}") from None
     return confirm_in_checkpoint(found, module_path)
@@ -96,7 +96,7 @@ def confirm_in_checkpoint(weights: PoolerWeights, module_path: str) -> PoolerWei
     Looked up by the same name first, then, since TF2 checkpoints key by object
     path rather than variable name, by value among entries of the same shape.
     """
-    entries = stored_weights.from_checkpoint(module_path)
+    entries = stored_variables.from_checkpoint(module_path)
     if not entries:
         return dataclasses.replace(weights, checkpoint="checkpoint unreadable")
     keys = []

@@ -14,8 +14,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_text as text
 
-from tfhub_pooling.encoder_inputs import Tokenizer, pack
-from tfhub_pooling.weights import BertWeights
+from tfhub_pooling.builder.bert_config import BertWeights
+from tfhub_pooling.study.encoder_inputs import Tokenizer, pack
 
 DEFAULT_SEQ_LENGTH = 128
 

@@ -21,10 +21,9 @@ import re
 
 import tensorflow as tf
 
-from tfhub_pooling import bert, controls
+from tfhub_pooling.builder import bert, controls
+from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights
 from tfhub_pooling.formats import TF2_DICT, TF2_LIST
-from tfhub_pooling.weights import POOLER_BIAS, POOLER_KERNEL, BertWeights
-
 
 # google-research name (regex) -> Model Garden BertEncoder name.
 MODEL_GARDEN_NAMES = (

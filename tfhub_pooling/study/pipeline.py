@@ -8,11 +8,12 @@ from typing import Sequence
 
 import numpy as np
 
-from tfhub_pooling import comparison, corpus, handle as handles, loaded_module, module_cache
-from tfhub_pooling import outputs as module_outputs, pooler_weights, recovery, text_sources, weights
-from tfhub_pooling.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
+from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import InterfaceError
 from tfhub_pooling.formats import PREPROCESS
+from tfhub_pooling.numerics import comparison, recovery
+from tfhub_pooling.study import corpus, forward, handles, loading, stored_pooler, text_sources
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
 
 # Our own tokenizer, or the module's preprocessing model: both `encode(texts, max_seq_length)`.
 InputSource = Tokenizer | PreprocessingModel
@@ -36,25 +37,34 @@ RECOVERY_HELD_OUT = 64
 class VerifyResult:
     """Everything the study saw and concluded; arrays are numpy, B texts, S tokens, H hidden."""
 
-    handle: str                        # as given, or "default: <path>"
-    path: str                          # the local module directory
-    format: str
-    signature: str
-    vocab_file: str
-    do_lower_case: bool
-    max_seq_length: int
+    module: loading.ModuleFacts
     tokenizer: str                     # what made the encoder inputs
+    trimmed_to: int                    # texts were trimmed to this many tokens
     texts: list[Text]
     inputs: EncoderInputs              # input_ids, input_mask, segment_ids [B, S]
     pooled_output: np.ndarray          # [B, H]
     sequence_output: np.ndarray        # [B, S, H]
-    pooler: pooler_weights.PoolerWeights | None
+    pooler: stored_pooler.PoolerWeights | None
     pooler_search: str                 # how the pooler weights were found, or why not
     recovery: recovery.Recovery | None
     comparison: comparison.Comparison
+    interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
+
+    @property
+    def handle(self) -> str:
+        return self.module.handle
+
+    @property
+    def format(self) -> str:
+        return self.module.format
+
+    @property
+    def max_seq_length(self) -> int:
+        return self.module.max_seq_length
 
     @property
     def cls(self) -> np.ndarray:
+        """The final-layer [CLS] vector, sequence_output[:, 0, :] -> [B, H]."""
         return self.sequence_output[:, 0, :]
 
     @property
@@ -75,33 +85,33 @@ class VerifyResult:
         return self.comparison.exit_code
 
 
-def load(handle: str | None) -> loaded_module.LoadedModule:
+def load(handle: str | None) -> loading.LoadedModule:
     """Resolves and loads a handle; None means the embedded default.
 
     A google-research checkpoint directory is first built into a TF1 Hub module
     (module_cache), and the handle says so.
     """
     if handle is None:
-        path = module_cache.ensure_default()
-        return loaded_module.load(f"default: {path}", path)
-    if weights.is_checkpoint_dir(handle):
-        path = module_cache.ensure_from_checkpoint(handle)
-        return loaded_module.load(f"google-research checkpoint {handle}, built into {path}", path)
-    return loaded_module.load(handle, handles.resolve(handle))
+        path = cache.ensure_default()
+        return loading.load(f"default: {path}", path)
+    if cache.is_checkpoint_dir(handle):
+        path = cache.ensure_from_checkpoint(handle)
+        return loading.load(f"google-research checkpoint {handle}, built into {path}", path)
+    return loading.load(handle, handles.resolve(handle))
 
 
 def load_preprocessor(handle: str) -> PreprocessingModel:
     path = handles.resolve(handle)
-    obj = loaded_module.load_saved_model(path)
-    if loaded_module.detect_format(path, obj) != PREPROCESS:
+    obj = loading.load_saved_model(path)
+    if loading.detect_format(path, obj) != PREPROCESS:
         raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
                              "bert_pack_inputs)")
     return PreprocessingModel(handle, obj)
 
 
-def prepare(handle: str | None, module: loaded_module.LoadedModule | None, preprocess: str | None,
+def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess: str | None,
             max_seq_length: int | None, many_batches: bool = False
-            ) -> tuple[loaded_module.LoadedModule, InputSource, int]:
+            ) -> tuple[loading.LoadedModule, InputSource, int]:
     """The module, what makes its inputs, and the length to trim to.
 
     many_batches: compile our tokenizer (encoder_inputs.Tokenizer), for corpora.
@@ -115,28 +125,28 @@ def prepare(handle: str | None, module: loaded_module.LoadedModule | None, prepr
     return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
 
 
-def find_pooler(module: loaded_module.LoadedModule, hidden: int | None
-                ) -> tuple[pooler_weights.PoolerWeights | None, str]:
+def find_pooler(module: loading.LoadedModule, hidden: int | None
+                ) -> tuple[stored_pooler.PoolerWeights | None, str]:
     """The stored pooler, or None; and how it was found, or what was searched."""
     try:
-        pooler = pooler_weights.find_module_pooler(module.variables, module.path, hidden)
+        pooler = stored_pooler.find_module_pooler(module.variables, module.path, hidden)
         return pooler, pooler.describe()
-    except pooler_weights.PoolerNotFound as e:
+    except stored_pooler.PoolerNotFound as e:
         return None, str(e)
 
 
-def run_texts(module: loaded_module.LoadedModule, source: InputSource, texts: Sequence[Text],
+def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
               max_seq_length: int, batch_size: int = BATCH_SIZE
-              ) -> tuple[EncoderInputs, module_outputs.Outputs]:
+              ) -> tuple[EncoderInputs, forward.Outputs]:
     """Runs texts in batches; rows are padded to the longest text of all batches."""
-    parts = [(inputs, module_outputs.run(module, inputs))
+    parts = [(inputs, forward.run(module, inputs))
              for inputs in (source.encode(texts[i:i + batch_size], max_seq_length)
                             for i in range(0, len(texts), batch_size))]
-    return concat([i for i, _ in parts]), module_outputs.concat([o for _, o in parts])
+    return concat([i for i, _ in parts]), forward.concat([o for _, o in parts])
 
 
-def recover(module: loaded_module.LoadedModule, source: InputSource, hidden: int,
-            max_seq_length: int, pooler: pooler_weights.PoolerWeights | None,
+def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
+            max_seq_length: int, pooler: stored_pooler.PoolerWeights | None,
             seed: int = 0) -> recovery.Recovery:
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
@@ -149,7 +159,7 @@ def recover(module: loaded_module.LoadedModule, source: InputSource, hidden: int
 
 def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
-           module: loaded_module.LoadedModule | None = None,
+           module: loading.LoadedModule | None = None,
            recover_weights: bool = False, batch_size: int = BATCH_SIZE,
            preprocess: str | None = None) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
@@ -169,32 +179,29 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
+        problems = comparison.interface_problems(out.checks, module.num_layers)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                    kernel, bias)
+                                    kernel, bias, problems=problems)
         recovered = None
         if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
             recovered = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
             result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                        kernel, bias, recovered)
-    return VerifyResult(module.handle, module.path, module.format, module.signature,
-                        module.vocab_file, module.do_lower_case, module.max_seq_length,
-                        source.describe(), texts,
+                                        kernel, bias, recovered, problems)
+    return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search, recovered,
-                        result)
+                        result, out.checks and out.checks | {"num_layers": module.num_layers,
+                                                             "problems": problems})
 
 
 @dataclasses.dataclass
 class CorpusResult:
     """The study over a texts file: running statistics, never the outputs."""
 
-    handle: str
-    path: str
-    format: str
-    signature: str
-    max_seq_length: int
+    module: loading.ModuleFacts
     tokenizer: str
+    trimmed_to: int
     texts_file: str
-    pooler: pooler_weights.PoolerWeights | None
+    pooler: stored_pooler.PoolerWeights | None
     pooler_search: str
     stats: corpus.CorpusStats
 
@@ -208,7 +215,7 @@ class CorpusResult:
 
 
 def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
-                  module: loaded_module.LoadedModule | None = None, preprocess: str | None = None,
+                  module: loading.LoadedModule | None = None, preprocess: str | None = None,
                   batch_size: int = BATCH_SIZE, progress: bool = False) -> CorpusResult:
     """verify() over a texts file (one text a line, a tab splits a pair), streamed.
 
@@ -223,5 +230,5 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
               leave=False) as bar:
         stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar)
-    return CorpusResult(module.handle, module.path, module.format, module.signature, max_seq_length,
-                        source.describe(), texts_file, pooler, search, stats)
+    return CorpusResult(loading.facts(module), source.describe(), max_seq_length, texts_file,
+                        pooler, search, stats)

@@ -30,9 +30,9 @@ from typing import Callable
 
 import numpy as np
 
-from tfhub_pooling import corpus, outputs as module_outputs, study, text_sources
-from tfhub_pooling.encoder_inputs import EncoderInputs, Text, Tokenizer
-from tfhub_pooling.loaded_module import LoadedModule
+from tfhub_pooling.study import corpus, forward, pipeline, text_sources
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, Text, Tokenizer
+from tfhub_pooling.study.loading import LoadedModule
 
 FIXED_LENGTH = 128
 
@@ -99,23 +99,23 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     in_order = [tokenizer.encode(texts[i:i + batch_size], max_len) for i in range(0, len(texts), batch_size)]
     fixed = [_pad_to(e, max_len) for e in in_order]
 
-    def forward(batches):
-        return [module_outputs.run(module, e) for e in batches]
+    def run_batches(batches):
+        return [forward.run(module, e) for e in batches]
 
     def study_pass():
         corpus.run_corpus(module, tokenizer, numbered, max_len, pooler)
 
-    pooler, _ = study.find_pooler(module, None)
+    pooler, _ = pipeline.find_pooler(module, None)
     n = len(texts)
     tokenize = time_it(lambda: [tokenizer.encode(b, max_len) for b in bucketed_texts], repeats)
-    timed = time_interleaved({"bare": lambda: forward(encoded), "study": study_pass,
-                              "fixed": lambda: forward(fixed)}, repeats)
+    timed = time_interleaved({"bare": lambda: run_batches(encoded), "study": study_pass,
+                              "fixed": lambda: run_batches(fixed)}, repeats)
     bare, full, fixed_t = timed["bare"], timed["study"], timed["fixed"]
 
     # Same texts both ways; put the bucketed rows back in file order to compare.
     order = np.concatenate([[line - 1 for line, _ in b] for b in bucketed])
-    pooled_bucketed = np.concatenate([o.pooled_output for o in forward(encoded)])[np.argsort(order)]
-    pooled_fixed = np.concatenate([o.pooled_output for o in forward(fixed)])
+    pooled_bucketed = np.concatenate([o.pooled_output for o in run_batches(encoded)])[np.argsort(order)]
+    pooled_fixed = np.concatenate([o.pooled_output for o in run_batches(fixed)])
     tokens = int(sum(e.input_mask.sum() for e in encoded))
     return {
         "texts": n, "tokens": tokens, "batch_size": batch_size,
@@ -211,16 +211,16 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
     doc = {"machine": machine(), "settings": {"texts": n_texts, "batch_size": batch_size,
                                               "repeats": repeats}, "modules": {}}
     for name, path in sizes.items():
-        module = study.load(path)
+        module = pipeline.load(path)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
-        entry["hidden"] = int(study.find_pooler(module, None)[0].kernel.shape[0])
+        entry["hidden"] = int(pipeline.find_pooler(module, None)[0].kernel.shape[0])
         if cold_repeats:
             entry["cold_start"] = cold_start(path, cold_repeats)
         doc["modules"][name] = entry
     if memory_texts:
         first = next(iter(sizes.values()))
-        doc["memory"] = memory(first, study.load(first).vocab_file, *memory_texts)
+        doc["memory"] = memory(first, pipeline.load(first).vocab_file, *memory_texts)
     doc["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     doc["peak_rss_mb_verify_default"] = _child_peak_mb(["verify"])
     return doc
@@ -249,5 +249,5 @@ def table(doc: dict) -> str:
 
 
 def write_json(doc: dict, path: str) -> None:
-    from tfhub_pooling.report import write_atomically
+    from tfhub_pooling.reports.render import write_atomically
     write_atomically(path, lambda f: f.write(json.dumps(doc, indent=2).encode()))

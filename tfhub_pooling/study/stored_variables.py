@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from tfhub_pooling import naming
+from tfhub_pooling.study import naming
 
 OBJECT_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 VARIABLES_SOURCE = "module variables"
@@ -26,6 +27,7 @@ CHECKPOINT_SOURCE = "checkpoint object graph"
 class Entry:
     name: str                          # without `:0` and without OBJECT_SUFFIX
     shape: tuple[int, ...]
+    dtype: str
     read: Callable[[], np.ndarray]
 
 
@@ -34,7 +36,7 @@ def checkpoint_prefix(module_path: str) -> str:
 
 
 def from_variables(variables: list) -> list[Entry]:
-    return [Entry(naming.strip_suffix(v.name), tuple(v.shape), v.numpy) for v in variables]
+    return [Entry(naming.strip_suffix(v.name), tuple(v.shape), v.dtype.name, v.numpy) for v in variables]
 
 
 def from_checkpoint(module_path: str) -> list[Entry]:
@@ -43,8 +45,8 @@ def from_checkpoint(module_path: str) -> list[Entry]:
         reader = tf.train.load_checkpoint(checkpoint_prefix(module_path))
     except (tf.errors.OpError, ValueError):
         return []
-    shapes = reader.get_variable_to_shape_map()
-    return [Entry(key.removesuffix(OBJECT_SUFFIX), tuple(shape),
+    shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
+    return [Entry(key.removesuffix(OBJECT_SUFFIX), tuple(shape), dtypes[key].name,
                   lambda key=key: reader.get_tensor(key))
             for key, shape in sorted(shapes.items()) if key != "_CHECKPOINTABLE_OBJECT_GRAPH"]
 
@@ -55,3 +57,13 @@ def max_seq_length(entries: list[Entry]) -> int | None:
         if any(naming.matches(e.name, s.position_embeddings) for s in naming.SCHEMES):
             return e.shape[0]
     return None
+
+
+# `bert/encoder/layer_3/...` (google-research), `transformer/layer_3/...` (Model Garden).
+_LAYER = re.compile(r"(?:^|/)(?:encoder|transformer)/layer_(\d+)/")
+
+
+def num_layers(entries: list[Entry]) -> int | None:
+    """Distinct transformer layer indices among the names; None if none match."""
+    found = {int(m.group(1)) for e in entries if (m := _LAYER.search(e.name))}
+    return len(found) or None

@@ -15,9 +15,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from tfhub_pooling import stored_weights
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
 from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
+from tfhub_pooling.study import saved_model_proto, stored_variables
 
 TOKENS_INPUTS = ("input_ids", "input_mask", "segment_ids")
 TF2_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
@@ -39,13 +39,45 @@ class LoadedModule:
     variables: list             # tf.Variables, with their names as loaded
     run: RunFn
     vocab_file: str
+    vocab_source: str           # VOCAB_IN_MODULE, or where outside the module it came from
     do_lower_case: bool
-    max_seq_length: int
+    max_seq_length: int         # rows of the position-embedding table
+    graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb; TF1 modules may have several
+    loaded_variant: frozenset[str]         # the one hub.load picked and the study runs
+    num_layers: int | None      # transformer layers, counted off the stored names
+
+
+VOCAB_IN_MODULE = "the module's own assets/"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleFacts:
+    """What every document says about the module, under the same names."""
+
+    handle: str
+    path: str
+    format: str
+    signature: str
+    graph_variant: str          # the tag set run, e.g. "set()" (inference)
+    graph_variants: list[str]   # every tag set saved_model.pb holds
+    vocab_file: str
+    vocab_source: str
+    do_lower_case: bool
+    max_seq_length: int         # the module's own maximum: rows of its position embeddings
+    num_layers: int | None
+
+
+def facts(module: LoadedModule) -> ModuleFacts:
+    return ModuleFacts(module.handle, module.path, module.format, module.signature,
+                       saved_model_proto.describe_tags(module.loaded_variant),
+                       [saved_model_proto.describe_tags(t) for t in module.graph_variants],
+                       module.vocab_file, module.vocab_source, module.do_lower_case,
+                       module.max_seq_length, module.num_layers)
 
 
 def load_saved_model(path: str) -> Any:
     """hub.load, with its failures turned into one line."""
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    if saved_model_proto.proto_file(path) is None:
         raise NotAModuleError(f"{path} is none of: TF1 Hub module, TF2 SavedModel, google-research "
                               "checkpoint directory (no saved_model.pb, no bert_config.json); "
                               "point --handle at the module's top directory")
@@ -77,9 +109,12 @@ def detect_format(path: str, obj: Any) -> str:
                          "input_type_ids or a list of three id tensors (TF2)")
 
 
-def load(handle: str, path: str) -> LoadedModule:
-    """Loads the encoder at local `path` (resolved from `handle`) with hub.load."""
-    obj = load_saved_model(path)
+def load(handle: str, path: str, obj: Any = None) -> LoadedModule:
+    """Loads the encoder at local `path` (resolved from `handle`) with hub.load.
+
+    obj: what hub.load already returned for path, so it is not loaded twice.
+    """
+    obj = obj if obj is not None else load_saved_model(path)
     fmt = detect_format(path, obj)
     if fmt == PREPROCESS:
         raise InterfaceError(f"{path} is a BERT preprocessing model, not an encoder; pass it with "
@@ -108,10 +143,11 @@ def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
                      segment_ids=tf.constant(segment_ids, tf.int32))
         return {k: out[k].numpy() for k in OUTPUTS}
 
-    variables = list(obj.variables)
-    return LoadedModule(handle, path, fmt, "tokens", obj, variables, run,
-                        _vocab_file(path, info["vocab_file"].numpy().decode()),
-                        bool(info["do_lower_case"].numpy()), _max_seq_length(path, variables))
+    proto = saved_model_proto.read(path)
+    graph = saved_model_proto.meta_graph(proto, saved_model_proto.INFERENCE_TAGS)
+    vocab_file, vocab_source = _tf1_vocab_file(path, graph, info["vocab_file"].numpy().decode())
+    return _loaded(handle, path, fmt, "tokens", obj, run, vocab_file, vocab_source,
+                   bool(info["do_lower_case"].numpy()), proto)
 
 
 def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
@@ -126,28 +162,67 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
             missing = [k for k in OUTPUTS if k not in out]
             if missing:
                 raise InterfaceError(f"{path} returned no {', '.join(missing)}; it is no BERT encoder")
-            return {k: out[k].numpy() for k in OUTPUTS}
+            return {k: out[k].numpy() for k in OUTPUTS} | {"checks": _model_garden_checks(out)}
         pooled, sequence = obj([ids, mask, types])
         return {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
 
-    variables = list(getattr(obj, "variables", []))
-    return LoadedModule(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
-                        obj, variables, run,
-                        _vocab_file(path, obj.vocab_file.asset_path.numpy().decode()),
-                        bool(obj.do_lower_case.numpy()), _max_seq_length(path, variables))
-
-
-def _vocab_file(path: str, vocab_file: str) -> str:
-    # In TF2 a TF1 module's asset can come back as the path on the exporting machine.
-    if not os.path.isfile(vocab_file):
-        vocab_file = os.path.join(path, "assets", os.path.basename(vocab_file))
+    # TF2 restores Asset paths into the module's own assets/.
+    vocab_file = obj.vocab_file.asset_path.numpy().decode()
     if not os.path.isfile(vocab_file):
         raise InterfaceError(f"{path}: the vocab file {os.path.basename(vocab_file)} is missing "
                              "from assets/; the module is incomplete, fetch or unpack it again")
-    return vocab_file
+    return _loaded(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
+                   obj, run, vocab_file, VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy()),
+                   saved_model_proto.read(path))
 
 
-def _max_seq_length(path: str, variables: list) -> int:
-    return (stored_weights.max_seq_length(stored_weights.from_variables(variables))
-            or stored_weights.max_seq_length(stored_weights.from_checkpoint(path))
-            or FALLBACK_MAX_SEQ_LENGTH)
+def _model_garden_checks(out: dict) -> dict:
+    """What Model Garden's export test asserts of a dict encoder, as numbers:
+    `default` equals pooled_output, one `encoder_outputs` entry a layer, the
+    last of them equals sequence_output. Computed here so the per-layer
+    tensors never leave TensorFlow."""
+    layers = out.get("encoder_outputs")
+    checks = {"encoder_outputs": None if layers is None else len(layers),
+              "default_vs_pooled": None, "last_layer_vs_sequence": None}
+    if "default" in out:
+        checks["default_vs_pooled"] = float(tf.reduce_max(tf.abs(out["default"] - out["pooled_output"])))
+    if layers:
+        checks["last_layer_vs_sequence"] = float(tf.reduce_max(tf.abs(layers[-1] - out["sequence_output"])))
+    return checks
+
+
+def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: RunFn,
+            vocab_file: str, vocab_source: str, do_lower_case: bool, proto) -> LoadedModule:
+    variables = list(getattr(obj, "variables", []))
+    entries = stored_variables.from_variables(variables)
+    max_seq_length = stored_variables.max_seq_length(entries)
+    if max_seq_length is None:   # the variables lost their names; the checkpoint keeps them
+        entries = stored_variables.from_checkpoint(path)
+        max_seq_length = stored_variables.max_seq_length(entries)
+    return LoadedModule(handle, path, fmt, signature, obj, variables, run, vocab_file, vocab_source,
+                        do_lower_case, max_seq_length or FALLBACK_MAX_SEQ_LENGTH,
+                        saved_model_proto.graph_variants(proto), saved_model_proto.INFERENCE_TAGS,
+                        stored_variables.num_layers(entries))
+
+
+def _tf1_vocab_file(path: str, graph, signature_value: str) -> tuple[str, str]:
+    """The vocab of a TF1 module: the file the exporter recorded for the
+    `tokenization_info` output, under the module's own assets/. A path from the
+    exporting machine is used only when the module records and carries none."""
+    assets = os.path.join(path, "assets")
+    tensor = graph and saved_model_proto.signature_output_tensor(graph, "tokenization_info", "vocab_file")
+    recorded = graph and tensor and saved_model_proto.asset_records(graph).get(tensor)
+    if recorded:
+        vocab_file = os.path.join(assets, recorded)
+        if not os.path.isfile(vocab_file):
+            raise InterfaceError(f"{path}: the vocab file {recorded} (recorded for {tensor}) is missing "
+                                 "from assets/; the module is incomplete, fetch or unpack it again")
+        return vocab_file, VOCAB_IN_MODULE
+    own = os.path.join(assets, os.path.basename(signature_value))
+    if os.path.isfile(own):
+        return own, VOCAB_IN_MODULE
+    if os.path.isabs(signature_value) and os.path.isfile(signature_value):
+        return signature_value, f"outside the module: {signature_value} (the path baked in at export)"
+    raise InterfaceError(f"{path}: no vocab found: saved_model.pb records no asset for {tensor or 'vocab_file'}, "
+                         f"assets/ has no {os.path.basename(signature_value) or 'vocab file'}, and the "
+                         f"signature's value {signature_value!r} is no file; fetch or unpack the module again")

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
+from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.weights import POOLER_BIAS, POOLER_KERNEL
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -82,7 +82,7 @@ def pooled_output(control: Control | None, sequence_output: tf.Tensor, input_mas
     # Imported here so the CLI can list KINDS before TensorFlow is loaded.
     import tensorflow as tf
 
-    from tfhub_pooling import bert
+    from tfhub_pooling.builder import bert
 
     if control is None or control.kind == "hidden-weights":
         return bert.pooler(sequence_output, kernel, bias)

@@ -13,10 +13,11 @@ import heapq
 import itertools
 from typing import Iterable, Iterator
 
-from tfhub_pooling import comparison, outputs as module_outputs, pooler_weights
-from tfhub_pooling.encoder_inputs import Text
 from tfhub_pooling.errors import BadWeightsError
-from tfhub_pooling.loaded_module import LoadedModule
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study import forward, stored_pooler
+from tfhub_pooling.study.encoder_inputs import Text
+from tfhub_pooling.study.loading import LoadedModule
 
 CHUNK = 2048        # texts read and length-sorted at a time
 WORST = 5
@@ -77,7 +78,7 @@ def length_sorted_batches(numbered: list[tuple[int, Text]], batch_size: int
 
 
 def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], max_seq_length: int,
-               pooler: pooler_weights.PoolerWeights | None, batch_size: int = 64,
+               pooler: stored_pooler.PoolerWeights | None, batch_size: int = 64,
                progress=None) -> CorpusStats:
     """Streams (line number, text) pairs through the study; `progress` is tqdm-like or None."""
     stats = CorpusStats()
@@ -89,12 +90,13 @@ def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], 
             for batch in length_sorted_batches(chunk, batch_size):
                 lines, batch_texts = zip(*batch)
                 inputs = source.encode(list(batch_texts), max_seq_length)
-                out = module_outputs.run(module, inputs)
+                out = forward.run(module, inputs)
                 if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
                     raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
                                           f"but pooled_output has {out.pooled_output.shape[1]} values")
                 c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                       kernel, bias)
+                                       kernel, bias,
+                                       problems=comparison.interface_problems(out.checks, module.num_layers))
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
                     progress.update(len(batch))

@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from tfhub_pooling import comparison
+from tfhub_pooling.numerics import comparison
 
 CLIP = 0.999
 # LayerNorm makes [cls, 1] rank-deficient: sum_i (cls_i - beta_i) / gamma_i = 0 for

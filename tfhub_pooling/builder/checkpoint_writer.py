@@ -1,0 +1,38 @@
+"""Writes a BERT as a google-research checkpoint directory, as
+uncased_L-12_H-768_A-12.zip unpacks: bert_config.json, bert_model.ckpt.*, vocab.txt.
+
+This is what google-research/bert's own exporters start from, so the upstream
+exporters (compat/) can be run on the very weights the project's writers use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import tensorflow as tf
+
+from tfhub_pooling.builder.bert_config import BertWeights
+from tfhub_pooling.builder.controls import Control
+
+v1 = tf.compat.v1
+CHECKPOINT_PREFIX = "bert_model.ckpt"
+
+
+def write(weights: BertWeights, export_dir: str, control: Control | None = None) -> None:
+    """control must be None: a checkpoint holds weights, not the graph a control changes."""
+    os.makedirs(export_dir)
+    with tf.Graph().as_default():
+        variables = {name: v1.get_variable(name, shape=value.shape, dtype=tf.float32,
+                                           initializer=v1.zeros_initializer())
+                     for name, value in weights.params.items()}
+        with v1.Session() as sess:
+            # Fed through each variable's initial value, so no weight becomes a graph constant.
+            sess.run([v.initializer for v in variables.values()],
+                     {variables[name].initial_value: value for name, value in weights.params.items()})
+            v1.train.Saver(variables).save(sess, os.path.join(export_dir, CHECKPOINT_PREFIX),
+                                           write_meta_graph=False, write_state=False)
+    with open(os.path.join(export_dir, "bert_config.json"), "w", encoding="utf-8") as f:
+        json.dump(weights.config.to_google_research_json(), f, indent=2)
+    shutil.copyfile(weights.vocab_file, os.path.join(export_dir, "vocab.txt"))

@@ -1,0 +1,118 @@
+"""What a module is, without running it: format, tags, signatures, variables,
+where the pooler lives and under which naming, the vocab and casing."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from tfhub_pooling.builder import cache
+from tfhub_pooling.formats import BUILD_RECORD, PREPROCESS
+from tfhub_pooling.reports import render
+from tfhub_pooling.study import handles, loading, pipeline, saved_model_proto, stored_variables
+
+# Longer variable lists are summarised: the first and last few, and totals.
+SHOW_VARIABLES = 12
+
+
+def _tensor_spec(info) -> dict[str, Any]:
+    shape = None if info.tensor_shape.unknown_rank else [d.size for d in info.tensor_shape.dim]
+    # DT_INVALID (0) marks entries with no dtype, like TF2's __saved_model_init_op.
+    return {"dtype": tf.dtypes.as_dtype(info.dtype).name if info.dtype else None, "shape": shape}
+
+
+def meta_graphs(path: str) -> list[dict[str, Any]]:
+    """Graph variants (tag sets) and their signatures, read off saved_model.pb."""
+    return [{"tags": sorted(mg.meta_info_def.tags),
+             "signatures": {name: {"inputs": {k: _tensor_spec(v) for k, v in sig.inputs.items()},
+                                   "outputs": {k: _tensor_spec(v) for k, v in sig.outputs.items()}}
+                            for name, sig in sorted(mg.signature_def.items())}}
+            for mg in saved_model_proto.read(path).meta_graphs]
+
+
+def built_by(path: str) -> dict[str, Any] | None:
+    """What this project's builder recorded about a module it wrote (build.BUILD_RECORD)."""
+    record = os.path.join(path, *BUILD_RECORD)
+    if not os.path.isfile(record):
+        return None
+    with open(record, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
+    rows = [{"name": e.name, "shape": list(e.shape), "dtype": e.dtype} for e in entries]
+    shown = rows if len(rows) <= SHOW_VARIABLES else rows[:SHOW_VARIABLES - 3] + rows[-3:]
+    return {"count": len(rows), "parameters": int(sum(np.prod(r["shape"]) for r in rows)),
+            "shown": shown, "summarised": len(rows) > SHOW_VARIABLES}
+
+
+def inspect(handle: str | None) -> dict[str, Any]:
+    """One document: the module entry every document shares, its graph variants
+    and signatures, variables, where the pooler lives, and who built it."""
+    if handle is not None and not cache.is_checkpoint_dir(handle):
+        path = handles.resolve(handle)
+        obj = loading.load_saved_model(path)
+        if loading.detect_format(path, obj) == PREPROCESS:
+            return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
+        module = loading.load(handle, path, obj)
+    else:
+        module = pipeline.load(handle)
+    entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
+    pooler, search = pipeline.find_pooler(module, None)
+    return _document(loading.facts(module), module.path, entries, pooler, search)
+
+
+def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
+    variants = [saved_model_proto.describe_tags(t)
+                for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
+    return loading.ModuleFacts(handle, path, PREPROCESS, "__call__, tokenize, bert_pack_inputs",
+                               variants[0], variants, obj.vocab_file.asset_path.numpy().decode(),
+                               loading.VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy()), None, None)
+
+
+def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:
+    return {"schema_version": render.SCHEMA_VERSION, "module": render.module_json(facts),
+            "meta_graphs": meta_graphs(path),
+            "variables": None if entries is None else _variables(entries),
+            "pooler": render.pooler_json(pooler), "pooler_search": search,
+            "built_by": built_by(path)}
+
+
+def _specs(tensors: dict[str, dict]) -> str:
+    return ", ".join(f"{k} {v['dtype'] or 'op'}{v['shape'] if v['shape'] is not None else ''}"
+                     for k, v in tensors.items())
+
+
+def terminal(info: dict[str, Any]) -> str:
+    m = info["module"]
+    lines = [f"module      {m['handle']}", f"path        {m['resolved_path']}",
+             f"format      {m['format']}, called through {m['signature']}"]
+    for mg in info["meta_graphs"]:
+        tags = mg["tags"]
+        role = "" if len(info["meta_graphs"]) == 1 else (
+            "  (inference: the study runs this one)" if not tags else "  (training: dropout on)"
+            if tags == ["train"] else "")
+        lines.append(f"graph       tags {tags or '[] (empty set)'}{role}")
+        for name, sig in mg["signatures"].items():
+            lines.append(f"  signature {name}: ({_specs(sig['inputs'])}) -> ({_specs(sig['outputs'])})")
+    if info["variables"] is not None:
+        v = info["variables"]
+        lines.append(f"variables   {v['count']} ({v['parameters']:,} parameters)"
+                     + (", first and last shown" if v["summarised"] else ""))
+        lines += [f"  {r['name']} {r['shape']} {r['dtype']}" for r in v["shown"]]
+        p = info["pooler"]
+        lines.append(f"pooler      {p['kernel']['name']} {p['kernel']['shape']} / {p['bias']['name']}: "
+                     f"{p['scheme']} naming, from the {p['source']}" if p
+                     else f"pooler      none: {info['pooler_search']}")
+        lines.append(f"max length  {m['max_seq_length']} tokens, {m['num_layers'] or '?'} layers")
+    lines.append(f"vocab       {m['vocab_file']} ({'lower case' if m['do_lower_case'] else 'cased'}; "
+                 f"from {m['vocab_source']})")
+    if info["built_by"]:
+        b = info["built_by"]
+        lines.append(f"built by    {b['builder']} from {b['source']}; activation {b['activation']}"
+                     + (f"; negative control: {b['control']}" if b.get("control") else ""))
+    return "\n".join(lines)
