@@ -1,11 +1,12 @@
-# `make verify`: set up, then run the study on the embedded default module.
-# `make test`:   set up, then run the suite.
+# `make verify`:      set up, then run the study on the embedded default module.
+# `make test`:        set up, then run the suite.
+# `make test-compat`: set up, then run the upstream-exporter tier (side environments, ~5 GB, cached).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test clean
+.PHONY: setup verify test test-compat clean
 
 setup: $(STAMP)
 
@@ -20,6 +21,9 @@ verify: setup
 
 test: setup
 	$(BIN)/python -m pytest -q tests
+
+test-compat: setup
+	$(BIN)/python -m pytest -q compat
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from tfhub_pooling import cli
-from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder import build, cache, sources
 from tfhub_pooling.errors import BadWeightsError, InterfaceError, NotAModuleError
 from tfhub_pooling.study import pipeline
 
@@ -120,7 +120,8 @@ def test_texts_file_with_pairs_and_truncation(tmp_path, default_module_path, cap
     assert cli.main(["verify", "--json", "--texts-file", str(f)]) == 0
     doc = json.loads(capsys.readouterr().out)
     # [CLS] a single sentence . [SEP]; [CLS] first half . [SEP] second half . [SEP]; 512 trimmed
-    assert (doc["texts"], doc["truncated"], doc["tokens"]) == (3, 1, 6 + 9 + 512)
+    inputs = doc["inputs"]
+    assert (inputs["text_count"], inputs["truncated"], inputs["tokens"]) == (3, 1, 6 + 9 + 512)
     f.write_text("fine\ttoo\tmany tabs\n", encoding="utf-8")
     assert cli.main(["verify", "--texts-file", str(f)]) == 2
     assert "line 1 has 2 tabs" in capsys.readouterr().err
@@ -162,4 +163,4 @@ def test_two_processes_build_the_default_at_once(tmp_path):
     for out, err, code in results:
         assert code == 0, err
         assert "MATCHES_POOLER" in out
-    assert os.listdir(tmp_path) == ["minilm-l6-h384-uncased-tf1-hub-v1"]   # no staging left behind
+    assert os.listdir(tmp_path) == [cache.default_path().name]   # no staging left behind

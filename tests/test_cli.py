@@ -41,9 +41,10 @@ def test_json_document(default_module_path, capsys):
     assert cli.main(["verify", "--json", "--text", "Hello there.",
                      "--text", "First part.", "--pair", "Second part."]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert {"handle", "resolved_path", "format", "signature", "pooler", "texts", "metrics",
+    assert {"schema_version", "module", "inputs", "pooler", "texts", "metrics",
             "tolerance", "verdict", "exit_code"} <= set(doc)
-    assert doc["verdict"] == "MATCHES_POOLER" and doc["format"] == "tf1-hub"
+    assert doc["verdict"] == "MATCHES_POOLER" and doc["module"]["format"] == "tf1-hub"
+    assert doc["module"]["signature"] == "tokens" and doc["module"]["graph_variant"] == "set()"
     assert doc["pooler"]["kernel"] == {"name": "bert/pooler/dense/kernel", "shape": [384, 384]}
     assert doc["texts"][1]["text"] == ["First part.", "Second part."]
     assert doc["texts"][0]["token_count"] == 5

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling.numerics import comparison
+from tfhub_pooling.numerics import bounds, comparison
 
 
 def test_tensorflow_tanh_stays_within_the_assumed_error():
     """The bound assumes TF's float32 tanh errs by at most TANH_ERROR_U units of roundoff."""
     x = np.linspace(-12, 12, 2_000_001).astype(np.float32)
     err = np.abs(tf.tanh(x).numpy().astype(np.float64) - np.tanh(x.astype(np.float64)))
-    assert err.max() <= comparison.TANH_ERROR_U * comparison.U32
+    assert err.max() <= bounds.TANH_ERROR_U * bounds.U32
 
 
 def _case(seed=0, b=8, h=64, s=5):
@@ -72,14 +72,14 @@ def test_no_weights():
 def test_bound_grows_with_magnitude_and_size():
     seq, _, kernel, bias = _case()
     cls = seq[:, 0, :]
-    small = comparison.pooler_error_bound(cls, kernel, bias)
-    assert np.all(comparison.pooler_error_bound(cls * 10, kernel, bias) > small)
-    assert comparison.gamma(769) > comparison.gamma(385) > 0
+    small = bounds.pooler_error_bound(cls, kernel, bias)
+    assert np.all(bounds.pooler_error_bound(cls * 10, kernel, bias) > small)
+    assert bounds.gamma(769) > bounds.gamma(385) > 0
 
 
 def test_metrics_cosine_and_diffs():
     a = np.array([[1.0, 0.0], [0.0, 2.0]], np.float32)
     b = np.array([[0.0, 1.0], [0.0, 1.0]], np.float32)
-    m = comparison.metrics(a, b)
+    m = bounds.metrics(a, b)
     assert m.per_text_cosine.tolist() == pytest.approx([0.0, 1.0])
     assert m.max_abs == 1.0 and m.mean_abs == pytest.approx(0.75)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder import build, cache, sources
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.numerics import comparison
@@ -39,12 +39,12 @@ def test_each_control_gets_its_verdict(control, verdict, says, tmp_path_factory,
 def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
     r = pipeline.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
     assert r.pooler is None and "searched" in r.pooler_search
-    assert not any("pooler" in v.name for v in pipeline.load(r.path).variables)
+    assert not any("pooler" in v.name for v in pipeline.load(r.module.path).variables)
 
 
 def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
-    w = sources.from_hf_dir(__import__("tfhub_pooling.module_cache").module_cache.weights_dir())
+    w = sources.from_hf_dir(cache.weights_dir())
     r = pipeline.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
                      recover_weights=True)
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason

@@ -7,11 +7,22 @@ import shutil
 import tarfile
 import time
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.errors import HandleError, InterfaceError, NotAModuleError
-from tfhub_pooling.study import handles, naming, pipeline, stored_pooler, stored_variables
+from tfhub_pooling.reports import render
+from tfhub_pooling.study import (
+    handles,
+    loading,
+    naming,
+    pipeline,
+    saved_model_proto,
+    stored_pooler,
+    stored_variables,
+)
 
 
 def test_local_tar_gz_loads_through_tensorflow_hub(tmp_path, small_module_path):
@@ -45,39 +56,52 @@ def test_directory_without_saved_model(tmp_path):
         pipeline.verify(str(tmp_path))
 
 
-def test_vocab_falls_back_to_the_module_assets(tmp_path, small_hf_dir):
-    """A TF1 module's asset path can point at the exporting machine's file; it may be gone."""
-    moved = tmp_path / "hf"
-    shutil.copytree(small_hf_dir, moved)
-    path = build.build_module(sources.from_hf_dir(moved), str(tmp_path / "module"))
-    shutil.rmtree(moved)
+def test_vocab_is_the_modules_own_asset(tmp_path, small_hf_dir):
+    """Not the exporting machine's file: that one may change or vanish after export."""
+    source = tmp_path / "hf"
+    shutil.copytree(small_hf_dir, source)
+    path = build.build_module(sources.from_hf_dir(source), str(tmp_path / "module"))
     module = pipeline.load(path)
-    assert module.vocab_file == os.path.join(path, "assets", "vocab.txt")
-    assert pipeline.verify(module=module).ok
+    assert (module.vocab_file, module.vocab_source) == (os.path.join(path, "assets", "vocab.txt"),
+                                                        loading.VOCAB_IN_MODULE)
+    before = pipeline.verify(module=module, texts=["Hello there."])
+    (source / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")   # the exporter's copy changes
+    after = pipeline.verify(path, texts=["Hello there."])
+    assert after.ok and np.array_equal(after.inputs.input_ids, before.inputs.input_ids)
+    shutil.rmtree(source)
+    assert pipeline.verify(path, texts=["Hello there."]).ok
 
 
-def test_missing_vocab_asset(tmp_path, small_module_path):
+def test_missing_vocab_asset_is_refused_though_the_exporters_file_exists(tmp_path, small_module_path):
     copy = shutil.copytree(small_module_path, tmp_path / "m")
     os.remove(copy / "assets" / "vocab.txt")
-    # The exporting machine's vocab path still exists here, so hide it too.
-    module_vocab = pipeline.load(str(small_module_path)).vocab_file
-    assert os.path.isfile(module_vocab)
-    hidden = module_vocab + ".hidden"
-    os.rename(module_vocab, hidden)
-    try:
-        with pytest.raises(InterfaceError, match="vocab"):
-            pipeline.load(str(copy))
-    finally:
-        os.rename(hidden, module_vocab)
+    with pytest.raises(InterfaceError, match="vocab.txt .*missing from assets/") as e:
+        pipeline.load(str(copy))
+    assert e.value.exit_code == 5
 
 
-class _Var:
-    def __init__(self, name, value):
-        self.name, self._value = name, value
-        self.shape = value.shape
+def test_exporter_path_is_used_only_when_the_module_records_no_asset(tmp_path, small_module_path, minilm_dir):
+    """A TF1 module written by other code: an absolute path in the graph, no asset record, no assets/."""
+    copy = shutil.copytree(small_module_path, tmp_path / "m")
+    shutil.rmtree(copy / "assets")
+    proto = saved_model_proto.read(str(copy))
+    outside = str(minilm_dir / "vocab.txt")
+    for graph in proto.meta_graphs:
+        records = saved_model_proto.asset_records(graph)
+        del graph.collection_def[tf.compat.v1.saved_model.ASSETS_KEY]
+        for node in graph.graph_def.node:
+            if node.name + ":0" in records:
+                node.attr["value"].tensor.string_val[0] = outside.encode()
+    (copy / "saved_model.pb").write_bytes(proto.SerializeToString())
+    r = pipeline.verify(str(copy), texts=["Hello there."])
+    assert r.ok and r.module.vocab_file == outside
+    assert r.module.vocab_source.startswith("outside the module")
+    assert f"vocab from outside the module: {outside}" in render.terminal(r)
 
-    def numpy(self):
-        return self._value
+
+def _var(name: str, value) -> tf.Variable:
+    """A real variable under an exporter's name (`a/b/kernel:0` as TF names it)."""
+    return tf.Variable(value, name=name.removesuffix(":0"))
 
 
 def test_naming_table_tolerates_wrapping_prefixes():
@@ -89,7 +113,7 @@ def test_naming_table_tolerates_wrapping_prefixes():
                                 ("tf_bert_model/bert_main/pooler/dense/kernel:0", "hf-tf"),
                                 ("bert_model/pooled_dense/kernel:0", "keras-hub")]:
         bias_name = kernel_name.replace("kernel", "bias")
-        found = stored_pooler.find(stored_variables.from_variables([_Var(kernel_name, k), _Var(bias_name, b)]), 4, 'test')
+        found = stored_pooler.find(stored_variables.from_variables([_var(kernel_name, k), _var(bias_name, b)]), 4, 'test')
         assert found.scheme == scheme
         assert found.kernel_name == naming.strip_suffix(kernel_name)
 
@@ -97,9 +121,9 @@ def test_naming_table_tolerates_wrapping_prefixes():
 def test_pooler_search_says_what_it_searched():
     import numpy as np
     with pytest.raises(stored_pooler.PoolerNotFound, match="searched .*pooler_transform"):
-        stored_pooler.find(stored_variables.from_variables([_Var("dense/kernel:0", np.zeros((4, 4)))]), 4, 'test')
-    two = [_Var("a/bert/pooler/dense/kernel:0", np.zeros((4, 4))),
-           _Var("b/bert/pooler/dense/kernel:0", np.zeros((4, 4)))]
+        stored_pooler.find(stored_variables.from_variables([_var("dense/kernel:0", np.zeros((4, 4)))]), 4, 'test')
+    two = [_var("a/bert/pooler/dense/kernel:0", np.zeros((4, 4))),
+           _var("b/bert/pooler/dense/kernel:0", np.zeros((4, 4)))]
     with pytest.raises(stored_pooler.PoolerNotFound, match="2 pooler kernel candidates"):
         stored_pooler.find(stored_variables.from_variables(two), 4, 'test')
 
@@ -109,10 +133,10 @@ def test_wrong_shape_or_nan_pooler_is_refused():
 
     from tfhub_pooling.errors import BadWeightsError
     with pytest.raises(BadWeightsError, match="shape"):
-        stored_pooler.find(stored_variables.from_variables([_Var("bert/pooler/dense/kernel:0", np.zeros((4, 3), np.float32)),
-                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
+        stored_pooler.find(stored_variables.from_variables([_var("bert/pooler/dense/kernel:0", np.zeros((4, 3), np.float32)),
+                             _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
     bad = np.zeros((4, 4), np.float32)
     bad[1, 1] = np.nan
     with pytest.raises(BadWeightsError, match="NaN"):
-        stored_pooler.find(stored_variables.from_variables([_Var("bert/pooler/dense/kernel:0", bad),
-                             _Var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
+        stored_pooler.find(stored_variables.from_variables([_var("bert/pooler/dense/kernel:0", bad),
+                             _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from importlib import resources
 
 import jsonschema
 import numpy as np
@@ -15,7 +14,7 @@ from tfhub_pooling import cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.reports import render
+from tfhub_pooling.reports import render, schema
 from tfhub_pooling.study import corpus, pipeline, text_sources
 from tfhub_pooling.testing import assert_pooler_matches
 
@@ -55,16 +54,49 @@ def test_verdict_name_in_every_output(fmt, identity_module, tmp_path, capsys):
     assert "EQUALS_CLS" in capsys.readouterr().out
 
 
-def test_json_document_follows_its_schema(default_module_path, identity_module, capsys):
-    schema = json.loads(resources.files("tfhub_pooling").joinpath("reports/schemas/verify.schema.json").read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    for handle, code in ((None, 0), (identity_module, 10)):
-        assert cli.main(["verify", "--json"] + (["--handle", handle] if handle else [])) == code
-        jsonschema.validate(json.loads(capsys.readouterr().out), schema)
-    broken = render.to_json(pipeline.verify(texts=["Hi."]))
-    broken["verdict"] = "PROBABLY_FINE"
+def _document(capsys, *args: str) -> dict:
+    cli.main(list(args))
+    return json.loads(capsys.readouterr().out)
+
+
+def test_every_document_follows_its_schema(default_module_path, identity_module, tmp_path, capsys):
+    corpus_file = tmp_path / "corpus.txt"
+    corpus_file.write_text("One text.\nA pair\tof segments.\n", encoding="utf-8")
+    documents = {
+        "verify": [_document(capsys, "verify", "--json"),
+                   _document(capsys, "verify", "--json", "--handle", identity_module)],
+        "corpus": [_document(capsys, "verify", "--json", "--texts-file", str(corpus_file))],
+        "inspect": [_document(capsys, "inspect", "--json"),
+                    _document(capsys, "inspect", "--json", identity_module)],
+    }
+    for name, docs in documents.items():
+        validator = schema.validator(name)
+        validator.check_schema(schema.load(name))
+        for doc in docs:
+            validator.validate(doc)
+        broken = json.loads(json.dumps(docs[0]))
+        broken["module"]["max_seq_length"] = "512"
+        with pytest.raises(jsonschema.ValidationError):
+            validator.validate(broken)
+    broken = documents["verify"][0] | {"verdict": "PROBABLY_FINE"}
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken, schema)
+        schema.validator("verify").validate(broken)
+
+
+def test_documents_share_one_vocabulary(default_module_path, tmp_path, capsys):
+    """The same module, pooler and lengths under the same names in all three documents."""
+    corpus_file = tmp_path / "corpus.txt"
+    corpus_file.write_text("One text.\n", encoding="utf-8")
+    args = ("--json", "--max-seq-length", "16")
+    verify = _document(capsys, "verify", *args)
+    corpus = _document(capsys, "verify", *args, "--texts-file", str(corpus_file))
+    inspect = _document(capsys, "inspect", "--json")
+    assert verify["module"] == corpus["module"] == inspect["module"]
+    assert verify["pooler"] == corpus["pooler"] == inspect["pooler"]
+    assert verify["module"]["max_seq_length"] == 512              # the module's own maximum
+    assert verify["inputs"]["trimmed_to"] == corpus["inputs"]["trimmed_to"] == 16
+    for doc in (verify, corpus, inspect):
+        assert doc["schema_version"] == render.SCHEMA_VERSION
 
 
 def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, default_loaded, capsys):
@@ -89,7 +121,8 @@ def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, d
     assert not any(isinstance(v, np.ndarray) and v.size > 100 for v in vars(st).values())
     assert cli.main(["verify", "--json", "--texts-file", str(f)]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["texts"] == 300 and doc["verdict"] == "MATCHES_POOLER" and len(doc["worst"]) == 5
+    assert doc["inputs"]["text_count"] == 300 and doc["verdict"] == "MATCHES_POOLER"
+    assert len(doc["worst"]) == 5
 
 
 def test_corpus_mode_refuses_per_text_options(tmp_path, capsys):
@@ -102,23 +135,30 @@ def test_corpus_mode_refuses_per_text_options(tmp_path, capsys):
 @pytest.mark.parametrize("fmt", ["tf1-hub", "tf2-dict", "preprocess"])
 def test_inspect(fmt, tmp_path, small_hf_dir, capsys):
     path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / fmt), fmt)
-    assert cli.main(["inspect", path, "--json"]) == 0
-    info = json.loads(capsys.readouterr().out)
-    assert info["format"] == fmt and info["do_lower_case"] is True
+    info = _document(capsys, "inspect", path, "--json")
+    m = info["module"]
+    assert m["format"] == fmt and m["do_lower_case"] is True
+    assert m["vocab_file"] == os.path.join(path, "assets", "vocab.txt")
+    assert info["built_by"]["activation"] == "GELU, tanh approximation"   # SMALL_CONFIG says gelu_new
     if fmt == "preprocess":
-        assert info["vocab_file"].endswith("vocab.txt")
+        assert info["variables"] is None and info["pooler"] is None
         return
     assert info["variables"]["count"] == 39 and info["variables"]["summarised"]
     assert info["variables"]["parameters"] == sum(v.size for v in sources.from_hf_dir(small_hf_dir).params.values())
-    expected = {"tf1-hub": ("bert/pooler/dense/kernel", "google-research", [[]]),
+    expected = {"tf1-hub": ("bert/pooler/dense/kernel", "google-research", [[], ["train"]]),
                 "tf2-dict": ("pooler_transform/kernel", "model-garden", [["serve"]])}[fmt]
-    assert (info["pooler"]["kernel"], info["pooler"]["scheme"]) == expected[:2]
-    assert [mg["tags"] for mg in info["meta_graphs"]] == expected[2]
+    assert (info["pooler"]["kernel"]["name"], info["pooler"]["scheme"]) == expected[:2]
+    assert sorted(mg["tags"] for mg in info["meta_graphs"]) == expected[2]
+    assert m["num_layers"] == 2 and m["max_seq_length"] == 128
     if fmt == "tf1-hub":
+        assert m["graph_variants"] == ["set()", '{"train"}'] and m["graph_variant"] == "set()"
         tokens = info["meta_graphs"][0]["signatures"]["tokens"]
         assert tokens["outputs"]["pooled_output"] == {"dtype": "float32", "shape": [-1, 64]}
     assert cli.main(["inspect", path]) == 0
-    assert f"{expected[1]} naming" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{expected[1]} naming" in out
+    if fmt == "tf1-hub":
+        assert "tags [] (empty set)  (inference: the study runs this one)" in out
 
 
 def test_assertion_for_other_test_suites(default_module_path, identity_module):

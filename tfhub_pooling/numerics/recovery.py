@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from tfhub_pooling.numerics import comparison
+from tfhub_pooling.numerics import bounds
 
 CLIP = 0.999
 # LayerNorm makes [cls, 1] rank-deficient: sum_i (cls_i - beta_i) / gamma_i = 0 for
@@ -101,7 +101,7 @@ def _pinpoint(cls: np.ndarray, pooled: np.ndarray, atanh_pooled: np.ndarray, kee
     z_stored = cls.astype(np.float64) @ kernel + bias
     residual = np.where(keep, atanh_pooled - z_stored, 0.0)
     # The pooler bound, carried through atanh: its slope is 1 / (1 - p^2).
-    bound = comparison.pooler_error_bound(cls, kernel, bias) / (1.0 - np.where(keep, pooled, 0.0) ** 2)
+    bound = bounds.pooler_error_bound(cls, kernel, bias) / (1.0 - np.where(keep, pooled, 0.0) ** 2)
     out = []
     c = cls.astype(np.float64)
     for j in np.flatnonzero((np.abs(residual) > bound).any(axis=0)):

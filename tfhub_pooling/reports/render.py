@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tfhub_pooling.numerics import comparison
+from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study.encoder_inputs import Text
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
 from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult
@@ -79,7 +79,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         },
         "tolerance": {
             "kind": "per-element float32 rounding bound: gamma_(H+1) * (|cls|·|W| + |b|) + 8u",
-            "unit_roundoff": comparison.U32,
+            "unit_roundoff": bounds.U32,
             "max": c.tolerance_max,
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,

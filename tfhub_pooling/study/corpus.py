@@ -14,7 +14,7 @@ import itertools
 from typing import Iterable, Iterator
 
 from tfhub_pooling.errors import BadWeightsError
-from tfhub_pooling.numerics import comparison
+from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study import forward, stored_pooler
 from tfhub_pooling.study.encoder_inputs import Text
 from tfhub_pooling.study.loading import LoadedModule
@@ -85,7 +85,7 @@ def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], 
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(texts)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-    with comparison.quiet_blas():
+    with bounds.quiet_blas():
         while chunk := list(itertools.islice(numbered, CHUNK)):
             for batch in length_sorted_batches(chunk, batch_size):
                 lines, batch_texts = zip(*batch)

@@ -11,7 +11,7 @@ import numpy as np
 from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import InterfaceError
 from tfhub_pooling.formats import PREPROCESS
-from tfhub_pooling.numerics import comparison, recovery
+from tfhub_pooling.numerics import bounds, comparison, recovery
 from tfhub_pooling.study import corpus, forward, handles, loading, stored_pooler, text_sources
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
 
@@ -175,7 +175,7 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     """
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     texts = list(texts if texts is not None else DEFAULT_TEXTS)
-    with comparison.quiet_blas():
+    with bounds.quiet_blas():
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)

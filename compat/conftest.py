@@ -1,0 +1,129 @@
+"""The upstream-exporter tier: modules written by the exporters Google used,
+each run in a side environment of its own, from checkpoints the builder writes.
+
+Side environments are virtualenvs of the pinned requirements-*.txt beside this
+file, made on first use (about 5 GB and 5 minutes on a 2-core machine) and
+cached under $TFHUB_POOLING_COMPAT_ENVS (default ~/.cache/tfhub-pooling/compat-envs),
+keyed by the requirements file's hash. Each is made beside its final place and
+renamed into it, so an interrupted set-up leaves nothing half-installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+HERE = Path(__file__).parent
+ENVS = {
+    "tf1-hub": HERE / "requirements-tf1-hub.txt",           # tensorflow 2.15.1, hub 0.15.0, bert-tensorflow 1.0.1
+    "model-garden": HERE / "requirements-model-garden.txt",  # tf-models-official 2.20.0
+}
+# The small random config of the tier: non-zero biases, tanh GELU as google-research meant "gelu".
+SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256,
+         "max_position_embeddings": 128}
+
+
+def envs_dir() -> Path:
+    return Path(os.environ.get("TFHUB_POOLING_COMPAT_ENVS")
+                or Path.home() / ".cache" / "tfhub-pooling" / "compat-envs")
+
+
+def side_python(name: str) -> Path:
+    """The side environment's python, made if the cache lacks it."""
+    requirements = ENVS[name]
+    key = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
+    env = envs_dir() / f"{name}-{key}"
+    if not (env / ".complete").is_file():
+        env.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{env.name}.building-", dir=env.parent))
+        try:
+            # tensorflow 2.15.1 has wheels up to Python 3.11: use the suite's own base interpreter.
+            subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv",
+                            str(staging)], check=True)
+            subprocess.run([str(staging / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                            "--disable-pip-version-check", "-r", str(requirements)], check=True)
+            (staging / ".complete").write_text(requirements.read_text())
+            try:
+                staging.rename(env)
+            except OSError:
+                if not (env / ".complete").is_file():   # another run's set-up won the race
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return env / "bin" / "python"
+
+
+def run_exporter(env: str, script: str, *args: str) -> dict:
+    """Runs compat/<script> in the side environment; its last stdout line is JSON."""
+    proc = subprocess.run([str(side_python(env)), str(HERE / script), *args],
+                          capture_output=True, text=True, env=os.environ | {"CUDA_VISIBLE_DEVICES": ""})
+    if proc.returncode != 0:
+        pytest.fail(f"{script} failed (rc {proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@dataclasses.dataclass
+class Exported:
+    checkpoint: str       # the google-research checkpoint directory both sides start from
+    tf1_hub: str          # tensorflow_hub's TF1 exporter on google-research's modeling.py
+    model_garden: str     # Model Garden's export_model (dict encoder)
+    preprocess: str       # Model Garden's export_preprocessing
+    versions: dict
+
+
+def _export(root: Path, weights) -> Exported:
+    from tfhub_pooling.builder import build
+    from tfhub_pooling.formats import CHECKPOINT
+
+    checkpoint = build.build_module(weights, str(root / "checkpoint"), CHECKPOINT)
+    tf1 = run_exporter("tf1-hub", "export_tf1_hub.py", checkpoint, str(root / "tf1-hub"))
+    mg = run_exporter("model-garden", "export_model_garden.py", checkpoint, str(root / "model-garden"))
+    return Exported(checkpoint, str(root / "tf1-hub"), str(root / "model-garden" / "encoder"),
+                    str(root / "model-garden" / "preprocess"), tf1 | mg)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_caches(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TFHUB_POOLING_CACHE", str(tmp_path_factory.mktemp("tfhub-pooling-cache")))
+    mp.setenv("TFHUB_CACHE_DIR", str(tmp_path_factory.mktemp("tfhub-cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def vocab_file() -> str:
+    from tfhub_pooling.builder import cache
+    return str(cache.weights_dir() / "vocab.txt")
+
+
+@pytest.fixture(scope="session")
+def small_export(tmp_path_factory, vocab_file) -> Exported:
+    """A seeded random small BERT, exported by both upstream exporters."""
+    from tfhub_pooling.builder import bert_config, sources
+    weights = sources.random_weights(bert_config.BertConfig(**SMALL), vocab_file, seed=11)
+    return _export(tmp_path_factory.mktemp("small-export"), weights)
+
+
+@pytest.fixture(scope="session")
+def minilm_export(tmp_path_factory) -> Exported:
+    """The real MiniLM weights as a google-research checkpoint, exported by both.
+
+    google-research's "gelu" is the tanh form, so the checkpoint computes tanh
+    GELU wherever it is loaded (its HF config says exact): the same on both sides.
+    """
+    from tfhub_pooling.builder import bert_config, cache, sources
+    weights = sources.from_hf_dir(cache.weights_dir())
+    weights = dataclasses.replace(weights, config=dataclasses.replace(weights.config,
+                                                                      hidden_act=bert_config.GELU_TANH))
+    return _export(tmp_path_factory.mktemp("minilm-export"), weights)
