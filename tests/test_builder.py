@@ -7,10 +7,12 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from reference_bert import forward
 from safetensors.numpy import load_file
 
 from tfhub_pooling.builder import bert_config, build, sources
+from tfhub_pooling.formats import CHECKPOINT
 from tfhub_pooling.study import pipeline
 from tfhub_pooling.study.encoder_inputs import Tokenizer, encode
 
@@ -81,3 +83,44 @@ def test_incomplete_hf_dir_is_refused(tmp_path):
     from tfhub_pooling.errors import UsageError
     with pytest.raises(UsageError, match="config.json"):
         sources.from_hf_dir(tmp_path)
+
+
+def test_google_research_gelu_is_the_tanh_form(tmp_path, minilm_dir):
+    """bert_config.json's "gelu" is modeling.py's tanh form; config.json's "gelu" is exact (erf)."""
+    ckpt = build.build_module(sources.from_hf_dir(minilm_dir), str(tmp_path / "ckpt"), CHECKPOINT)
+    config_file = tmp_path / "ckpt" / "bert_config.json"
+    written = json.loads(config_file.read_text())
+    assert written["hidden_act"] == "gelu_exact"       # MiniLM's own form, kept by our writer
+    config_file.write_text(json.dumps(written | {"hidden_act": "gelu"}))   # as google-research names it
+    module = pipeline.load(ckpt)
+    inputs = encode(Tokenizer(module.vocab_file, module.do_lower_case), TEXTS, 128)
+    out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
+    hf_config = json.loads((minilm_dir / "config.json").read_text())
+    weights = load_file(str(minilm_dir / "model.safetensors"))
+    real = inputs.input_mask.astype(bool)
+    errors = {}
+    for act in ("gelu_new", "gelu"):       # HF's names for the tanh and the exact form
+        seq_ref, _ = forward(weights, hf_config | {"hidden_act": act},
+                             inputs.input_ids, inputs.input_mask, inputs.segment_ids)
+        errors[act] = np.abs(out["sequence_output"][real] - seq_ref[real]).max()
+    assert errors["gelu_new"] <= 1e-4 < 1e-3 <= errors["gelu"]
+
+
+def test_train_variant_applies_dropout_and_inference_does_not(small_module_path):
+    """As google-research's run_classifier_with_tfhub.py relies on: tags {"train"} for training."""
+    ids = tf.constant([[101, 7592, 2088, 102]], tf.int32)
+    feed = {"input_ids": ids, "input_mask": tf.ones_like(ids), "segment_ids": tf.zeros_like(ids)}
+    for tags, differs in (([], False), (["train"], True)):
+        tokens = tf.saved_model.load(small_module_path, tags=tags).signatures["tokens"]
+        a, b = (tokens(**feed)["pooled_output"].numpy() for _ in range(2))
+        assert (not np.array_equal(a, b)) == differs, tags
+
+
+def test_a_control_in_a_format_without_a_pooler_is_refused(tmp_path, small_hf_dir):
+    from tfhub_pooling.builder.controls import Control
+    from tfhub_pooling.errors import UsageError
+    for fmt in ("preprocess", CHECKPOINT):
+        with pytest.raises(UsageError, match="holds no pooler"):
+            build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / fmt), fmt,
+                               control=Control("identity"))
+    assert os.listdir(tmp_path) == []

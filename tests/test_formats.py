@@ -141,3 +141,28 @@ def test_controls_in_tf2_formats(fmt, control, verdict, tmp_path, small_weights)
     path = build.build_module(small_weights, str(tmp_path / "m"), fmt, control=control)
     r = pipeline.verify(path)
     assert r.verdict == verdict, r.comparison.reason
+
+
+def test_a_dict_encoder_that_breaks_model_gardens_checks_gets_its_own_verdict(modules, tmp_path):
+    """`default` != pooled_output, one layer short: the pooler still matches, the interface does not."""
+    inner = tf.saved_model.load(modules[formats.TF2_DICT])
+    ids = tf.TensorSpec([None, None], tf.int32)
+
+    root = tf.train.Checkpoint()
+    root.inner, root.vocab_file, root.do_lower_case = inner, inner.vocab_file, inner.do_lower_case
+    root.variables = list(inner.variables)
+
+    @tf.function(input_signature=[{"input_word_ids": ids, "input_mask": ids, "input_type_ids": ids}])
+    def call(inputs):
+        out = inner(inputs)
+        return {"pooled_output": out["pooled_output"], "sequence_output": out["sequence_output"],
+                "default": out["pooled_output"] + 1.0, "encoder_outputs": out["encoder_outputs"][:1]}
+
+    root.__call__ = call
+    tf.saved_model.save(root, str(tmp_path / "broken"))
+    r = pipeline.verify(str(tmp_path / "broken"), texts=TEXTS[:2])
+    assert r.verdict == comparison.INCONSISTENT_OUTPUTS and r.exit_code == 15
+    assert "`default` differs from pooled_output (max |diff| 1)" in r.comparison.reason
+    assert "`encoder_outputs` has 1 entries for 2 stored layers" in r.comparison.reason
+    assert "last `encoder_outputs` entry differs from sequence_output" in r.comparison.reason
+    assert pipeline.verify(modules[formats.TF2_DICT], texts=TEXTS[:2]).interface_checks["problems"] == []
