@@ -21,19 +21,36 @@ def _control_module(tmp_path_factory, w, control):
     return build.build_module(w, str(dest), control=control)
 
 
-@pytest.mark.parametrize("control, verdict, says", [
-    (Control("identity"), comparison.EQUALS_CLS, "[CLS] vector itself"),
-    (Control("mean"), comparison.MEAN_POOLED, "mean of sequence_output"),
-    (Control("activation", activation="none"), comparison.UNEXPLAINED, "with no activation instead of tanh"),
-    (Control("activation", activation="relu"), comparison.UNEXPLAINED, "with relu instead of tanh"),
-    (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS, "yet pooled_output is tanh of an affine map"),
-    (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, "W[3, 7] +0.05"),
+@pytest.mark.parametrize("control, verdict, code, says", [
+    (Control("identity"), comparison.EQUALS_CLS, 10, "[CLS] vector itself"),
+    (Control("mean"), comparison.MEAN_POOLED, 11, "mean of sequence_output"),
+    (Control("activation", activation="none"), comparison.UNEXPLAINED, 14, "with no activation instead of tanh"),
+    (Control("activation", activation="relu"), comparison.UNEXPLAINED, 14, "with relu instead of tanh"),
+    (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS, 13, "yet pooled_output is tanh of an affine map"),
+    (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, 12, "W[3, 7] +0.05"),
 ])
-def test_each_control_gets_its_verdict(control, verdict, says, tmp_path_factory, small_weights):
-    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, control), recover_weights=True)
-    assert r.verdict == verdict, r.comparison.reason
-    assert r.exit_code == comparison.VERDICT_EXIT_CODES[verdict] != 0
+def test_each_control_gets_its_verdict(control, verdict, code, says, tmp_path_factory, small_weights):
+    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, control))
+    assert (r.verdict, r.exit_code) == (verdict, code), r.comparison.reason
     assert says in r.comparison.reason
+
+
+def test_a_mismatch_is_diagnosed_without_being_asked_and_says_what_it_cost(tmp_path_factory, small_weights,
+                                                                           capsys):
+    from tfhub_pooling import cli
+    path = _control_module(tmp_path_factory, small_weights, Control("perturbed", amount=0.05, row=3, col=7))
+    assert cli.main(["verify", "--handle", path]) == 12
+    out = capsys.readouterr().out
+    assert "recovery           black-box fit of tanh(cls · W + b) from outputs alone," in out
+    assert "W[3, 7] +0.05" in out
+    assert cli.main(["verify", "--handle", path, "--no-recover"]) == 14
+    out = capsys.readouterr().out
+    assert "recovery (skipped)" in out and "black-box fit" not in out
+
+
+def test_a_match_never_pays_for_recovery(default_loaded):
+    r = pipeline.verify(module=default_loaded, texts=["Hello."])
+    assert r.ok and r.recovery is None and r.recovery_seconds is None
 
 
 def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
@@ -45,8 +62,7 @@ def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights)
 def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
     w = sources.from_hf_dir(cache.weights_dir())
-    r = pipeline.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)),
-                     recover_weights=True)
+    r = pipeline.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)))
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
     d = r.recovery.differing
     assert len(d) == 1 and (d[0].row, d[0].col) == (0, 0)

@@ -135,7 +135,7 @@ def test_detection_and_refusals(modules, tmp_path):
 @pytest.mark.parametrize("control, verdict", [
     (Control("identity"), comparison.EQUALS_CLS),
     (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS),
-    (Control("perturbed", amount=0.05, row=1, col=2), comparison.UNEXPLAINED),   # without --recover
+    (Control("perturbed", amount=0.05, row=1, col=2), comparison.POOLER_WEIGHTS_DIFFER),   # diagnosed by default
 ])
 def test_controls_in_tf2_formats(fmt, control, verdict, tmp_path, small_weights):
     path = build.build_module(small_weights, str(tmp_path / "m"), fmt, control=control)

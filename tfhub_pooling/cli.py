@@ -1,8 +1,10 @@
-"""`python -m tfhub_pooling verify|inspect|build|bench`: a thin shell over the Python API.
+"""`tfhub-pooling verify|inspect|build|bench` (also `python -m tfhub_pooling`):
+a thin shell over the Python API.
 
-Exit codes: 0 the pooler matches; verdict codes 10-14 (comparison.VERDICT_EXIT_CODES);
-2 usage or bad input; 3 handle missing or unfetchable; 4 not a module; 5 no BERT
-interface; 6 bad pooler weights or outputs; 70 an internal error; 130 interrupted. README lists them.
+Exit codes (README "Exit codes"): 0 the pooler matches; verdict codes 10-15
+(comparison.VERDICT_EXIT_CODES); 2 usage or bad input; 3 handle missing or
+unfetchable; 4 not a module; 5 no BERT interface; 6 bad pooler weights or
+outputs; 7 cannot write; 70 an internal error; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,11 +13,46 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Iterator, Sequence
+import traceback
+from typing import Callable, Iterator, Sequence
 
-from tfhub_pooling import formats
-from tfhub_pooling.builder import controls
+from tfhub_pooling import defaults, formats
+from tfhub_pooling.builder.controls import KINDS as CONTROL_KINDS
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {n}")
+        return n
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def _plot_file(value: str) -> str:
+    if not value.lower().endswith(PLOT_FORMATS):
+        raise argparse.ArgumentTypeError(f"{value}: the plot is written as {', '.join(PLOT_FORMATS)}, "
+                                         "chosen by the file's extension")
+    return value
+
+
+def _count_pair(value: str) -> tuple[int, int] | None:
+    if value == "0":
+        return None
+    try:
+        small, large = (int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes two counts, like 1000,20000, or 0") from None
+    if not 0 < small < large:
+        raise argparse.ArgumentTypeError("takes two counts N,M with 0 < N < M")
+    return small, large
 
 
 class _TextAction(argparse.Action):
@@ -33,7 +70,7 @@ class _TextAction(argparse.Action):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tfhub_pooling",
+    p = argparse.ArgumentParser(prog="tfhub-pooling",
                                 description="Shows that a BERT module's pooled_output is "
                                             "tanh(cls · W + b) with its own stored pooler weights.")
     p.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
@@ -43,43 +80,54 @@ def parser() -> argparse.ArgumentParser:
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     v = sub.add_parser("verify", parents=[debug], help="run the study on a module")
+    v.set_defaults(func=_verify)
     v.add_argument("--handle", help="TF Hub URL, module directory or .tar.gz "
                                     "(default: the embedded MiniLM module, built on first use)")
-    v.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
-                   help="a text to run (repeatable; default: a built-in handful)")
+    texts = v.add_mutually_exclusive_group()
+    texts.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
+                       help="a text to run (repeatable; default: a built-in handful)")
     v.add_argument("--pair", dest="texts", action=_TextAction, metavar="TEXT",
                    help="second segment for the --text before it")
-    v.add_argument("--texts-file", metavar="FILE",
-                   help="corpus mode: UTF-8 texts, one a line, a tab separating a pair; streamed, "
-                        "summarised with the worst texts")
+    texts.add_argument("--texts-file", metavar="FILE",
+                       help="corpus mode: UTF-8 texts, one a line, a tab separating a pair; streamed, "
+                            "summarised with the worst texts")
     v.add_argument("--preprocess", metavar="HANDLE",
-                   help="make the encoder inputs with this BERT preprocessing model (packs to 128)")
-    v.add_argument("--recover", action="store_true",
-                   help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts")
-    v.add_argument("--max-seq-length", type=int, help="trim texts to this many tokens "
-                                                      "(default and upper limit: the module's own)")
-    v.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
-    v.add_argument("--markdown", action="store_true", help="print a Markdown report instead of the table")
-    v.add_argument("--plot", metavar="FILE.png", help="draw pooled vs cls, pooled vs rebuilt, and the errors")
+                   help=f"make the encoder inputs with this BERT preprocessing model "
+                        f"(packs to {defaults.PREPROCESS_SEQ_LENGTH})")
+    v.add_argument("--recover", action=argparse.BooleanOptionalAction,
+                   help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts to name "
+                        "what differs (the default; --no-recover skips it)")
+    v.add_argument("--max-seq-length", type=_int_at_least(3),
+                   help="trim texts to this many tokens (default and upper limit: the module's own)")
+    out = v.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
+    out.add_argument("--markdown", action="store_true", help="print a Markdown report instead of the table")
+    v.add_argument("--plot", metavar="FILE", type=_plot_file,
+                   help="draw pooled vs cls, pooled vs rebuilt, and the errors (.png, .svg or .pdf)")
     v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
 
     i = sub.add_parser("inspect", parents=[debug], help="show a module's format, signatures, variables and pooler")
+    i.set_defaults(func=_inspect)
     i.add_argument("handle", nargs="?", help="as for verify (default: the embedded module)")
     i.add_argument("--json", action="store_true", help="print one JSON document")
 
     m = sub.add_parser("bench", parents=[debug], help="time the study against the bare model (table + JSON)")
-    m.add_argument("--sizes", default="minilm,bert-base",
-                   help="comma-separated: minilm (the default module), bert-base (random, built into the cache)")
-    m.add_argument("--handle", help="benchmark this module instead of --sizes")
-    m.add_argument("--texts", type=int, default=512, help="generated sentences per pass")
-    m.add_argument("--batch-size", type=int, default=64)
-    m.add_argument("--repeats", type=int, default=3)
-    m.add_argument("--cold-repeats", type=int, default=3, help="0 skips the cold-start section")
-    m.add_argument("--memory-texts", default="1000,20000",
+    m.set_defaults(func=_bench)
+    which = m.add_mutually_exclusive_group()
+    which.add_argument("--sizes", default="minilm,bert-base",
+                       help="comma-separated: minilm (the default module), bert-base (random, built "
+                            "into the cache)")
+    which.add_argument("--handle", help="benchmark this module instead of --sizes")
+    m.add_argument("--texts", type=_int_at_least(1), default=512, help="generated sentences per pass")
+    m.add_argument("--batch-size", type=_int_at_least(1), default=defaults.BATCH_SIZE)
+    m.add_argument("--repeats", type=_int_at_least(1), default=3)
+    m.add_argument("--cold-repeats", type=_int_at_least(0), default=3, help="0 skips the cold-start section")
+    m.add_argument("--memory-texts", type=_count_pair, default=(1000, 20000),
                    help="N,M texts for the corpus memory check on the first module; 0 skips it")
     m.add_argument("--out", default="bench.json", help="where to write the JSON document")
 
     b = sub.add_parser("build", parents=[debug], help="build a BERT module (or preprocessing model) from weights")
+    b.set_defaults(func=_build)
     b.add_argument("dest", help="directory to create")
     src = b.add_mutually_exclusive_group()
     src.add_argument("--hf-dir", help="HF BERT directory (config.json, model.safetensors, vocab.txt); "
@@ -87,17 +135,17 @@ def parser() -> argparse.ArgumentParser:
     src.add_argument("--checkpoint", help="google-research checkpoint directory "
                                           "(bert_config.json, bert_model.ckpt.*, vocab.txt)")
     src.add_argument("--random", action="store_true", help="seeded random weights for a small config")
-    b.add_argument("--layers", type=int, default=2)
-    b.add_argument("--hidden", type=int, default=64)
-    b.add_argument("--heads", type=int, default=2)
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--layers", type=_int_at_least(1), default=2)
+    b.add_argument("--hidden", type=_int_at_least(1), default=64)
+    b.add_argument("--heads", type=_int_at_least(1), default=2)
+    b.add_argument("--seed", type=_int_at_least(0), default=0)
     b.add_argument("--format", default=formats.TF1_HUB,
                    choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT])
-    b.add_argument("--control", choices=controls.KINDS,
+    b.add_argument("--control", choices=CONTROL_KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
-    b.add_argument("--row", type=int, default=0)
-    b.add_argument("--col", type=int, default=0)
+    b.add_argument("--row", type=_int_at_least(0), default=0)
+    b.add_argument("--col", type=_int_at_least(0), default=0)
     b.add_argument("--activation", choices=["none", "relu"], default="none",
                    help="activation control: what replaces tanh")
     return p
@@ -131,22 +179,19 @@ def _import_tensorflow(debug: bool) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from tfhub_pooling import atomic
     from tfhub_pooling.reports import render
     from tfhub_pooling.study import pipeline
 
     for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise UsageError(f"cannot write {option} {path}: its directory does not exist")
-    if args.max_seq_length is not None and args.max_seq_length < 3:
-        raise UsageError("--max-seq-length must be at least 3 ([CLS], a token, [SEP])")
-    if args.json and args.markdown:
-        raise UsageError("choose one of --json and --markdown")
+        if path:
+            atomic.check_writable_file(path, option)
     if args.texts_file:
         return _verify_corpus(args)
-    result = pipeline.verify(args.handle, args.texts, args.max_seq_length, recover_weights=args.recover,
-                          preprocess=args.preprocess)
-    print(render.json_text(result) if args.json else
-          render.markdown(result) if args.markdown else render.terminal(result))
+    result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
+                             recover_weights=args.recover is not False, preprocess=args.preprocess)
+    _print(render.json_text(result) if args.json else
+           render.markdown(result) if args.markdown else render.terminal(result))
     if args.save_arrays:
         render.save_arrays(result, args.save_arrays)
     if args.plot:
@@ -161,17 +206,16 @@ def _verify_corpus(args: argparse.Namespace) -> int:
     from tfhub_pooling.reports import render
     from tfhub_pooling.study import pipeline
 
-    refused = [o for o, given in (("--text", args.texts), ("--save-arrays", args.save_arrays),
+    refused = [o for o, given in (("--pair", args.texts), ("--save-arrays", args.save_arrays),
                                   ("--plot", args.plot), ("--recover", args.recover)) if given]
     if refused:
         raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
                          "statistics, not per-text arrays")
     progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
     result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
-                                 preprocess=args.preprocess, progress=progress)
-    doc = render.corpus_to_json(result)
-    print(json.dumps(doc, indent=2, ensure_ascii=False) if args.json else
-          render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result))
+                                    preprocess=args.preprocess, progress=progress)
+    _print(json.dumps(render.corpus_to_json(result), indent=2, ensure_ascii=False) if args.json else
+           render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result))
     return result.exit_code
 
 
@@ -181,19 +225,17 @@ def _inspect(args: argparse.Namespace) -> int:
     from tfhub_pooling.reports import inspection
 
     info = inspection.inspect(args.handle)
-    print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info))
+    _print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info))
     return 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling.builder import bert_config, build, cache, sources
+    from tfhub_pooling.builder import bert_config, build, cache, controls, sources
 
     if args.random:
         config = bert_config.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
-                                    num_attention_heads=args.heads,
-                                    intermediate_size=4 * args.hidden)
-        w = sources.random_weights(config, str(cache.weights_dir() / "vocab.txt"),
-                                   seed=args.seed)
+                                        num_attention_heads=args.heads, intermediate_size=4 * args.hidden)
+        w = sources.random_weights(config, str(cache.weights_dir() / "vocab.txt"), seed=args.seed)
     elif args.checkpoint:
         w = sources.from_checkpoint(args.checkpoint)
     else:
@@ -202,14 +244,16 @@ def _build(args: argparse.Namespace) -> int:
                                                 args.activation)
     path = build.build_module(w, args.dest, args.format, control=control)
     what = f" with negative control: {control.describe()}" if control else ""
-    print(f"built {args.format} module at {path} from {w.description}{what}")
+    _print(f"built {args.format} module at {path} from {w.description}{what}")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from tfhub_pooling import atomic
     from tfhub_pooling.builder import cache
     from tfhub_pooling.tools import bench
 
+    atomic.check_writable_file(args.out, "--out")
     if args.handle:
         sizes = {"module": args.handle}
     else:
@@ -219,31 +263,34 @@ def _bench(args: argparse.Namespace) -> int:
         if unknown or not names:
             raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
         sizes = {n: known[n]() for n in names}
-    memory = None
-    if args.memory_texts != "0":
-        try:
-            small, large = (int(v) for v in args.memory_texts.split(","))
-        except ValueError:
-            raise UsageError("--memory-texts takes two counts, like 1000,20000, or 0") from None
-        memory = (small, large)
-    if min(args.texts, args.batch_size, args.repeats) < 1:
-        raise UsageError("--texts, --batch-size and --repeats must be at least 1")
-    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, memory, args.cold_repeats)
+    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats)
     bench.write_json(doc, args.out)
-    print(bench.table(doc))
-    print(f"written to {args.out}")
+    _print(bench.table(doc))
+    _print(f"written to {args.out}")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    _import_tensorflow(args.debug)
+def _print(text: str) -> None:
+    """Prints a report; a reader that went away (`| head`) is no error of ours."""
     try:
-        return {"verify": _verify, "build": _build, "inspect": _inspect,
-                "bench": _bench}[args.command](args)
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # A terminal or pipe that cannot encode a text gets it escaped, not an exception.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = parser().parse_args(argv)
+    try:
+        _import_tensorflow(args.debug)
+        return args.func(args)
     except StudyError as e:
         if args.debug:
-            raise
+            traceback.print_exc()
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
@@ -251,7 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001  (the one place every other error becomes a line)
         if args.debug:
-            raise
+            traceback.print_exc()
         print(f"error: internal error {type(e).__name__}: {e}; rerun with --debug and report it",
               file=sys.stderr)
         return EXIT_INTERNAL
+

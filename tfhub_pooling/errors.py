@@ -13,6 +13,7 @@ EXIT_HANDLE = 3           # the handle does not exist or cannot be fetched
 EXIT_NOT_A_MODULE = 4     # the handle is no loadable SavedModel / Hub module
 EXIT_INTERFACE = 5        # loaded, but lacks the BERT interface (signature, outputs, vocab)
 EXIT_BAD_WEIGHTS = 6      # pooler weights of the wrong shape, or non-finite values
+EXIT_CANNOT_WRITE = 7     # an output, the cache or a module destination cannot be written (full, read-only)
 EXIT_INTERNAL = 70        # a bug in this tool; rerun with --debug and report it
 EXIT_INTERRUPTED = 130    # Ctrl-C
 
@@ -41,3 +42,7 @@ class InterfaceError(StudyError):
 
 class BadWeightsError(StudyError):
     exit_code = EXIT_BAD_WEIGHTS
+
+
+class CannotWriteError(StudyError):
+    exit_code = EXIT_CANNOT_WRITE

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from tfhub_pooling.study.encoder_inputs import Text
 from tfhub_pooling.study.pipeline import VerifyResult, verify
+from tfhub_pooling.study.texts import Text
 
 
 def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | None = None,

@@ -10,12 +10,11 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
-import tempfile
 from typing import Callable
 
 import tensorflow as tf
 
+from tfhub_pooling import atomic
 from tfhub_pooling.builder import checkpoint_writer, preprocess_writer, tf1_hub_writer, tf2_writer
 from tfhub_pooling.builder.bert_config import BertWeights
 from tfhub_pooling.builder.controls import Control
@@ -70,18 +69,15 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
         if reuse and is_complete(dest):
             return dest
         raise UsageError(f"{dest} already exists; remove it or choose another directory")
-    parent = os.path.dirname(dest)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-", dir=parent)
-    try:
-        WRITERS[fmt](weights, os.path.join(staging, "module"), control)
-        if fmt != CHECKPOINT:
-            write_build_record(weights, os.path.join(staging, "module"), control)
+
+    def make(path: str) -> None:
         try:
-            os.rename(os.path.join(staging, "module"), dest)
-        except OSError:
-            if not (reuse and is_complete(dest)):   # another process's build won the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            WRITERS[fmt](weights, path, control)
+        except tf.errors.OpError as e:    # TensorFlow's own writes: a full or read-only disk
+            raise atomic.cannot_write(dest, OSError(e.error_code, e.message.splitlines()[0])) from None
+        if fmt != CHECKPOINT:
+            write_build_record(weights, path, control)
+
+    atomic.remove_stale_staging(os.path.dirname(dest), os.path.basename(dest))
+    atomic.make_directory(dest, make, accept_existing=lambda path: reuse and is_complete(path))
     return dest

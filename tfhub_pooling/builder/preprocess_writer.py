@@ -14,10 +14,9 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_text as text
 
+from tfhub_pooling import defaults
 from tfhub_pooling.builder.bert_config import BertWeights
 from tfhub_pooling.study.encoder_inputs import Tokenizer, pack
-
-DEFAULT_SEQ_LENGTH = 128
 
 
 def write(weights: BertWeights, export_dir: str, control: object = None) -> None:
@@ -40,7 +39,7 @@ def write(weights: BertWeights, export_dir: str, control: object = None) -> None
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def call(strings):
-        return pack_inputs([tokenize(strings)], DEFAULT_SEQ_LENGTH)
+        return pack_inputs([tokenize(strings)], defaults.PREPROCESS_SEQ_LENGTH)
 
     @tf.function
     def bert_pack_inputs(segments, seq_length):

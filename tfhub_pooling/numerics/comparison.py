@@ -4,7 +4,7 @@ pooler weights, judged element by element against the rounding bound of bounds.p
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from tfhub_pooling.numerics.bounds import (
 from tfhub_pooling.numerics.recovery import Recovery
 
 # Verdicts and their exit codes (README: "Exit codes").
+# Where |pooled| > SATURATED, tanh' < 0.002: a change in W barely moves pooled_output,
+# so a match there says little. Above this share of elements, the reason says so.
+SATURATED = 0.999
+WEAK_WHEN_SATURATED = 0.5
+
 MATCHES_POOLER = "MATCHES_POOLER"
 EQUALS_CLS = "EQUALS_CLS"
 MEAN_POOLED = "MEAN_POOLED"
@@ -50,6 +55,8 @@ class Comparison:
     rebuilt: np.ndarray | None              # tanh(cls · W + b) in float64 [B, H]
     verdict: str
     reason: str
+    saturated: float                        # share of pooled elements with |value| > SATURATED
+    recovery: Recovery | None               # the black-box fit, where a mismatch called for it
 
     @property
     def exit_code(self) -> int:
@@ -83,15 +90,16 @@ def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None,
-            recovered: Recovery | None = None, problems: Sequence[str] = ()) -> Comparison:
+            recover: Callable[[], Recovery] | None = None, problems: Sequence[str] = ()) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
-    recovered: a black-box fit (recovery.py); it lets a mismatch be told apart
-    into POOLER_WEIGHTS_DIFFER (tanh of another affine map) and UNEXPLAINED.
+    recover: runs a black-box fit (recovery.py), called only on a mismatch that
+    no look-alike explains; it tells POOLER_WEIGHTS_DIFFER (tanh of another
+    affine map) from UNEXPLAINED, and the result keeps it.
     problems: breaches of the module's own output contract (interface_problems);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     """
-    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recovered)
+    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recover)
     if not problems:
         return c
     breach = "the module's outputs break Model Garden's export checks: " + "; ".join(problems)
@@ -102,8 +110,9 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
 
 def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
              kernel: np.ndarray | None, bias: np.ndarray | None,
-             recovered: Recovery | None) -> Comparison:
+             recover: Callable[[], Recovery] | None) -> Comparison:
     cls = sequence_output[:, 0, :]
+    saturated = float(np.mean(np.abs(pooled) > SATURATED))
     vs_cls = metrics(pooled, cls)
     vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = per_text = None
     if kernel is not None and bias is not None:
@@ -115,22 +124,28 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
         tol, ratio, outside = float(bound.max()), float(excess.max()), int(np.sum(excess > 1.0))
         per_text = excess.max(axis=1)
         if outside == 0:
+            reason = (f"pooled_output = tanh(cls · W + b) within the float32 bound "
+                      f"everywhere (worst element at {ratio:.3g} of its bound)")
+            if saturated > WEAK_WHEN_SATURATED:
+                reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
+                           f"{SATURATED}), where tanh hides changes in W: the check is weak there")
             return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text,
-                              rebuilt, MATCHES_POOLER,
-                              f"pooled_output = tanh(cls · W + b) within the float32 bound "
-                              f"everywhere (worst element at {ratio:.3g} of its bound)")
+                              rebuilt, MATCHES_POOLER, reason, saturated, None)
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
+    recovered = None
     if verdict == UNEXPLAINED:
+        recovered = recover() if recover is not None else None
         verdict, reason = _mismatch(kernel is not None, outside, pooled.size, ratio, vs_rebuilt,
-                                    recovered)
+                                    recovered, recover is not None)
         if kernel is not None:
             reason += _other_activation(pooled, cls, kernel, bias)
     return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
-                      verdict, reason)
+                      verdict, reason, saturated, recovered)
 
 
 def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,
-              vs_rebuilt: Metrics | None, recovered: Recovery | None) -> tuple[str, str]:
+              vs_rebuilt: Metrics | None, recovered: Recovery | None,
+              tried: bool) -> tuple[str, str]:
     """Neither the stored pooler nor a look-alike: what the outputs still say."""
     affine = recovered is not None and recovered.explains
     if not has_weights:
@@ -143,7 +158,8 @@ def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | 
               f"with the stored weights (worst at {ratio:.3g}x its bound, max |diff| "
               f"{vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
     if recovered is None:
-        return UNEXPLAINED, reason + "; --recover tests whether it is tanh of another affine map"
+        return UNEXPLAINED, reason + ("" if tried else "; recovery (skipped) tests whether it is "
+                                      "tanh of another affine map")
     if affine:
         return POOLER_WEIGHTS_DIFFER, reason + f"; it is tanh of another affine map of cls: {recovered.summary()}"
     return UNEXPLAINED, reason + f"; nor is it tanh of any affine map of cls: {recovered.summary()}"

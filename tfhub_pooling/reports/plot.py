@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfhub_pooling.reports.render import write_atomically
+from tfhub_pooling import atomic
 from tfhub_pooling.study.pipeline import VerifyResult
 
 
@@ -55,5 +55,5 @@ def plot(r: VerifyResult, path: str) -> None:
 
     fig.suptitle(f"{r.handle}  ({r.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
                  f"verdict: {r.verdict}", fontsize=11)
-    write_atomically(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    atomic.write_file(path, lambda f: fig.savefig(f, format="png", dpi=110))
     plt.close(fig)

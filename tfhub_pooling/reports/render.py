@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison
-from tfhub_pooling.study.encoder_inputs import Text
+from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
 from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult
 from tfhub_pooling.study.stored_pooler import PoolerWeights
@@ -20,10 +19,6 @@ EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that 
                "through one more dense layer and tanh, `tanh(cls · W + b)`, with the pooler weights "
                "the module stores. The rebuilt vector matches `pooled_output` within float32 "
                "rounding, while `cls` itself does not.")
-
-
-def text_label(t: Text) -> str:
-    return t if isinstance(t, str) else f"{t[0]} ||| {t[1]}"
 
 
 def _short(s: str, width: int) -> str:
@@ -55,7 +50,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
     c = r.comparison
     per_text = []
     for i, t in enumerate(r.texts):
-        entry = {"text": t if isinstance(t, str) else list(t),
+        entry = {"text": texts.as_json(t),
                  "token_count": int(r.inputs.token_counts[i]),
                  "truncated": bool(r.inputs.truncated[i]),
                  "pooled_vs_cls": {"max_abs_diff": float(c.pooled_vs_cls.per_text_max_abs[i]),
@@ -88,7 +83,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "recovery": r.recovery and {
             "n_fit": r.recovery.n_fit, "n_held_out": r.recovery.n_held_out,
             "dropped": r.recovery.dropped, "held_out_max_abs_diff": r.recovery.held_out_max_abs,
-            "explains": r.recovery.explains,
+            "explains": r.recovery.explains, "seconds": r.recovery_seconds,
             "recovered_vs_stored_kernel_max_abs_diff": r.recovery.stored_kernel_max_abs,
             "differing": [dataclasses.asdict(d) for d in r.recovery.differing]},
         "verdict": c.verdict,
@@ -121,6 +116,13 @@ def interface_lines(checks: dict | None) -> list[str]:
             f"{checks['encoder_outputs']} encoder_outputs{layers}, last = sequence_output: {verdict}"]
 
 
+def recovery_lines(r: VerifyResult) -> list[str]:
+    if r.recovery is None:
+        return []
+    return [f"recovery           black-box fit of tanh(cls · W + b) from outputs alone, "
+            f"{r.recovery_seconds:.1f} s: {r.recovery.summary()}"]
+
+
 def terminal(r: VerifyResult) -> str:
     c = r.comparison
     lines = [
@@ -144,7 +146,7 @@ def terminal(r: VerifyResult) -> str:
         tokens = f"{r.inputs.token_counts[i]}{'*' if r.inputs.truncated[i] else ''}"
         lines.append(f"{i + 1:>2} {tokens:>6} {c.pooled_vs_cls.per_text_max_abs[i]:>15.4f} "
                      f"{c.pooled_vs_cls.per_text_cosine[i]:>7.4f} {rebuilt[0]:>19} {rebuilt[1]:>9}  "
-                     f"{_short(text_label(t), 48)}")
+                     f"{_short(texts.label(t), 48)}")
     if r.inputs.truncated.any():
         lines.append("   * trimmed to the module's maximum length")
     lines.append("")
@@ -158,6 +160,7 @@ def terminal(r: VerifyResult) -> str:
         lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
                      f"worst element at {c.worst_bound_ratio:.3g} of its bound")
     lines += interface_lines(r.interface_checks)
+    lines += recovery_lines(r)
     lines.append(f"verdict            {c.verdict}: {c.reason}")
     return "\n".join(lines)
 
@@ -181,7 +184,8 @@ def markdown(r: VerifyResult) -> str:
              f"{r.module.graph_variant}; vocab from {r.module.vocab_source})",
              f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
              f"- pooler weights: {_pooler_line(r.pooler)}",
-             *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)], "",
+             *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)
+               + recovery_lines(r)], "",
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
     if c.tolerance_max is not None:
@@ -211,7 +215,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         },
         "tolerance": {"worst_ratio": st.worst_bound_ratio if cr.pooler else None,
                       "elements_outside": st.elements_outside if cr.pooler else None},
-        "worst": [dataclasses.asdict(w) | {"text": w.text if isinstance(w.text, str) else list(w.text)}
+        "worst": [dataclasses.asdict(w) | {"text": texts.as_json(w.text)}
                   for w in st.worst],
         "batch_verdicts": st.verdicts,
         "verdict": st.verdict,
@@ -236,7 +240,7 @@ def corpus_terminal(cr: CorpusResult) -> str:
                      f"{st.elements_outside} outside")
         lines.append("worst texts (line, share of bound, max |pooled-rebuilt|, max |pooled-cls|):")
         lines += [f"  {w.line:>7}  {w.bound_ratio:.3g}  {w.max_abs_rebuilt:.2e}  {w.max_abs_cls:.3f}  "
-                  f"{_short(text_label(w.text), 60)}" for w in st.worst]
+                  f"{_short(texts.label(w.text), 60)}" for w in st.worst]
     lines.append(f"verdict            {d['verdict']}: {d['reason']}")
     return "\n".join(lines)
 
@@ -266,20 +270,4 @@ def save_arrays(r: VerifyResult, path: str) -> None:
               "sequence_output": r.sequence_output}
     if r.rebuilt is not None:
         arrays["rebuilt"] = r.rebuilt
-    write_atomically(path, lambda f: np.savez(f, **arrays))
-
-
-def write_atomically(path: str, write) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        # mkstemp makes the file 0600; give it the mode any new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic.write_file(path, lambda f: np.savez(f, **arrays))

@@ -13,11 +13,12 @@ import heapq
 import itertools
 from typing import Iterable, Iterator
 
+from tfhub_pooling import defaults
 from tfhub_pooling.errors import BadWeightsError
 from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study import forward, stored_pooler
-from tfhub_pooling.study.encoder_inputs import Text
 from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.texts import Text, check_lengths, length
 
 CHUNK = 2048        # texts read and length-sorted at a time
 WORST = 5
@@ -71,24 +72,24 @@ class CorpusStats:
 def length_sorted_batches(numbered: list[tuple[int, Text]], batch_size: int
                           ) -> Iterator[list[tuple[int, Text]]]:
     """Batches of similar length (characters stand in for tokens)."""
-    by_length = sorted(numbered, key=lambda it: len(it[1]) if isinstance(it[1], str) else
-                       len(it[1][0]) + len(it[1][1]))
+    by_length = sorted(numbered, key=lambda it: length(it[1]))
     for i in range(0, len(by_length), batch_size):
         yield by_length[i:i + batch_size]
 
 
-def run_corpus(module: LoadedModule, source, texts: Iterable[tuple[int, Text]], max_seq_length: int,
-               pooler: stored_pooler.PoolerWeights | None, batch_size: int = 64,
+def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int, Text]], max_seq_length: int,
+               pooler: stored_pooler.PoolerWeights | None, batch_size: int = defaults.BATCH_SIZE,
                progress=None) -> CorpusStats:
     """Streams (line number, text) pairs through the study; `progress` is tqdm-like or None."""
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
-    numbered = iter(texts)
+    numbered = iter(numbered_texts)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     with bounds.quiet_blas():
         while chunk := list(itertools.islice(numbered, CHUNK)):
             for batch in length_sorted_batches(chunk, batch_size):
                 lines, batch_texts = zip(*batch)
+                check_lengths(max_seq_length, batch_texts)
                 inputs = source.encode(list(batch_texts), max_seq_length)
                 out = forward.run(module, inputs)
                 if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:

@@ -18,9 +18,7 @@ import tensorflow as tf
 import tensorflow_text as text
 
 from tfhub_pooling.errors import UsageError
-
-# A text is one segment, or a pair of segments.
-Text = str | tuple[str, str]
+from tfhub_pooling.study.texts import Text, check_texts, segments
 
 
 @dataclasses.dataclass
@@ -90,49 +88,36 @@ def pack(segments: Sequence[tf.RaggedTensor], max_seq_length: int | tf.Tensor, c
     return trimmed, ids, segment_ids
 
 
-def check_text(t: Text) -> None:
-    for segment in (t,) if isinstance(t, str) else t:
-        if not segment.strip():
-            raise UsageError("a text is empty or only white space; every text needs a word")
-
-
 def by_segment_count(texts: Sequence[Text]) -> Iterator[tuple[list[int], list[list[str]]]]:
     """Checks a batch, then splits it: the positions of the single texts and their one
     list of strings, then those of the pairs and their two lists. Packing ops take one
     segment count at a time; callers put the rows back by position."""
-    if not texts:
-        raise UsageError("no texts to encode; give at least one")
-    for t in texts:
-        check_text(t)
+    texts = check_texts(texts)
     for n_segments in (1, 2):
-        where = [i for i, t in enumerate(texts) if isinstance(t, str) == (n_segments == 1)]
+        where = [i for i, t in enumerate(texts) if len(segments(t)) == n_segments]
         if where:
-            yield where, [[texts[i] if n_segments == 1 else texts[i][k] for i in where]
-                          for k in range(n_segments)]
+            yield where, [[segments(texts[i])[k] for i in where] for k in range(n_segments)]
 
 
 def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
-    """Packs and pads a batch; singles and pairs may be mixed, order is kept."""
-    rows: list[tuple[list[int], list[int], bool]] = [None] * len(texts)  # type: ignore[list-item]
-    for where, segments in by_segment_count(texts):
-        ids, segment_ids, full, kept = tokenizer.pack_texts(segments, max_seq_length)
-        full, kept = full.numpy(), kept.numpy()
-        for j, (i, row_ids, row_segments) in enumerate(zip(where, ids.to_list(), segment_ids.to_list())):
-            rows[i] = (row_ids, row_segments, kept[j] < full[j])
-    return _pad(rows)
+    """Packs and pads a batch to its longest row; singles and pairs may be mixed, order is kept."""
+    parts, order = [], []
+    for where, strings in by_segment_count(texts):
+        ids, segment_ids, full, kept = tokenizer.pack_texts(strings, max_seq_length)
+        width = int(ids.row_lengths().numpy().max())
+        input_ids, input_mask = text.pad_model_inputs(ids, max_seq_length=width)
+        segment_ids, _ = text.pad_model_inputs(segment_ids, max_seq_length=width)
+        mask = input_mask.numpy()
+        parts.append(EncoderInputs(input_ids.numpy().astype(np.int32), mask.astype(np.int32),
+                                   segment_ids.numpy().astype(np.int32), mask.sum(axis=1),
+                                   kept.numpy() < full.numpy()))
+        order += where
+    return in_order(parts, order)
 
 
-def _pad(rows: list[tuple[list[int], list[int], bool]]) -> EncoderInputs:
-    width = max(len(ids) for ids, _, _ in rows)
-    shape = (len(rows), width)
-    input_ids, input_mask, segment_ids = (np.zeros(shape, np.int32) for _ in range(3))
-    for i, (ids, segs, _) in enumerate(rows):
-        input_ids[i, :len(ids)] = ids
-        input_mask[i, :len(ids)] = 1
-        segment_ids[i, :len(ids)] = segs
-    return EncoderInputs(input_ids, input_mask, segment_ids,
-                         token_counts=input_mask.sum(axis=1),
-                         truncated=np.array([r[2] for r in rows]))
+def pad_to(a: np.ndarray, width: int) -> np.ndarray:
+    """Zero-pads axis 1 of a [B, S, ...] array to width: the one padding of stacked batches."""
+    return np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2))
 
 
 def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
@@ -140,19 +125,23 @@ def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
     width = max(p.input_ids.shape[1] for p in parts)
 
     def stack(name: str) -> np.ndarray:
-        return np.concatenate([np.pad(getattr(p, name), ((0, 0), (0, width - p.input_ids.shape[1])))
-                               for p in parts])
+        return np.concatenate([pad_to(getattr(p, name), width) for p in parts])
 
     return EncoderInputs(stack("input_ids"), stack("input_mask"), stack("segment_ids"),
                          np.concatenate([p.token_counts for p in parts]),
                          np.concatenate([p.truncated for p in parts]))
 
 
+def in_order(parts: Sequence[EncoderInputs], order: Sequence[int]) -> EncoderInputs:
+    """Batches made per segment count, stacked and put back in the texts' order."""
+    merged = concat(parts)
+    back = np.argsort(order)
+    return EncoderInputs(*(getattr(merged, f.name)[back] for f in dataclasses.fields(EncoderInputs)))
+
+
 class PreprocessingModel:
     """A TF Hub BERT preprocessing model (tensorflow/bert_en_uncased_preprocess/3 style),
     used instead of our own tokenizer: its `tokenize` and `bert_pack_inputs`."""
-
-    DEFAULT_SEQ_LENGTH = 128    # what calling the model on strings packs to
 
     def __init__(self, handle: str, obj):
         self.handle = handle
@@ -165,15 +154,13 @@ class PreprocessingModel:
         """Packs to exactly max_seq_length, as the model does; order is kept."""
         parts, order = [], []
         for where, strings in by_segment_count(texts):
-            segments = [self._obj.tokenize(tf.constant(s)) for s in strings]
-            packed = self._obj.bert_pack_inputs(segments, tf.constant(max_seq_length, tf.int32))
+            pieces = [self._obj.tokenize(tf.constant(s)) for s in strings]
+            packed = self._obj.bert_pack_inputs(pieces, tf.constant(max_seq_length, tf.int32))
             mask = packed["input_mask"].numpy()
-            pieces = sum(s.merge_dims(-2, -1).row_lengths() for s in segments).numpy()
+            counts = sum(p.merge_dims(-2, -1).row_lengths() for p in pieces).numpy()
             # Trimmed where the word pieces plus [CLS] and one [SEP] a segment do not fit.
             parts.append(EncoderInputs(packed["input_word_ids"].numpy(), mask,
                                        packed["input_type_ids"].numpy(), mask.sum(axis=1),
-                                       pieces + 1 + len(segments) > mask.sum(axis=1)))
+                                       counts + 1 + len(pieces) > mask.sum(axis=1)))
             order += where
-        merged = concat(parts)
-        back = np.argsort(order)
-        return EncoderInputs(*(getattr(merged, f.name)[back] for f in dataclasses.fields(EncoderInputs)))
+        return in_order(parts, order)

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from tfhub_pooling.errors import BadWeightsError, InterfaceError
-from tfhub_pooling.study.encoder_inputs import EncoderInputs
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 
 
@@ -46,8 +46,7 @@ def concat(parts: list[Outputs]) -> Outputs:
     width = max(p.sequence_output.shape[1] for p in parts)
     return Outputs(
         np.concatenate([p.pooled_output for p in parts]),
-        np.concatenate([np.pad(p.sequence_output, ((0, 0), (0, width - p.sequence_output.shape[1]),
-                                                   (0, 0))) for p in parts]),
+        np.concatenate([pad_to(p.sequence_output, width) for p in parts]),
         merge_checks([p.checks for p in parts]))
 
 

@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Sequence
 
 import numpy as np
 
+from tfhub_pooling import defaults
 from tfhub_pooling.builder import cache
-from tfhub_pooling.errors import InterfaceError
+from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery
 from tfhub_pooling.study import corpus, forward, handles, loading, stored_pooler, text_sources
-from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Text, Tokenizer, concat
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Tokenizer, concat
+from tfhub_pooling.study.texts import Text, check_lengths, check_texts
 
 # Our own tokenizer, or the module's preprocessing model: both `encode(texts, max_seq_length)`.
 InputSource = Tokenizer | PreprocessingModel
@@ -27,7 +30,6 @@ DEFAULT_TEXTS: tuple[Text, ...] = (
     ("Why does the pooled output differ from the [CLS] vector?",
      "It is the [CLS] vector passed through one more dense layer and tanh."),
 )
-BATCH_SIZE = 64
 # Black-box recovery fits on twice the unknowns per column, then checks on held-out texts.
 RECOVERY_FIT_FACTOR = 2
 RECOVERY_HELD_OUT = 64
@@ -47,6 +49,7 @@ class VerifyResult:
     pooler: stored_pooler.PoolerWeights | None
     pooler_search: str                 # how the pooler weights were found, or why not
     recovery: recovery.Recovery | None
+    recovery_seconds: float | None     # what the black-box fit cost, when a mismatch called for it
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
 
@@ -121,7 +124,7 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
         source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
     else:
         source = load_preprocessor(preprocess)
-        max_seq_length = max_seq_length or PreprocessingModel.DEFAULT_SEQ_LENGTH
+        max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
     return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
 
 
@@ -136,7 +139,7 @@ def find_pooler(module: loading.LoadedModule, hidden: int | None
 
 
 def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
-              max_seq_length: int, batch_size: int = BATCH_SIZE
+              max_seq_length: int, batch_size: int = defaults.BATCH_SIZE
               ) -> tuple[EncoderInputs, forward.Outputs]:
     """Runs texts in batches; rows are padded to the longest text of all batches."""
     parts = [(inputs, forward.run(module, inputs))
@@ -160,7 +163,7 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
 def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
            module: loading.LoadedModule | None = None,
-           recover_weights: bool = False, batch_size: int = BATCH_SIZE,
+           recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
            preprocess: str | None = None) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
@@ -168,29 +171,38 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     texts: strings, or (a, b) pairs; None for DEFAULT_TEXTS.
     max_seq_length: trim to this many tokens; None for the module's own maximum.
     module: an already loaded module, to skip loading (handle is then ignored).
-    recover_weights: on a mismatch, also fit W and b from outputs on 2(H+1)
-      generated texts, to tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
+    recover_weights: on a mismatch no look-alike explains, fit W and b from
+      outputs on 2(H+1) generated texts, to tell POOLER_WEIGHTS_DIFFER from
+      UNEXPLAINED and name the differing elements. Its cost falls only on failures.
     preprocess: a preprocessing model's handle, to make the encoder inputs with it
-      (packed to max_seq_length, default 128) instead of our own tokenizer.
+      (packed to max_seq_length, default defaults.PREPROCESS_SEQ_LENGTH) instead of our
+      own tokenizer.
     """
+    texts = check_texts(texts if texts is not None else DEFAULT_TEXTS)
+    check_lengths(max_seq_length, texts)
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, not {batch_size}")
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
-    texts = list(texts if texts is not None else DEFAULT_TEXTS)
+    recovery_seconds = None
+
+    def timed_recovery() -> recovery.Recovery:
+        nonlocal recovery_seconds
+        start = time.perf_counter()
+        fitted = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
+        recovery_seconds = time.perf_counter() - start
+        return fitted
+
     with bounds.quiet_blas():
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
         problems = comparison.interface_problems(out.checks, module.num_layers)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                    kernel, bias, problems=problems)
-        recovered = None
-        if recover_weights and result.verdict in (comparison.UNEXPLAINED, comparison.NO_POOLER_WEIGHTS):
-            recovered = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
-            result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                        kernel, bias, recovered, problems)
+                                    kernel, bias, timed_recovery if recover_weights else None, problems)
     return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
-                        inputs, out.pooled_output, out.sequence_output, pooler, search, recovered,
-                        result, out.checks and out.checks | {"num_layers": module.num_layers,
-                                                             "problems": problems})
+                        inputs, out.pooled_output, out.sequence_output, pooler, search,
+                        result.recovery, recovery_seconds, result,
+                        out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems})
 
 
 @dataclasses.dataclass
@@ -216,13 +228,14 @@ class CorpusResult:
 
 def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
                   module: loading.LoadedModule | None = None, preprocess: str | None = None,
-                  batch_size: int = BATCH_SIZE, progress: bool = False) -> CorpusResult:
+                  batch_size: int = defaults.BATCH_SIZE, progress: bool = False) -> CorpusResult:
     """verify() over a texts file (one text a line, a tab splits a pair), streamed.
 
     progress: show a tqdm bar (its total is the file's line count).
     """
     from tqdm import tqdm
 
+    check_lengths(max_seq_length, [])
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length,
                                              many_batches=True)
     pooler, search = find_pooler(module, None)

@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.study.encoder_inputs import Text
+from tfhub_pooling.study.texts import Text
 
 
 def iter_texts_file(path: str) -> Iterator[tuple[int, Text]]:

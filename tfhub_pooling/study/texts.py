@@ -61,3 +61,16 @@ def _check_one(n: int, t: Any) -> Text:
 
 def any_pairs(texts: Iterable[Text]) -> bool:
     return any(not isinstance(t, str) for t in texts)
+
+
+def check_lengths(max_seq_length: int | None, texts: Iterable[Text]) -> None:
+    """Refuses a length that cannot hold [CLS], one token a segment and each [SEP]."""
+    if max_seq_length is None:
+        return
+    if isinstance(max_seq_length, bool) or not isinstance(max_seq_length, int):
+        raise UsageError(f"max_seq_length must be a whole number, not {max_seq_length!r}")
+    need = 5 if any_pairs(texts) else 3
+    if max_seq_length < need:
+        raise UsageError(f"max_seq_length {max_seq_length} cannot hold [CLS], one token a segment "
+                         f"and each [SEP]; give at least {need}"
+                         + (" (the texts include pairs)" if need == 5 else ""))

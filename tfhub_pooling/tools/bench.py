@@ -30,11 +30,13 @@ from typing import Callable
 
 import numpy as np
 
-from tfhub_pooling.study import corpus, forward, pipeline, text_sources
-from tfhub_pooling.study.encoder_inputs import EncoderInputs, Text, Tokenizer
+from tfhub_pooling import atomic, defaults
+from tfhub_pooling.study import corpus, forward, pipeline, text_sources, texts
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.texts import Text
 
-FIXED_LENGTH = 128
+FIXED_LENGTH = defaults.PREPROCESS_SEQ_LENGTH   # as the preprocessing models pad
 
 
 @dataclasses.dataclass
@@ -78,14 +80,13 @@ def machine() -> dict:
 def ordinary_sentences(n: int, vocab_file: str, seed: int = 0) -> list[Text]:
     """Single sentences of 8 to 30 words: 10 to about 40 word pieces with [CLS]/[SEP]."""
     return [t for t in text_sources.generate_texts(n, vocab_file, seed, min_words=8, max_words=30)
-            if isinstance(t, str)]
+            if len(texts.segments(t)) == 1]
 
 
 def _pad_to(inputs: EncoderInputs, width: int) -> EncoderInputs:
-    pad = ((0, 0), (0, width - inputs.input_ids.shape[1]))
-    return dataclasses.replace(inputs, input_ids=np.pad(inputs.input_ids, pad),
-                               input_mask=np.pad(inputs.input_mask, pad),
-                               segment_ids=np.pad(inputs.segment_ids, pad))
+    return dataclasses.replace(inputs, input_ids=pad_to(inputs.input_ids, width),
+                               input_mask=pad_to(inputs.input_mask, width),
+                               segment_ids=pad_to(inputs.segment_ids, width))
 
 
 def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repeats: int) -> dict:
@@ -214,7 +215,8 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         module = pipeline.load(path)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
-        entry["hidden"] = int(pipeline.find_pooler(module, None)[0].kernel.shape[0])
+        entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)
+                                          .encode(texts[:1], 16)).pooled_output.shape[1])
         if cold_repeats:
             entry["cold_start"] = cold_start(path, cold_repeats)
         doc["modules"][name] = entry
@@ -249,5 +251,4 @@ def table(doc: dict) -> str:
 
 
 def write_json(doc: dict, path: str) -> None:
-    from tfhub_pooling.reports.render import write_atomically
-    write_atomically(path, lambda f: f.write(json.dumps(doc, indent=2).encode()))
+    atomic.write_file(path, lambda f: f.write(json.dumps(doc, indent=2).encode()))
