@@ -127,9 +127,11 @@ def test_texts_file_with_pairs_and_truncation(tmp_path, default_module_path, cap
     assert "line 1 has 2 tabs" in capsys.readouterr().err
 
 
-def test_debug_shows_the_traceback():
-    with pytest.raises(Exception, match="does not exist"):
-        cli.main(["--debug", "verify", "--handle", "/no/such/module"])
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(capsys):
+    assert cli.main(["--debug", "verify", "--handle", "/no/such/module"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "HandleError" in err
+    assert err.strip().splitlines()[-1].startswith("error: /no/such/module does not exist")
 
 
 def _tree_digest(path):

@@ -67,10 +67,8 @@ def make_directory(dest: str, make: Callable[[str], None],
     parent = os.path.dirname(dest)
     try:
         os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-", dir=parent)
-    except FileExistsError:
-        raise UsageError(f"cannot make {dest}: a part of its path is a file") from None
-    except NotADirectoryError:
+        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.building-{os.getpid()}-", dir=parent)
+    except (FileExistsError, NotADirectoryError):
         raise UsageError(f"cannot make {dest}: a part of its path is a file") from None
     except OSError as e:
         raise cannot_write(dest, e) from None
@@ -91,19 +89,25 @@ def make_directory(dest: str, make: Callable[[str], None],
     return dest
 
 
-def remove_stale_staging(parent: str, name: str, older_than_s: float = 3600.0) -> None:
-    """Removes `.NAME.building-*` left by a process killed mid-build (SIGKILL runs no cleanup)."""
-    import time
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:      # alive, someone else's
+        return True
+    return True
 
+
+def remove_stale_staging(parent: str, name: str) -> None:
+    """Removes `.NAME.building-PID-*` whose process is gone: a build killed by
+    SIGKILL runs no cleanup of its own."""
+    prefix = f".{name}.building-"
     try:
         entries = os.listdir(parent)
     except OSError:
         return
     for entry in entries:
-        path = os.path.join(parent, entry)
-        if entry.startswith(f".{name}.building-"):
-            try:
-                if time.time() - os.stat(path).st_mtime > older_than_s:
-                    shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass
+        pid = entry[len(prefix):].split("-", 1)[0]
+        if entry.startswith(prefix) and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)

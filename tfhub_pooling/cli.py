@@ -191,7 +191,7 @@ def _verify(args: argparse.Namespace) -> int:
     result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
                              recover_weights=args.recover is not False, preprocess=args.preprocess)
     _print(render.json_text(result) if args.json else
-           render.markdown(result) if args.markdown else render.terminal(result))
+           render.markdown(result) if args.markdown else render.terminal(result), escape=not args.json)
     if args.save_arrays:
         render.save_arrays(result, args.save_arrays)
     if args.plot:
@@ -215,7 +215,10 @@ def _verify_corpus(args: argparse.Namespace) -> int:
     result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
                                     preprocess=args.preprocess, progress=progress)
     _print(json.dumps(render.corpus_to_json(result), indent=2, ensure_ascii=False) if args.json else
-           render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result))
+           render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result),
+           escape=not args.json)
+    if result.stats.interrupted:
+        raise KeyboardInterrupt
     return result.exit_code
 
 
@@ -225,7 +228,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from tfhub_pooling.reports import inspection
 
     info = inspection.inspect(args.handle)
-    _print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info))
+    _print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info),
+           escape=not args.json)
     return 0
 
 
@@ -270,8 +274,17 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(text: str) -> None:
+def printable(text: str) -> str:
+    """Escapes what would drive a terminal (ESC, CR, NUL, ...) in texts users pass in;
+    JSON escapes them itself."""
+    return "".join(c if c == "\n" or c.isprintable() else
+                   f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text)
+
+
+def _print(text: str, escape: bool = True) -> None:
     """Prints a report; a reader that went away (`| head`) is no error of ours."""
+    if escape:
+        text = printable(text)
     try:
         print(text, flush=True)
     except BrokenPipeError:
@@ -291,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StudyError as e:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -46,3 +46,10 @@ class BadWeightsError(StudyError):
 
 class CannotWriteError(StudyError):
     exit_code = EXIT_CANNOT_WRITE
+
+
+def first_line(e: object) -> str:
+    """The first non-empty line of an error's text (TensorFlow's run to dozens)."""
+    lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+    lines = [line for line in lines if line != "Graph execution error:"] or lines
+    return lines[0] if lines else type(e).__name__

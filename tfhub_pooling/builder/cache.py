@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from tfhub_pooling.errors import UsageError
+from tfhub_pooling.errors import CannotWriteError, UsageError
 from tfhub_pooling.formats import TF1_HUB
 
 if TYPE_CHECKING:
@@ -27,7 +28,11 @@ BUILDER_VERSION = 2
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tfhub-pooling")
+    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "tfhub-pooling")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{CACHE_ENV}={path} is a file, not a directory; point {CACHE_ENV} at a "
+                         "directory (it is made if missing)")
+    return path
 
 
 def weights_dir() -> Path:
@@ -50,7 +55,12 @@ def _ensure(path: Path, make_weights: Callable[[], BertWeights], fmt: str = TF1_
 
     if build.is_complete(str(path)):
         return str(path)
-    return build.build_module(make_weights(), str(path), fmt, reuse=True)
+    if path.exists():          # damaged since it was built whole: ours to rebuild
+        shutil.rmtree(path, ignore_errors=True)
+    try:
+        return build.build_module(make_weights(), str(path), fmt, reuse=True)
+    except CannotWriteError as e:
+        raise CannotWriteError(f"{e} (the cache is {CACHE_ENV}={cache_dir()})") from None
 
 
 def ensure_default(fmt: str = TF1_HUB) -> str:
@@ -66,12 +76,17 @@ def is_checkpoint_dir(path: str | os.PathLike) -> bool:
     return (path / "bert_config.json").is_file() and (path / "bert_model.ckpt.index").is_file()
 
 
+def file_key(path: str, stat_of: str | None = None) -> str:
+    """The one cache key: a file's absolute path, size and mtime, so an edited or
+    replaced file gets a new entry. stat_of: the file to stat, if not path itself."""
+    st = os.stat(stat_of or path)
+    return hashlib.sha1(f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
+
+
 def checkpoint_path(checkpoint_dir: str) -> Path:
-    """Keyed by the directory and its checkpoint's size and mtime: a new checkpoint, a new module."""
-    index = os.path.join(checkpoint_dir, "bert_model.ckpt.index")
-    st = os.stat(index)
-    key = hashlib.sha1(f"{os.path.abspath(checkpoint_dir)}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return cache_dir() / f"checkpoint-{key.hexdigest()[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
+    """Keyed by the directory and its checkpoint index: a new checkpoint, a new module."""
+    key = file_key(checkpoint_dir, os.path.join(checkpoint_dir, "bert_model.ckpt.index"))
+    return cache_dir() / f"checkpoint-{key[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
 
 
 def ensure_from_checkpoint(checkpoint_dir: str) -> str:

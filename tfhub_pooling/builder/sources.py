@@ -30,7 +30,7 @@ from tfhub_pooling.builder.bert_config import (
     check_params,
     param_shapes,
 )
-from tfhub_pooling.errors import UsageError
+from tfhub_pooling.errors import NotAModuleError, UsageError, first_line
 
 
 def hf_to_google_name(name: str) -> str | None:
@@ -63,8 +63,13 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
             raise UsageError(f"{model_dir} has no {needed}; a HF BERT directory needs "
                              "config.json, model.safetensors and vocab.txt")
     config = BertConfig.from_json_dict(_read_json(model_dir / "config.json"), HF)
+    try:
+        tensors = load_file(str(model_dir / "model.safetensors"))
+    except Exception as e:  # noqa: BLE001  (safetensors raises its own SafetensorError, or OSError)
+        raise NotAModuleError(f"{model_dir / 'model.safetensors'} is damaged ({first_line(e)}); "
+                              "fetch it again") from None
     params = {}
-    for hf_name, value in load_file(str(model_dir / "model.safetensors")).items():
+    for hf_name, value in tensors.items():
         name = hf_to_google_name(hf_name)
         if name is None:
             continue
@@ -89,14 +94,26 @@ def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
     if not (checkpoint_dir / "vocab.txt").is_file():
         raise UsageError(f"{checkpoint_dir} has no vocab.txt beside its checkpoint")
     config = BertConfig.from_json_dict(_read_json(checkpoint_dir / "bert_config.json"), GOOGLE_RESEARCH)
-    reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
-    params = {name: reader.get_tensor(name).astype(np.float32)
-              for name in param_shapes(config) if reader.has_tensor(name)}
+    try:
+        reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
+        params = {name: reader.get_tensor(name).astype(np.float32)
+                  for name in param_shapes(config) if reader.has_tensor(name)}
+    except (tf.errors.OpError, ValueError) as e:
+        raise NotAModuleError(f"{checkpoint_dir}: bert_model.ckpt is damaged ({first_line(e)}); "
+                              "fetch or unpack it again") from None
     check_params(config, params, str(checkpoint_dir))
-    # google-research names its uncased models so; cased ones are not lower-cased.
-    do_lower_case = "cased" not in checkpoint_dir.name.lower().replace("uncased", "")
-    return BertWeights(config, params, str(checkpoint_dir / "vocab.txt"), do_lower_case,
+    vocab_file = str(checkpoint_dir / "vocab.txt")
+    return BertWeights(config, params, vocab_file, not vocab_is_cased(vocab_file),
                        description=f"google-research checkpoint {checkpoint_dir}")
+
+
+def vocab_is_cased(vocab_file: str) -> bool:
+    """A cased WordPiece vocab holds capitalised words; an uncased one none at all
+    (google-research's zips differ only in this and in their names)."""
+    with open(vocab_file, encoding="utf-8") as f:
+        return any(any(c.isupper() for c in token) for token in (line.strip() for line in f)
+                   if not (token.startswith("[") and token.endswith("]")))
+
 
 
 def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = True,

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from tfhub_pooling import atomic
@@ -14,7 +16,7 @@ from tfhub_pooling.study.pipeline import VerifyResult
 
 
 def plot(r: VerifyResult, path: str) -> None:
-    """Writes a PNG (whole or not at all)."""
+    """Writes the figure in the format path's extension names (png, svg, pdf), whole or not at all."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -55,5 +57,6 @@ def plot(r: VerifyResult, path: str) -> None:
 
     fig.suptitle(f"{r.handle}  ({r.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
                  f"verdict: {r.verdict}", fontsize=11)
-    atomic.write_file(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
+    atomic.write_file(path, lambda f: fig.savefig(f, format=fmt, dpi=110))
     plt.close(fig)

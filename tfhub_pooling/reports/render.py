@@ -218,6 +218,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "worst": [dataclasses.asdict(w) | {"text": texts.as_json(w.text)}
                   for w in st.worst],
         "batch_verdicts": st.verdicts,
+        "interrupted": st.interrupted,
         "verdict": st.verdict,
         "reason": st.first_mismatch or "every batch: pooled_output = tanh(cls · W + b) within the float32 bound",
         "exit_code": st.exit_code,
@@ -231,7 +232,8 @@ def corpus_terminal(cr: CorpusResult) -> str:
              f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
              f"pooler   {_pooler_line(cr.pooler)}",
              f"corpus   {cr.texts_file}: {st.texts} texts, {st.tokens} tokens "
-             f"({st.padded_tokens} with padding), {st.truncated} trimmed",
+             f"({st.padded_tokens} with padding), {st.truncated} trimmed"
+             + (f"; interrupted after {st.texts} texts, the figures cover those" if st.interrupted else ""),
              f"pooled vs cls      max |diff| {st.max_abs_cls:.4f}  mean {st.mean_abs_cls:.4f}  "
              f"min cosine {st.min_cosine_cls:.4f}"]
     if cr.pooler is not None:

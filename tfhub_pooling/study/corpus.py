@@ -50,6 +50,7 @@ class CorpusStats:
     verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
     first_mismatch: str = ""     # the first non-matching batch's reason
     worst: list[WorstText] = dataclasses.field(default_factory=list)
+    interrupted: bool = False    # Ctrl-C stopped the run; the figures cover what was done
 
     @property
     def verdict(self) -> str:
@@ -85,6 +86,19 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(numbered_texts)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
+    try:
+        _run(module, source, numbered, max_seq_length, pooler, kernel, bias, batch_size, progress,
+             stats, heap)
+    except KeyboardInterrupt:
+        if not stats.texts:
+            raise
+        stats.interrupted = True
+    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
+    return stats
+
+
+def _run(module, source, numbered, max_seq_length, pooler, kernel, bias, batch_size, progress,
+         stats, heap) -> None:
     with bounds.quiet_blas():
         while chunk := list(itertools.islice(numbered, CHUNK)):
             for batch in length_sorted_batches(chunk, batch_size):
@@ -101,8 +115,6 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
                     progress.update(len(batch))
-    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
-    return stats
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,

@@ -146,6 +146,8 @@ class PreprocessingModel:
     def __init__(self, handle: str, obj):
         self.handle = handle
         self._obj = obj
+        # The vocab it carries, for generated texts (recovery) when the encoder carries none.
+        self.vocab_file = obj.vocab_file.asset_path.numpy().decode() if hasattr(obj, "vocab_file") else None
 
     def describe(self) -> str:
         return f"preprocessing model {self.handle}"

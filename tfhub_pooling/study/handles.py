@@ -1,27 +1,42 @@
 """Handle -> local module directory, through tensorflow_hub's resolvers.
 
-A handle is a tfhub.dev / Kaggle / other http(s) URL, a local module directory,
-or a local .tar.gz / .tgz / .tar of one. URLs go through tensorflow_hub as they
-would for any user (its cache, TFHUB_CACHE_DIR, its download and unpacking);
-local archives go through tensorflow_hub's own unpacking and cache by way of a
-resolver registered with hub.registry, so there is no downloader of our own.
+A handle is a tfhub.dev / Kaggle / other http(s) or gs:// URL, a local module
+directory, or a local .tar.gz / .tgz / .tar of one (any case). URLs go through
+tensorflow_hub as they would for any user (its cache, TFHUB_CACHE_DIR, its
+download and unpacking); local archives go through tensorflow_hub's own
+unpacking and cache by way of a resolver registered with hub.registry, so there
+is no downloader of our own. What this module adds is what a CI job needs
+around it: a deadline on the whole fetch, a stale download lock cleared and
+said, and each failure as one line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
+import signal
 import socket
+import sys
+import tempfile
+import threading
 import urllib.error
+from typing import Iterator
 
 import tensorflow as tf
 import tensorflow_hub as hub
 from tensorflow_hub import resolver as hub_resolver
 
-from tfhub_pooling.errors import HandleError, NotAModuleError
+from tfhub_pooling import atomic
+from tfhub_pooling.builder import cache
+from tfhub_pooling.errors import CannotWriteError, HandleError, NotAModuleError, UsageError, first_line
 
-# Seconds a URL fetch may stall before we give up; DNS failures here answer at once.
+# Seconds one read may stall; DNS failures here answer at once.
 URL_TIMEOUT_S = 10.0
+# Seconds the whole fetch may take (a server can send a byte every few seconds
+# forever); TFHUB_POOLING_FETCH_DEADLINE overrides it.
+FETCH_DEADLINE_S = 600.0
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
@@ -29,19 +44,24 @@ def is_url(handle: str) -> bool:
     return handle.startswith(("http://", "https://", "gs://"))
 
 
+def is_archive(handle: str) -> bool:
+    return handle.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def archive_module_dir(handle: str) -> str:
+    """Where tensorflow_hub's cache keeps the unpacked archive (keyed by path, size, mtime)."""
+    return os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True), cache.file_key(handle))
+
+
 class LocalArchiveResolver(hub_resolver.Resolver):
     """Unpacks a local module archive into tensorflow_hub's cache, as the URL path would."""
 
     def is_supported(self, handle: str) -> bool:
-        return (not is_url(handle) and handle.endswith(ARCHIVE_SUFFIXES)
-                and os.path.isfile(handle))
+        return not is_url(handle) and is_archive(handle) and os.path.isfile(handle)
 
     def __call__(self, handle: str) -> str:
-        # Keyed by path, size and mtime, so an edited archive is unpacked anew.
-        st = os.stat(handle)
-        key = hashlib.sha1(f"{os.path.abspath(handle)}:{st.st_size}:{st.st_mtime_ns}".encode())
-        module_dir = hub_resolver.create_local_module_dir(
-            hub_resolver.tfhub_cache_dir(use_temp=True), key.hexdigest())
+        module_dir = archive_module_dir(handle)
+        os.makedirs(os.path.dirname(module_dir), exist_ok=True)
 
         def unpack(handle: str, tmp_dir: str) -> None:
             with open(handle, "rb") as f:
@@ -63,32 +83,135 @@ def _register_archive_resolver() -> None:
 
 def resolve(handle: str) -> str:
     """Returns the local directory tensorflow_hub resolves `handle` to."""
+    if not handle.strip():
+        raise UsageError("the handle is empty; pass a module directory, a .tar.gz of one, or a URL")
     if is_url(handle):
-        return _resolve_url(handle)
+        return _single_folder(_resolve_url(handle))
     if not os.path.exists(handle):
+        if os.path.islink(handle):
+            raise HandleError(f"{handle} is a broken symlink or a symlink loop; point --handle at "
+                              "the module itself")
         raise HandleError(f"{handle} does not exist; pass a module directory, a .tar.gz of one, or a URL")
     if os.path.isfile(handle):
-        if not handle.endswith(ARCHIVE_SUFFIXES):
+        if not is_archive(handle):
             raise NotAModuleError(f"{handle} is a file, not a module; pass the directory that holds "
                                   "saved_model.pb, or a .tar.gz of it")
-        _register_archive_resolver()
-        try:
-            return hub.resolve(handle)
-        except (IOError, ValueError) as e:
-            raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({e})") from e
+        return _single_folder(_resolve_archive(handle))
     return os.path.abspath(hub.resolve(handle))
 
 
+def _resolve_archive(handle: str) -> str:
+    _register_archive_resolver()
+    _check_cache_writable(handle)
+    _clear_stale_lock(archive_module_dir(handle))
+    try:
+        return hub.resolve(handle)
+    except (OSError, tf.errors.PermissionDeniedError) as e:
+        if _is_write_failure(e):
+            raise _cache_error(handle, e) from None
+        raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
+    except (ValueError, tf.errors.OpError) as e:
+        raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
+
+
 def _resolve_url(handle: str) -> str:
+    _check_cache_writable(handle)
+    _clear_stale_lock(os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True),
+                                   hashlib.sha1(handle.encode("utf8")).hexdigest()))
+    deadline = float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S)
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(URL_TIMEOUT_S)
     try:
-        return hub.resolve(handle)
-    except (urllib.error.URLError, OSError, tf.errors.OpError) as e:
+        with _deadline(deadline, handle):
+            return hub.resolve(handle)
+    except (urllib.error.URLError, OSError, tf.errors.OpError, ValueError) as e:
+        if isinstance(e, OSError) and _is_write_failure(e):
+            raise _cache_error(handle, e) from None
         reason = getattr(e, "reason", None) or e
         raise HandleError(
-            f"cannot fetch {handle} ({reason}); download it where the network allows, then pass "
-            "its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache that holds it"
-        ) from e
+            f"cannot fetch {handle} ({first_line(reason)}); download it where the network allows, "
+            "then pass its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache "
+            "that holds it") from None
     finally:
         socket.setdefaulttimeout(previous)
+
+
+class _FetchDeadline(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, handle: str) -> Iterator[None]:
+    """Interrupts a fetch that is still going after `seconds`, however slowly data arrives."""
+    if threading.current_thread() is not threading.main_thread():
+        yield                                   # signals reach the main thread only
+        return
+
+    def expire(signum, frame):
+        raise _FetchDeadline()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _FetchDeadline:
+        raise HandleError(f"cannot fetch {handle}: gave up after {seconds:g} s (the server is too "
+                          "slow or stalled); download it where the network allows, then pass its "
+                          "directory or .tar.gz with --handle") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _check_cache_writable(handle: str) -> None:
+    """tensorflow_hub unpacks into TFHUB_CACHE_DIR; say so at once if it cannot."""
+    cache_dir = hub_resolver.tfhub_cache_dir(use_temp=True)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=cache_dir):
+            pass
+    except OSError as e:
+        raise _cache_error(handle, e) from None
+
+
+def _cache_error(handle: str, e: OSError) -> CannotWriteError:
+    cache_dir = hub_resolver.tfhub_cache_dir(use_temp=True)
+    return CannotWriteError(f"cannot unpack {handle} into TFHUB_CACHE_DIR={cache_dir} "
+                            f"({e.strerror or first_line(e)}); set TFHUB_CACHE_DIR to a writable "
+                            "directory with free space")
+
+
+def _is_write_failure(e: BaseException) -> bool:
+    return getattr(e, "errno", None) in (errno.EACCES, errno.EROFS, errno.ENOSPC, errno.EPERM) \
+        or isinstance(e, tf.errors.PermissionDeniedError)
+
+
+def _clear_stale_lock(module_dir: str) -> None:
+    """Removes tensorflow_hub's download lock when the process that took it is gone
+    (killed mid-download), instead of waiting ten minutes for it in silence."""
+    lock = module_dir + ".lock"
+    try:
+        with open(lock, encoding="utf-8") as f:
+            host, pid, _ = f.read().strip().split(".", 2)
+    except (OSError, ValueError):
+        return
+    if host != socket.gethostname() or not pid.isdigit() or atomic.process_alive(int(pid)):
+        if os.path.exists(lock):
+            print(f"note: waiting for another download of this module (lock {lock}, held by "
+                  f"process {pid} on {host}); if none is running, delete the lock", file=sys.stderr)
+        return
+    with contextlib.suppress(OSError):
+        os.remove(lock)
+        print(f"note: removed a stale download lock {lock} left by process {pid}, which is gone",
+              file=sys.stderr)
+
+
+def _single_folder(path: str) -> str:
+    """An archive made of one top-level folder holds the module in that folder."""
+    try:
+        entries = [e for e in os.listdir(path) if not e.startswith(".")]
+    except OSError:
+        return path
+    if len(entries) == 1 and os.path.isdir(os.path.join(path, entries[0])):
+        return os.path.join(path, entries[0])
+    return path

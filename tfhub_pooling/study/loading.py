@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 
-from tfhub_pooling.errors import InterfaceError, NotAModuleError
+from tfhub_pooling.errors import InterfaceError, NotAModuleError, first_line
 from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.study import saved_model_proto, stored_variables
 
@@ -38,8 +38,8 @@ class LoadedModule:
     obj: Any                    # what hub.load returned
     variables: list             # tf.Variables, with their names as loaded
     run: RunFn
-    vocab_file: str
-    vocab_source: str           # VOCAB_IN_MODULE, or where outside the module it came from
+    vocab_file: str | None      # None: the module carries none (a preprocessing model must make inputs)
+    vocab_source: str           # VOCAB_IN_MODULE, NO_VOCAB, or where outside the module it came from
     do_lower_case: bool
     max_seq_length: int         # rows of the position-embedding table
     graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb; TF1 modules may have several
@@ -48,6 +48,7 @@ class LoadedModule:
 
 
 VOCAB_IN_MODULE = "the module's own assets/"
+NO_VOCAB = "none: the module carries no vocab_file (inputs come from a preprocessing model)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ModuleFacts:
     signature: str
     graph_variant: str          # the tag set run, e.g. "set()" (inference)
     graph_variants: list[str]   # every tag set saved_model.pb holds
-    vocab_file: str
+    vocab_file: str | None
     vocab_source: str
     do_lower_case: bool
     max_seq_length: int         # the module's own maximum: rows of its position embeddings
@@ -87,9 +88,23 @@ def load_saved_model(path: str) -> Any:
     try:
         return hub.load(path)
     except (tf.errors.OpError, ValueError, OSError, RuntimeError) as e:
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise NotAModuleError(f"{path} could not be loaded as a SavedModel ({first_line}); "
-                              "is it complete and uncorrupted?") from e
+        damaged = _damaged_variables(path)
+        if damaged:
+            raise NotAModuleError(f"{path}: its weights in variables/ are damaged ({damaged}); fetch "
+                                  "or unpack the module again") from None
+        raise NotAModuleError(f"{path} could not be loaded as a SavedModel ({first_line(e)}); "
+                              "is it complete and uncorrupted?") from None
+
+
+def _damaged_variables(path: str) -> str | None:
+    """Why the variables checkpoint cannot be read in full, or None if it can."""
+    try:
+        reader = tf.train.load_checkpoint(stored_variables.checkpoint_prefix(path))
+        for key in reader.get_variable_to_shape_map():
+            reader.get_tensor(key)
+    except (tf.errors.OpError, ValueError) as e:
+        return first_line(e)
+    return None
 
 
 def detect_format(path: str, obj: Any) -> str:
@@ -151,9 +166,6 @@ def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
 
 
 def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
-    if not hasattr(obj, "vocab_file") or not hasattr(obj, "do_lower_case"):
-        raise InterfaceError(f"{path} carries no vocab_file / do_lower_case, so its vocab is "
-                             "unknown; pass a preprocessing model with --preprocess")
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         ids, mask, types = (tf.constant(a, tf.int32) for a in (input_ids, input_mask, segment_ids))
@@ -166,14 +178,16 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
         pooled, sequence = obj([ids, mask, types])
         return {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
 
-    # TF2 restores Asset paths into the module's own assets/.
-    vocab_file = obj.vocab_file.asset_path.numpy().decode()
-    if not os.path.isfile(vocab_file):
-        raise InterfaceError(f"{path}: the vocab file {os.path.basename(vocab_file)} is missing "
-                             "from assets/; the module is incomplete, fetch or unpack it again")
+    vocab_file, vocab_source, do_lower_case = None, NO_VOCAB, False
+    if hasattr(obj, "vocab_file") and hasattr(obj, "do_lower_case"):
+        # TF2 restores Asset paths into the module's own assets/.
+        vocab_file = obj.vocab_file.asset_path.numpy().decode()
+        if not os.path.isfile(vocab_file):
+            raise InterfaceError(f"{path}: the vocab file {os.path.basename(vocab_file)} is missing "
+                                 "from assets/; the module is incomplete, fetch or unpack it again")
+        vocab_source, do_lower_case = VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy())
     return _loaded(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
-                   obj, run, vocab_file, VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy()),
-                   saved_model_proto.read(path))
+                   obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path))
 
 
 def _model_garden_checks(out: dict) -> dict:

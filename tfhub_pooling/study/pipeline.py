@@ -97,10 +97,11 @@ def load(handle: str | None) -> loading.LoadedModule:
     if handle is None:
         path = cache.ensure_default()
         return loading.load(f"default: {path}", path)
-    if cache.is_checkpoint_dir(handle):
-        path = cache.ensure_from_checkpoint(handle)
-        return loading.load(f"google-research checkpoint {handle}, built into {path}", path)
-    return loading.load(handle, handles.resolve(handle))
+    path = handles.resolve(handle)
+    if cache.is_checkpoint_dir(path):
+        built = cache.ensure_from_checkpoint(path)
+        return loading.load(f"google-research checkpoint {handle}, built into {built}", built)
+    return loading.load(handle, path)
 
 
 def load_preprocessor(handle: str) -> PreprocessingModel:
@@ -121,6 +122,9 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
     """
     module = module or load(handle)
     if preprocess is None:
+        if module.vocab_file is None:
+            raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case, so its vocab is "
+                                 "unknown; pass its preprocessing model with --preprocess")
         source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
     else:
         source = load_preprocessor(preprocess)
@@ -153,7 +157,8 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
             seed: int = 0) -> recovery.Recovery:
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
-    texts = text_sources.generate_texts(n_fit + RECOVERY_HELD_OUT, module.vocab_file, seed)
+    vocab_file = module.vocab_file or source.vocab_file    # words to make texts of
+    texts = text_sources.generate_texts(n_fit + RECOVERY_HELD_OUT, vocab_file, seed)
     _, out = run_texts(module, source, texts, max_seq_length)
     cls, pooled = out.cls, out.pooled_output
     return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],

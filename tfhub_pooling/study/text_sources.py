@@ -8,25 +8,40 @@ black-box recovery needs (recovery.py).
 
 from __future__ import annotations
 
-from typing import Iterator
+import contextlib
+import os
+import sys
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.study.texts import Text
 
+STDIN = "-"
 
-def iter_texts_file(path: str) -> Iterator[tuple[int, Text]]:
-    """Yields (line number, text) lazily, so a large file is never held whole in memory."""
+
+def _open(path: str) -> BinaryIO:
+    if path == STDIN:
+        return sys.stdin.buffer
     try:
-        f = open(path, "rb")
+        return open(path, "rb")
     except OSError as e:
         raise UsageError(f"cannot read texts file {path}: {e.strerror}") from e
-    with f:
+
+
+def iter_texts_file(path: str) -> Iterator[tuple[int, Text]]:
+    """Yields (line number, text) lazily, so a large file is never held whole in memory.
+
+    path: a file, a pipe, or "-" for standard input. A UTF-8 byte order mark
+    before the first line is not part of its text.
+    """
+    f = _open(path)
+    with contextlib.nullcontext(f) if path == STDIN else f:
         seen = 0
         for number, raw in enumerate(f, start=1):
             try:
-                line = raw.decode("utf-8").rstrip("\r\n")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
             except UnicodeDecodeError as e:
                 raise UsageError(f"{path} line {number} is not UTF-8 (byte {e.start}); "
                                  "re-encode the file as UTF-8") from None
@@ -44,8 +59,11 @@ def iter_texts_file(path: str) -> Iterator[tuple[int, Text]]:
             raise UsageError(f"{path} holds no texts; give one text a line")
 
 
-def count_lines(path: str) -> int:
-    """Lines in the file (an upper bound on its texts), for a progress bar's total."""
+def count_lines(path: str) -> int | None:
+    """Lines in a regular file (an upper bound on its texts), for a progress bar's
+    total; None for standard input and pipes, which can be read only once."""
+    if path == STDIN or not os.path.isfile(path):
+        return None
     try:
         with open(path, "rb") as f:
             return sum(1 for _ in f)
