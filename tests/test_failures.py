@@ -57,11 +57,22 @@ def small_filesystem(path, size: str, read_only: bool = False):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def _archive(src: str, dest, top: str | None = None, absolute: bool = False) -> str:
+def _archive(src: str, dest, top: str | None = None, absolute_root: str | None = None) -> str:
+    """src's files as a .tar.gz: at the top, under one folder `top`, or under an absolute path."""
     with tarfile.open(dest, "w:gz") as tar:
-        for name in os.listdir(src):
-            arcname = name if top is None else f"{top}/{name}"
-            tar.add(os.path.join(src, name), arcname=("/" + arcname) if absolute else arcname)
+        if top is not None:
+            tar.add(src, arcname=top)
+        elif absolute_root is None:
+            for name in os.listdir(src):
+                tar.add(os.path.join(src, name), arcname=name)
+        else:
+            for directory, _, files in os.walk(src):
+                for name in files:
+                    path = os.path.join(directory, name)
+                    info = tar.gettarinfo(path, arcname=os.path.relpath(path, src))
+                    info.name = f"{absolute_root}/{info.name}"    # tarfile.add would strip the slash
+                    with open(path, "rb") as f:
+                        tar.addfile(info, f)
     return str(dest)
 
 
@@ -122,9 +133,11 @@ def test_bench_out_that_is_a_directory(tmp_path, capsys):
 
 # --- inputs ----------------------------------------------------------------------------------
 
-def test_tar_member_with_an_absolute_path(tmp_path, small_module_path, capsys):
-    archive = _archive(small_module_path, tmp_path / "abs.tar.gz", absolute=True)
-    fails(capsys, ["verify", "--handle", archive], 4, "archive")
+def test_tar_members_with_an_absolute_path(tmp_path, small_module_path, capsys):
+    outside = f"/tfhub-pooling-absolute-{os.getpid()}"
+    archive = _archive(small_module_path, tmp_path / "abs.tar.gz", absolute_root=outside)
+    fails(capsys, ["verify", "--handle", archive], 4, "could not be unpacked as a module archive")
+    assert not os.path.exists(outside)                   # nothing written outside the cache
 
 
 def test_truncated_checkpoint(tmp_path, small_hf_dir, capsys):
@@ -189,13 +202,14 @@ def test_bench_negative_cold_repeats(capsys):
     assert e.value.code == 2
 
 
-def test_the_loser_of_two_builds_into_one_destination(tmp_path, small_hf_dir, monkeypatch):
+def test_the_loser_of_two_builds_into_one_destination(tmp_path, small_hf_dir, small_module_path,
+                                                      monkeypatch):
     weights = sources.from_hf_dir(small_hf_dir)
     dest = tmp_path / "m"
     writer = build.WRITERS["tf1-hub"]
 
     def racing_writer(w, path, control):
-        build.build_module(w, str(dest))                  # the other process finishes first
+        shutil.copytree(small_module_path, dest)          # the other process finishes first
         writer(w, path, control)
 
     monkeypatch.setitem(build.WRITERS, "tf1-hub", racing_writer)

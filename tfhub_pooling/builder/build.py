@@ -7,6 +7,7 @@ the same destination at once, one rename wins and both end with a whole module.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -18,7 +19,7 @@ from tfhub_pooling import atomic
 from tfhub_pooling.builder import checkpoint_writer, preprocess_writer, tf1_hub_writer, tf2_writer
 from tfhub_pooling.builder.bert_config import BertWeights
 from tfhub_pooling.builder.controls import Control
-from tfhub_pooling.errors import UsageError
+from tfhub_pooling.errors import UsageError, first_line
 from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 
 WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
@@ -74,7 +75,9 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
         try:
             WRITERS[fmt](weights, path, control)
         except tf.errors.OpError as e:    # TensorFlow's own writes: a full or read-only disk
-            raise atomic.cannot_write(dest, OSError(e.error_code, e.message.splitlines()[0])) from None
+            full = "No space left on device" in e.message
+            raise atomic.cannot_write(dest, OSError(errno.ENOSPC if full else errno.EIO,
+                                                    first_line(e.message))) from None
         if fmt != CHECKPOINT:
             write_build_record(weights, path, control)
 

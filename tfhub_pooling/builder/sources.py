@@ -98,7 +98,7 @@ def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
         reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
         params = {name: reader.get_tensor(name).astype(np.float32)
                   for name in param_shapes(config) if reader.has_tensor(name)}
-    except (tf.errors.OpError, ValueError) as e:
+    except (tf.errors.OpError, ValueError, IndexError) as e:   # IndexError: a truncated data file
         raise NotAModuleError(f"{checkpoint_dir}: bert_model.ckpt is damaged ({first_line(e)}); "
                               "fetch or unpack it again") from None
     check_params(config, params, str(checkpoint_dir))
@@ -108,10 +108,11 @@ def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
 
 
 def vocab_is_cased(vocab_file: str) -> bool:
-    """A cased WordPiece vocab holds capitalised words; an uncased one none at all
-    (google-research's zips differ only in this and in their names)."""
+    """A cased WordPiece vocab holds capitalised Latin words ("The"); an uncased one
+    none at all (google-research's zips differ only in this and in their names).
+    Other scripts' capitals (the uncased vocab keeps "ℝ") say nothing."""
     with open(vocab_file, encoding="utf-8") as f:
-        return any(any(c.isupper() for c in token) for token in (line.strip() for line in f)
+        return any(any("A" <= c <= "Z" for c in token) for token in (line.strip() for line in f)
                    if not (token.startswith("[") and token.endswith("]")))
 
 

@@ -87,7 +87,7 @@ def load_saved_model(path: str) -> Any:
                               "weights are missing, fetch or unpack it again")
     try:
         return hub.load(path)
-    except (tf.errors.OpError, ValueError, OSError, RuntimeError) as e:
+    except (tf.errors.OpError, ValueError, OSError, RuntimeError, IndexError) as e:
         damaged = _damaged_variables(path)
         if damaged:
             raise NotAModuleError(f"{path}: its weights in variables/ are damaged ({damaged}); fetch "
@@ -102,7 +102,7 @@ def _damaged_variables(path: str) -> str | None:
         reader = tf.train.load_checkpoint(stored_variables.checkpoint_prefix(path))
         for key in reader.get_variable_to_shape_map():
             reader.get_tensor(key)
-    except (tf.errors.OpError, ValueError) as e:
+    except (tf.errors.OpError, ValueError, IndexError) as e:   # IndexError: a truncated data file
         return first_line(e)
     return None
 
