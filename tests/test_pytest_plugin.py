@@ -1,0 +1,56 @@
+"""The pytest plugin, run by pytest's own pytester: a team's CI with no test code."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder.controls import Control
+
+
+@pytest.fixture(scope="module")
+def identity_module(tmp_path_factory, small_hf_dir):
+    dest = tmp_path_factory.mktemp("plugin") / "identity"
+    return build.build_module(sources.from_hf_dir(small_hf_dir), str(dest), control=Control("identity"))
+
+
+def test_one_test_per_handle_with_the_verdict_on_failure(pytester, small_module_path, identity_module,
+                                                         tmp_path):
+    handles = tmp_path / "modules.txt"
+    handles.write_text(f"# the zoo\n{identity_module}\n", encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    result = pytester.runpytest("--pooler-handle", small_module_path, "--pooler-handles-file", str(handles),
+                                "--pooler-handle", "/no/such/module", f"--junitxml={junit}")
+    result.assert_outcomes(passed=1, failed=2)
+    out = result.stdout.str()
+    assert f"pooler[{small_module_path}] PASSED" in out or "1 passed" in out
+    assert "EQUALS_CLS: pooled_output is the [CLS] vector itself" in out
+    assert "error: /no/such/module does not exist" in out and "(exit code 3)" in out
+    assert "internal error" not in out
+    assert "EQUALS_CLS" in junit.read_text(encoding="utf-8")
+
+
+def test_a_preprocessing_model_rides_along(pytester, tmp_path, small_hf_dir):
+    weights = sources.from_hf_dir(small_hf_dir)
+    encoder = build.build_module(weights, str(tmp_path / "enc"), "tf2-dict")
+    pre = build.build_module(weights, str(tmp_path / "pre"), "preprocess")
+    result = pytester.runpytest("--pooler-handle", f"{encoder},preprocess={pre}")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_fixture_loads_each_module_once(pytester, small_module_path):
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.parametrize("text", ["One.", "Two words.", "And a third text."])
+        def test_texts(pooler_check, text):
+            r = pooler_check({small_module_path!r}, texts=[text])
+            assert r.ok and len(pooler_check.loaded) == 1
+    """)
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+def test_a_bad_option_is_a_usage_error(pytester):
+    result = pytester.runpytest("--pooler-handle", "m,tokenizer=x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "the only option is preprocess=HANDLE" in result.stderr.str()
