@@ -166,3 +166,18 @@ def test_assertion_for_other_test_suites(default_module_path, identity_module):
     assert r.ok
     with pytest.raises(AssertionError, match=r"EQUALS_CLS.*max \|pooled - cls\| 0"):
         assert_pooler_matches(identity_module)
+
+
+def test_a_model_zoo_in_one_run(tmp_path, small_module_path, identity_module, capsys):
+    zoo = tmp_path / "zoo.txt"
+    zoo.write_text(f"{small_module_path}\n# a comment\n{identity_module}\n/no/such/module\n", encoding="utf-8")
+    assert cli.main(["verify", "--handles-file", str(zoo), "--json", "--text", "Hello."]) == 16
+    doc = json.loads(capsys.readouterr().out)
+    schema.validator("zoo").validate(doc)
+    assert [m["verdict"] for m in doc["modules"]] == ["MATCHES_POOLER", "EQUALS_CLS", None]
+    assert [m["exit_code"] for m in doc["modules"]] == [0, 10, 3] and doc["matching"] == 1
+    assert "does not exist" in doc["modules"][2]["error"]
+    assert cli.main(["verify", "--handle", small_module_path, "--handle", small_module_path,
+                     "--text", "Hello."]) == 0
+    out = capsys.readouterr().out
+    assert out.count("MATCHES_POOLER") == 2 and "2 of 2 modules" in out

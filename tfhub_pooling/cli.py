@@ -81,8 +81,11 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", parents=[debug], help="run the study on a module")
     v.set_defaults(func=_verify)
-    v.add_argument("--handle", help="TF Hub URL, module directory or .tar.gz "
-                                    "(default: the embedded MiniLM module, built on first use)")
+    v.add_argument("--handle", action="append", help="TF Hub URL, module directory or .tar.gz "
+                   "(default: the embedded MiniLM module, built on first use); repeat it to check "
+                   "several modules in one run, one row each")
+    v.add_argument("--handles-file", metavar="FILE",
+                   help="several modules in one run: a file of handles, one a line (# comments)")
     texts = v.add_mutually_exclusive_group()
     texts.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
                        help="a text to run (repeatable; default: a built-in handful)")
@@ -186,6 +189,10 @@ def _verify(args: argparse.Namespace) -> int:
     for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
         if path:
             atomic.check_writable_file(path, option)
+    handles = list(args.handle or []) + _read_handles(args.handles_file)
+    if len(handles) > 1 or args.handles_file:
+        return _verify_many(args, handles)
+    args.handle = handles[0] if handles else None
     if args.texts_file:
         return _verify_corpus(args)
     result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
@@ -198,6 +205,34 @@ def _verify(args: argparse.Namespace) -> int:
         from tfhub_pooling.reports import plot
         plot.plot(result, args.plot)
     return result.exit_code
+
+
+def _read_handles(path: str | None) -> list[str]:
+    if path is None:
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [h for h in (line.split("#", 1)[0].strip() for line in f) if h]
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read --handles-file {path} ({getattr(e, 'strerror', None) or e})") from None
+
+
+def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
+    import json
+
+    from tfhub_pooling.reports import render
+    from tfhub_pooling.study import pipeline
+
+    refused = [o for o, given in (("--texts-file", args.texts_file), ("--save-arrays", args.save_arrays),
+                                  ("--plot", args.plot)) if given]
+    if refused:
+        raise UsageError(f"{', '.join(refused)} cannot go with several modules; check them one at a time")
+    entries = pipeline.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
+                                   recover_weights=args.recover is not False, preprocess=args.preprocess)
+    _print(json.dumps(render.zoo_to_json(entries), indent=2, ensure_ascii=False) if args.json else
+           render.zoo_markdown(entries) if args.markdown else render.zoo_terminal(entries),
+           escape=not args.json)
+    return pipeline.zoo_exit_code(entries)
 
 
 def _verify_corpus(args: argparse.Namespace) -> int:

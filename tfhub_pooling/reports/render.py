@@ -12,7 +12,7 @@ from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
-from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult
+from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry, zoo_exit_code
 from tfhub_pooling.study.stored_pooler import PoolerWeights
 
 EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
@@ -273,3 +273,51 @@ def save_arrays(r: VerifyResult, path: str) -> None:
     if r.rebuilt is not None:
         arrays["rebuilt"] = r.rebuilt
     atomic.write_file(path, lambda f: np.savez(f, **arrays))
+
+
+def zoo_row(e: ZooEntry) -> dict[str, Any]:
+    """One module's line of a many-module run, in the shared vocabulary."""
+    r = e.result
+    if r is None:
+        return {"handle": e.handle, "module": None, "pooler": None, "max_abs_pooled_vs_rebuilt": None,
+                "worst_bound_ratio": None, "verdict": None, "error": str(e.error), "exit_code": e.exit_code}
+    c = r.comparison
+    return {"handle": e.handle, "module": module_json(r.module), "pooler": pooler_json(r.pooler),
+            "max_abs_pooled_vs_rebuilt": c.pooled_vs_rebuilt and c.pooled_vs_rebuilt.max_abs,
+            "worst_bound_ratio": c.worst_bound_ratio, "verdict": c.verdict, "error": None,
+            "exit_code": e.exit_code}
+
+
+def zoo_to_json(entries: list[ZooEntry]) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "modules": [zoo_row(e) for e in entries],
+            "matching": sum(e.exit_code == 0 for e in entries), "exit_code": zoo_exit_code(entries)}
+
+
+def _zoo_cells(e: ZooEntry) -> list[str]:
+    row = zoo_row(e)
+    if row["error"] is not None:
+        return [e.handle, "-", "-", "-", "-", f"error (exit {row['exit_code']}): {row['error']}"]
+    return [e.handle, row["module"]["format"], row["pooler"]["kernel"]["name"] if row["pooler"] else "none",
+            "-" if row["max_abs_pooled_vs_rebuilt"] is None else f"{row['max_abs_pooled_vs_rebuilt']:.2e}",
+            "-" if row["worst_bound_ratio"] is None else f"{row['worst_bound_ratio']:.3g}", row["verdict"]]
+
+
+ZOO_HEADER = ["module", "format", "pooler kernel", "max |pooled-rebuilt|", "worst/bound", "verdict"]
+
+
+def zoo_terminal(entries: list[ZooEntry]) -> str:
+    rows = [ZOO_HEADER] + [_zoo_cells(e) for e in entries]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(ZOO_HEADER) - 1)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+    d = zoo_to_json(entries)
+    lines.append(f"{d['matching']} of {len(entries)} modules: pooled_output = tanh(cls · W + b) "
+                 f"with their stored pooler weights")
+    return "\n".join(lines)
+
+
+def zoo_markdown(entries: list[ZooEntry]) -> str:
+    d = zoo_to_json(entries)
+    lines = [f"### Is `pooled_output` = tanh(cls · W + b)? {d['matching']} of {len(entries)} modules match", "",
+             "| " + " | ".join(ZOO_HEADER) + " |", "|" + "---|" * len(ZOO_HEADER)]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _zoo_cells(e)) + " |" for e in entries]
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.builder import cache
-from tfhub_pooling.errors import InterfaceError, UsageError
+from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, StudyError, UsageError
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery
 from tfhub_pooling.study import corpus, forward, handles, loading, stored_pooler, text_sources
@@ -250,3 +250,35 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
         stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar)
     return CorpusResult(loading.facts(module), source.describe(), max_seq_length, texts_file,
                         pooler, search, stats)
+
+
+@dataclasses.dataclass
+class ZooEntry:
+    """One module of a many-module run: its result, or the error that stopped it."""
+
+    handle: str
+    result: VerifyResult | None
+    error: StudyError | None
+
+    @property
+    def exit_code(self) -> int:
+        return self.result.exit_code if self.result is not None else self.error.exit_code
+
+
+def verify_many(handles: Sequence[str], **verify_kwargs) -> list[ZooEntry]:
+    """verify() on each handle in turn, as for a model zoo; a module that cannot be
+    checked is a row with its error, not the end of the run."""
+    if not handles:
+        raise UsageError("no handles to check; give at least one")
+    entries = []
+    for handle in handles:
+        try:
+            entries.append(ZooEntry(handle, verify(handle, **verify_kwargs), None))
+        except StudyError as e:
+            entries.append(ZooEntry(handle, None, e))
+    return entries
+
+
+def zoo_exit_code(entries: Sequence[ZooEntry]) -> int:
+    """0 only when every module matches."""
+    return 0 if all(e.exit_code == 0 for e in entries) else EXIT_NOT_ALL_MATCH
