@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tarfile
@@ -38,9 +39,21 @@ def test_local_tar_gz_loads_through_tensorflow_hub(tmp_path, small_module_path):
 def test_unreachable_url_fails_fast_with_advice():
     start = time.monotonic()
     with pytest.raises(HandleError) as e:
-        handles.resolve("https://tfhub.dev/google/bert_uncased_L-12_H-768_A-12/1")
+        handles.resolve("https://tfhub.invalid/google/bert_uncased_L-12_H-768_A-12/1")
     assert time.monotonic() - start < handles.URL_TIMEOUT_S + 5
     assert "cannot fetch" in str(e.value) and "--handle" in str(e.value)
+
+
+def test_a_tfhub_dev_url_goes_through_tensorflow_hubs_cache(small_module_path):
+    """The question's own handle, resolved by tensorflow_hub from its cache: no download is tried."""
+    url = "https://tfhub.dev/google/bert_uncased_L-12_H-768_A-12/1"
+    cached = os.path.join(os.environ["TFHUB_CACHE_DIR"], hashlib.sha1(url.encode()).hexdigest())
+    shutil.copytree(small_module_path, cached)
+    try:
+        r = pipeline.verify(url, texts=["Hello there."])
+        assert r.ok and r.module.path == cached and r.handle == url
+    finally:
+        shutil.rmtree(cached)
 
 
 def test_missing_path_and_plain_file(tmp_path):
