@@ -171,7 +171,7 @@ def test_assertion_for_other_test_suites(default_module_path, identity_module):
 def test_a_model_zoo_in_one_run(tmp_path, small_module_path, identity_module, capsys):
     zoo = tmp_path / "zoo.txt"
     zoo.write_text(f"{small_module_path}\n# a comment\n{identity_module}\n/no/such/module\n", encoding="utf-8")
-    assert cli.main(["verify", "--handles-file", str(zoo), "--json", "--text", "Hello."]) == 16
+    assert cli.main(["verify", "--handles-file", str(zoo), "--json", "--text", "Hello."]) == 20
     doc = json.loads(capsys.readouterr().out)
     schema.validator("zoo").validate(doc)
     assert [m["verdict"] for m in doc["modules"]] == ["MATCHES_POOLER", "EQUALS_CLS", None]

@@ -143,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--heads", type=_int_at_least(1), default=2)
     b.add_argument("--seed", type=_int_at_least(0), default=0)
     b.add_argument("--format", default=formats.TF1_HUB,
-                   choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT])
+                   choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT, formats.KERAS_HUB])
     b.add_argument("--control", choices=CONTROL_KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")

@@ -14,7 +14,8 @@ EXIT_NOT_A_MODULE = 4     # the handle is no loadable SavedModel / Hub module
 EXIT_INTERFACE = 5        # loaded, but lacks the BERT interface (signature, outputs, vocab)
 EXIT_BAD_WEIGHTS = 6      # pooler weights of the wrong shape, or non-finite values
 EXIT_CANNOT_WRITE = 7     # an output, the cache or a module destination cannot be written (full, read-only)
-EXIT_NOT_ALL_MATCH = 16   # several modules: at least one did not match or could not be checked
+EXIT_NO_POOLED_OUTPUT = 16  # the model returns no pooled_output at all (KerasHub DistilBERT, RoBERTa, ...)
+EXIT_NOT_ALL_MATCH = 20   # several modules: at least one did not match or could not be checked
 EXIT_INTERNAL = 70        # a bug in this tool; rerun with --debug and report it
 EXIT_INTERRUPTED = 130    # Ctrl-C
 
@@ -47,6 +48,12 @@ class BadWeightsError(StudyError):
 
 class CannotWriteError(StudyError):
     exit_code = EXIT_CANNOT_WRITE
+
+
+class NoPooledOutputError(StudyError):
+    """Not a mismatch: the model has no pooled_output, so there is nothing to rebuild."""
+
+    exit_code = EXIT_NO_POOLED_OUTPUT
 
 
 def first_line(e: object) -> str:

@@ -5,6 +5,7 @@ TF2_DICT = "tf2-dict"      # TF2 SavedModel called on a dict (the /3, /4 TF2 enc
 TF2_LIST = "tf2-list"      # TF2 SavedModel called on a list (the /1, /2 TF2 encoders)
 PREPROCESS = "preprocess"  # a BERT preprocessing model (strings -> encoder inputs)
 CHECKPOINT = "google-research-checkpoint"   # bert_config.json + bert_model.ckpt + vocab.txt
+KERAS_HUB = "keras-hub-preset"             # a KerasHub preset directory (Kaggle Models' Keras format)
 
 ENCODERS = (TF1_HUB, TF2_DICT, TF2_LIST)
 

@@ -7,7 +7,8 @@ kernels [in, out], as `modeling.py` computes `x · W + b`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+import re
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -141,3 +142,15 @@ def check_params(config: BertConfig, params: Mapping[str, np.ndarray], source: s
         if tuple(params[name].shape) != shape:
             raise UsageError(f"{source}: {name} has shape {tuple(params[name].shape)}, "
                              f"the config implies {shape}")
+
+
+# (google-research name pattern, another exporter's name) pairs, for rename().
+NameTable = Sequence[tuple[str, str]]
+
+
+def rename(table: NameTable, name: str) -> str:
+    """A google-research parameter name in another exporter's naming (the writers' tables)."""
+    for pattern, replacement in table:
+        if re.fullmatch(pattern, name):
+            return re.sub(pattern, replacement, name)
+    raise KeyError(name)

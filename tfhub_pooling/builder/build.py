@@ -7,6 +7,7 @@ the same destination at once, one rename wins and both end with a whole module.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import json
@@ -16,11 +17,17 @@ from typing import Callable
 import tensorflow as tf
 
 from tfhub_pooling import atomic
-from tfhub_pooling.builder import checkpoint_writer, preprocess_writer, tf1_hub_writer, tf2_writer
-from tfhub_pooling.builder.bert_config import BertWeights
+from tfhub_pooling.builder import (
+    checkpoint_writer,
+    keras_hub_writer,
+    preprocess_writer,
+    tf1_hub_writer,
+    tf2_writer,
+)
+from tfhub_pooling.builder.bert_config import GELU_TANH, BertWeights
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import UsageError, first_line
-from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
+from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, KERAS_HUB, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 
 WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
     TF1_HUB: tf1_hub_writer.write,
@@ -28,12 +35,15 @@ WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
     TF2_LIST: functools.partial(tf2_writer.write, interface=TF2_LIST),
     PREPROCESS: preprocess_writer.write,
     CHECKPOINT: checkpoint_writer.write,
+    KERAS_HUB: keras_hub_writer.write,
 }
 # Formats with no pooler to make wrong: a negative control is refused for them.
 NO_POOLER = (PREPROCESS, CHECKPOINT)
 
 
 def is_complete(path: str) -> bool:
+    if os.path.isfile(os.path.join(path, "model.weights.h5")):          # a KerasHub preset
+        return os.path.isfile(os.path.join(path, "config.json"))
     if os.path.isfile(os.path.join(path, "bert_model.ckpt.index")):
         return os.path.isfile(os.path.join(path, "bert_config.json"))
     return (os.path.isfile(os.path.join(path, tf.saved_model.SAVED_MODEL_FILENAME_PB))
@@ -78,7 +88,10 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
             full = "No space left on device" in e.message
             raise atomic.cannot_write(dest, OSError(errno.ENOSPC if full else errno.EIO,
                                                     first_line(e.message))) from None
-        if fmt != CHECKPOINT:
+        if fmt == KERAS_HUB:     # what the preset computes, whatever the source said
+            write_build_record(dataclasses.replace(weights, config=dataclasses.replace(
+                weights.config, hidden_act=GELU_TANH)), path, control)
+        elif fmt != CHECKPOINT:
             write_build_record(weights, path, control)
 
     atomic.remove_stale_staging(os.path.dirname(dest), os.path.basename(dest))

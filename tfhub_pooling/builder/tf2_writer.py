@@ -17,13 +17,12 @@ Model Garden's EinsumDense kernels are 3-D ([H, N, D]); these are kept 2-D
 
 from __future__ import annotations
 
-import re
-
 import tensorflow as tf
 
 from tfhub_pooling.builder import bert, controls
-from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights
+from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights, rename
 from tfhub_pooling.formats import TF2_DICT, TF2_LIST
+from tfhub_pooling.study import naming
 
 # google-research name (regex) -> Model Garden BertEncoder name.
 MODEL_GARDEN_NAMES = (
@@ -40,15 +39,9 @@ MODEL_GARDEN_NAMES = (
     (r"bert/encoder/layer_(\d+)/intermediate/dense/(kernel|bias)", r"transformer/layer_\1/intermediate/\2"),
     (r"bert/encoder/layer_(\d+)/output/dense/(kernel|bias)", r"transformer/layer_\1/output/\2"),
     (r"bert/encoder/layer_(\d+)/output/LayerNorm/(gamma|beta)", r"transformer/layer_\1/output_layer_norm/\2"),
-    (r"bert/pooler/dense/(kernel|bias)", r"pooler_transform/\1"),
+    # The pooler's names come from the one naming table.
+    (r"bert/pooler/dense/(kernel|bias)", naming.MODEL_GARDEN.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
 )
-
-
-def model_garden_name(name: str) -> str:
-    for pattern, replacement in MODEL_GARDEN_NAMES:
-        if re.fullmatch(pattern, name):
-            return re.sub(pattern, replacement, name)
-    raise KeyError(name)
 
 
 def _attach(root: tf.Module, path: str, var: tf.Variable) -> None:
@@ -74,7 +67,7 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     stored, baked = controls.split_stored(control, weights.params)
     params: dict[str, tf.Tensor] = {}
     for name, value in stored.items():
-        mg_name = model_garden_name(name)
+        mg_name = rename(MODEL_GARDEN_NAMES, name)
         params[name] = tf.Variable(value, name=mg_name if keep_variable_names else "Variable")
         _attach(root, mg_name, params[name])
     root.variables = list(params.values())

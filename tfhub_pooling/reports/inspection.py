@@ -11,9 +11,16 @@ import numpy as np
 import tensorflow as tf
 
 from tfhub_pooling.builder import cache
-from tfhub_pooling.formats import BUILD_RECORD, PREPROCESS
+from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, PREPROCESS
 from tfhub_pooling.reports import render
-from tfhub_pooling.study import handles, loading, pipeline, saved_model_proto, stored_variables
+from tfhub_pooling.study import (
+    handles,
+    keras_hub_loading,
+    loading,
+    pipeline,
+    saved_model_proto,
+    stored_variables,
+)
 
 # Longer variable lists are summarised: the first and last few, and totals.
 SHOW_VARIABLES = 12
@@ -53,8 +60,8 @@ def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
 def inspect(handle: str | None) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
     and signatures, variables, where the pooler lives, and who built it."""
-    if handle is not None and not cache.is_checkpoint_dir(handle):
-        path = handles.resolve(handle)
+    path = handle and handles.resolve(handle)
+    if path and not (cache.is_checkpoint_dir(path) or keras_hub_loading.is_preset(path)):
         obj = loading.load_saved_model(path)
         if loading.detect_format(path, obj) == PREPROCESS:
             return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
@@ -63,7 +70,10 @@ def inspect(handle: str | None) -> dict[str, Any]:
         module = pipeline.load(handle)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
     pooler, search = pipeline.find_pooler(module, None)
-    return _document(loading.facts(module), module.path, entries, pooler, search)
+    doc = _document(loading.facts(module), module.path, entries, pooler, search)
+    if module.format == KERAS_HUB:
+        doc["keras_preset"] = keras_hub_loading.describe(module)
+    return doc
 
 
 def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
@@ -76,7 +86,8 @@ def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:
     return {"schema_version": render.SCHEMA_VERSION, "module": render.module_json(facts),
-            "meta_graphs": meta_graphs(path),
+            "meta_graphs": meta_graphs(path) if saved_model_proto.proto_file(path) else [],
+            "keras_preset": None,
             "variables": None if entries is None else _variables(entries),
             "pooler": render.pooler_json(pooler), "pooler_search": search,
             "built_by": built_by(path)}
@@ -111,6 +122,10 @@ def terminal(info: dict[str, Any]) -> str:
         lines.append(f"max length  {m['max_seq_length']} tokens, {m['num_layers'] or '?'} layers")
     lines.append(f"vocab       {m['vocab_file']} ({'lower case' if m['do_lower_case'] else 'cased'}; "
                  f"from {m['vocab_source']})")
+    if info["keras_preset"]:
+        k = info["keras_preset"]
+        lines.append(f"preset      {k['class']} ({', '.join(f'{a}={b}' for a, b in k['config'].items() if a != 'name')}); "
+                     f"{len(k['layers'])} layers; tokenizer {k['tokenizer']}")
     if info["built_by"]:
         b = info["built_by"]
         lines.append(f"built by    {b['builder']} from {b['source']}; activation {b['activation']}"

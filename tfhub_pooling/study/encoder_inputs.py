@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -33,10 +33,16 @@ class EncoderInputs:
 class Tokenizer:
     """tensorflow_text WordPiece over one vocab file, plus BERT's special ids."""
 
-    def __init__(self, vocab_file: str, do_lower_case: bool, compiled: bool = False):
+    def __init__(self, vocab_file: str, do_lower_case: bool, compiled: bool = False,
+                 word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None,
+                 name: str | None = None):
         """compiled: run tokenize + pack as one tf.function per segment count. Eagerly,
         they dispatch ~500 small ops per batch (~30 ms); compiled, ~2 ms, after a
-        one-off trace of ~1.4 s. Worth it from a few dozen batches on (corpus mode)."""
+        one-off trace of ~1.4 s. Worth it from a few dozen batches on (corpus mode).
+
+        word_pieces: strings [B] -> ids ragged [B, (pieces)] from a module's own
+        tokenizer (a KerasHub preset's), instead of tensorflow_text's over vocab_file;
+        name: what describe() calls it."""
         with open(vocab_file, encoding="utf-8") as f:
             vocab = [line.rstrip("\n") for line in f]
         ids = {token: i for i, token in enumerate(vocab)}
@@ -46,15 +52,18 @@ class Tokenizer:
         self.cls_id, self.sep_id = ids["[CLS]"], ids["[SEP]"]
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
-        self._wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case,
-                                             token_out_type=tf.int64)
+        self.name = name or "tensorflow_text BertTokenizer"
+        if word_pieces is None:
+            wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case, token_out_type=tf.int64)
+            word_pieces = lambda s: wordpiece.tokenize(s).merge_dims(-2, -1)   # noqa: E731
+        self._word_pieces = word_pieces
         spec = tf.TensorSpec([None], tf.string)
         length = tf.TensorSpec([], tf.int32)
         self._packers = {n: tf.function(self._tokenize_and_pack, input_signature=[[spec] * n, length])
                          if compiled else self._tokenize_and_pack for n in (1, 2)}
 
     def describe(self) -> str:
-        return (f"tensorflow_text BertTokenizer over the module's {os.path.basename(self.vocab_file)} "
+        return (f"{self.name} over the module's {os.path.basename(self.vocab_file)} "
                 f"({'lower case' if self.do_lower_case else 'cased'})")
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
@@ -63,7 +72,7 @@ class Tokenizer:
     def _tokenize_and_pack(self, segments: list[tf.Tensor], max_seq_length: tf.Tensor):
         """[B] strings per segment -> ids, segment_ids ragged [B, (tokens)], and per row
         the word pieces before and after trimming."""
-        pieces = [self._wordpiece.tokenize(s).merge_dims(-2, -1) for s in segments]
+        pieces = [tf.cast(self._word_pieces(s), tf.int64) for s in segments]
         trimmed, ids, segment_ids = pack(pieces, max_seq_length, self.cls_id, self.sep_id)
         return (ids, segment_ids, tf.add_n([p.row_lengths() for p in pieces]),
                 tf.add_n([t.row_lengths() for t in trimmed]))

@@ -40,8 +40,11 @@ FETCH_DEADLINE_S = 600.0
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
+KAGGLE = "kaggle://"
+
+
 def is_url(handle: str) -> bool:
-    return handle.startswith(("http://", "https://", "gs://"))
+    return handle.startswith(("http://", "https://", "gs://", KAGGLE))
 
 
 def is_archive(handle: str) -> bool:
@@ -85,6 +88,8 @@ def resolve(handle: str) -> str:
     """Returns the local directory tensorflow_hub resolves `handle` to."""
     if not handle.strip():
         raise UsageError("the handle is empty; pass a module directory, a .tar.gz of one, or a URL")
+    if handle.startswith(KAGGLE):
+        return _resolve_kaggle(handle)
     if is_url(handle):
         return _single_folder(_resolve_url(handle))
     if not os.path.exists(handle):
@@ -132,6 +137,29 @@ def _resolve_url(handle: str) -> str:
             f"cannot fetch {handle} ({first_line(reason)}); download it where the network allows, "
             "then pass its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache "
             "that holds it") from None
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _resolve_kaggle(handle: str) -> str:
+    """KerasHub presets on Kaggle Models (`kaggle://owner/model/keras/variant/version`),
+    through kagglehub, the library made for them."""
+    try:
+        import kagglehub
+    except ImportError:
+        raise UsageError(f"{handle} is a Kaggle handle, and kagglehub is not installed; run "
+                         "`pip install 'tfhub-pooling[keras-hub]'`") from None
+    deadline = float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S)
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(URL_TIMEOUT_S)
+    try:
+        with _deadline(deadline, handle):
+            return kagglehub.model_download(handle.removeprefix(KAGGLE))
+    except Exception as e:  # noqa: BLE001  (kagglehub raises requests', urllib3's and its own errors)
+        if isinstance(e, HandleError):
+            raise
+        raise HandleError(f"cannot fetch {handle} ({first_line(e)}); download the preset where the network "
+                          "allows, then pass its directory with --handle") from None
     finally:
         socket.setdefaulttimeout(previous)
 

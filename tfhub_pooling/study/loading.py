@@ -45,6 +45,7 @@ class LoadedModule:
     graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb; TF1 modules may have several
     loaded_variant: frozenset[str]         # the one hub.load picked and the study runs
     num_layers: int | None      # transformer layers, counted off the stored names
+    tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
 
 
 VOCAB_IN_MODULE = "the module's own assets/"
@@ -69,8 +70,9 @@ class ModuleFacts:
 
 
 def facts(module: LoadedModule) -> ModuleFacts:
-    return ModuleFacts(module.handle, module.path, module.format, module.signature,
-                       saved_model_proto.describe_tags(module.loaded_variant),
+    loaded = (saved_model_proto.describe_tags(module.loaded_variant) if module.graph_variants
+              else "none: not a SavedModel")
+    return ModuleFacts(module.handle, module.path, module.format, module.signature, loaded,
                        [saved_model_proto.describe_tags(t) for t in module.graph_variants],
                        module.vocab_file, module.vocab_source, module.do_lower_case,
                        module.max_seq_length, module.num_layers)

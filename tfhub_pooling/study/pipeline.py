@@ -14,7 +14,15 @@ from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, StudyError, UsageError
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery
-from tfhub_pooling.study import corpus, forward, handles, loading, stored_pooler, text_sources
+from tfhub_pooling.study import (
+    corpus,
+    forward,
+    handles,
+    keras_hub_loading,
+    loading,
+    stored_pooler,
+    text_sources,
+)
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Tokenizer, concat
 from tfhub_pooling.study.texts import Text, check_lengths, check_texts
 
@@ -98,6 +106,8 @@ def load(handle: str | None) -> loading.LoadedModule:
         path = cache.ensure_default()
         return loading.load(f"default: {path}", path)
     path = handles.resolve(handle)
+    if keras_hub_loading.is_preset(path):
+        return keras_hub_loading.load(handle, path)
     if cache.is_checkpoint_dir(path):
         built = cache.ensure_from_checkpoint(path)
         return loading.load(f"google-research checkpoint {handle}, built into {built}", built)
@@ -125,7 +135,10 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
         if module.vocab_file is None:
             raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case, so its vocab is "
                                  "unknown; pass its preprocessing model with --preprocess")
-        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
+        own = module.tokenizer and dict(word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
+                                        name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
+        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches,
+                                        **(own or {}))
     else:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH

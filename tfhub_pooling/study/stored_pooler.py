@@ -98,7 +98,7 @@ def confirm_in_checkpoint(weights: PoolerWeights, module_path: str) -> PoolerWei
     """
     entries = stored_variables.from_checkpoint(module_path)
     if not entries:
-        return dataclasses.replace(weights, checkpoint="checkpoint unreadable")
+        return dataclasses.replace(weights, checkpoint="no TF checkpoint here; read through the loaded model")
     keys = []
     for name, value in ((weights.kernel_name, weights.kernel), (weights.bias_name, weights.bias)):
         same_shape = [e for e in entries if e.shape == value.shape]

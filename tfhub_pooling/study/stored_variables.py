@@ -36,7 +36,9 @@ def checkpoint_prefix(module_path: str) -> str:
 
 
 def from_variables(variables: list) -> list[Entry]:
-    return [Entry(naming.strip_suffix(v.name), tuple(v.shape), v.dtype.name, v.numpy) for v in variables]
+    # Keras 3 variables carry their layer path (`pooled_dense/kernel`) in .path, .name is the leaf.
+    return [Entry(naming.strip_suffix(getattr(v, "path", None) or v.name), tuple(v.shape),
+                  getattr(v.dtype, "name", str(v.dtype)), v.numpy) for v in variables]
 
 
 def from_checkpoint(module_path: str) -> list[Entry]:

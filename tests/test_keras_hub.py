@@ -1,0 +1,93 @@
+"""KerasHub presets (Kaggle Models' Keras format) as handles, written by keras_hub itself."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import keras_hub
+import numpy as np
+import pytest
+
+from tfhub_pooling import cli
+from tfhub_pooling.builder import build, sources
+from tfhub_pooling.formats import KERAS_HUB
+from tfhub_pooling.numerics import comparison
+from tfhub_pooling.study import pipeline
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "Crème brûlée, naïve café!", ("A pair's first segment.", "Its second.")]
+
+
+@pytest.fixture(scope="module")
+def minilm_preset(tmp_path_factory, minilm_dir):
+    return build.build_module(sources.from_hf_dir(minilm_dir), str(tmp_path_factory.mktemp("kh") / "p"),
+                              KERAS_HUB)
+
+
+def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, minilm_dir):
+    r = pipeline.verify(minilm_preset, texts=TEXTS)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
+    assert r.module.format == KERAS_HUB and r.tokenizer.startswith("the preset's own KerasHub BertTokenizer")
+    # keras_hub's own converter reads the same HF safetensors: the preset must hold the same model.
+    theirs = keras_hub.models.BertBackbone.from_preset(str(minilm_dir))
+    out = theirs({"token_ids": r.inputs.input_ids, "segment_ids": r.inputs.segment_ids,
+                  "padding_mask": r.inputs.input_mask})
+    real = r.inputs.input_mask.astype(bool)
+    assert np.abs(np.asarray(out["sequence_output"])[real] - r.sequence_output[real]).max() <= 1e-5
+    assert np.abs(np.asarray(out["pooled_output"]) - r.pooled_output).max() <= 1e-5
+
+
+def test_a_preset_computes_the_tanh_gelu_and_our_modules_agree_when_the_source_does(
+        tmp_path, small_hf_dir, minilm_preset, default_loaded):
+    """small_hf_dir says gelu_new (tanh), as KerasHub computes: preset and TF1 module agree.
+    MiniLM says exact GELU: the preset differs from the default module by the GELU form only."""
+    weights = sources.from_hf_dir(small_hf_dir)
+    preset = build.build_module(weights, str(tmp_path / "p"), KERAS_HUB)
+    tf1 = build.build_module(weights, str(tmp_path / "m"))
+    a, b = (pipeline.verify(h, texts=TEXTS) for h in (preset, tf1))
+    assert np.array_equal(a.inputs.input_ids, b.inputs.input_ids)
+    real = a.inputs.input_mask.astype(bool)
+    assert np.abs(a.sequence_output[real] - b.sequence_output[real]).max() <= 1e-5
+    c, d = pipeline.verify(minilm_preset, texts=TEXTS), pipeline.verify(module=default_loaded, texts=TEXTS)
+    gap = np.abs(c.sequence_output[real[:, :c.sequence_output.shape[1]]]
+                 - d.sequence_output[real[:, :d.sequence_output.shape[1]]]).max()
+    assert 1e-4 < gap < 1e-2
+
+
+def test_a_backbone_without_a_pooled_output_gets_its_own_code(tmp_path, minilm_dir, capsys):
+    backbone = keras_hub.models.DistilBertBackbone(vocabulary_size=30522, num_layers=1, num_heads=2,
+                                                   hidden_dim=32, intermediate_dim=64, max_sequence_length=64)
+    backbone.save_to_preset(str(tmp_path / "distil"))
+    keras_hub.models.DistilBertTokenizer(vocabulary=str(minilm_dir / "vocab.txt")).save_to_preset(
+        str(tmp_path / "distil"))
+    assert cli.main(["verify", "--handle", str(tmp_path / "distil")]) == 16
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "DistilBertBackbone returns one tensor [None, None, 32] and no pooled_output" in err[0]
+
+
+def test_inspect_a_preset(minilm_preset, capsys):
+    assert cli.main(["inspect", minilm_preset, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    k = info["keras_preset"]
+    assert k["class"] == "BertBackbone" and k["tokenizer"] == "BertTokenizer" and "pooled_dense" in k["layers"]
+    assert k["config"]["hidden_dim"] == 384 and info["meta_graphs"] == []
+    assert info["pooler"]["kernel"] == {"name": "pooled_dense/kernel", "shape": [384, 384]}
+    assert info["built_by"]["activation"] == "GELU, tanh approximation"
+    assert info["module"]["vocab_file"].endswith("assets/tokenizer/vocabulary.txt")
+
+
+def test_a_kaggle_handle_offline_ends_in_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("KAGGLEHUB_CACHE", "/tmp/tfhub-pooling-kagglehub-test")
+    start = time.monotonic()
+    assert cli.main(["verify", "--handle", "kaggle://keras/bert/keras/bert_tiny_en_uncased/2"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot fetch kaggle://") and "--handle" in err[0]
+    assert time.monotonic() - start < 30
+
+
+def test_a_control_cannot_be_written_into_a_preset(tmp_path, small_hf_dir, capsys):
+    assert cli.main(["build", str(tmp_path / "p"), "--hf-dir", str(small_hf_dir), "--format", KERAS_HUB,
+                     "--control", "identity"]) == 2
+    assert "computes its pooler from the weights it stores" in capsys.readouterr().err
