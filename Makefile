@@ -3,12 +3,13 @@
 # `make test-compat`: set up, then run the slow tier: modules written by the upstream exporters
 #                     (side environments, ~5 GB, cached) and the wheel in a fresh environment.
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
+# `make study`:       the study over every kind of module -> docs/STUDY.md.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test test-compat test-py312 clean
+.PHONY: setup verify test test-compat test-py312 study clean
 
 setup: $(STAMP)
 
@@ -27,6 +28,9 @@ test: setup
 
 test-compat: setup
 	$(BIN)/python -m pytest -q compat
+
+study: setup
+	$(BIN)/python scripts/study.py docs/STUDY.md
 
 test-py312:
 	$(MAKE) test PYTHON=python3.12 VENV=.venv-3.12

@@ -87,3 +87,29 @@ def test_perturbed_element_must_be_inside_the_kernel(tmp_path, small_weights):
 def test_unknown_control_is_refused():
     with pytest.raises(UsageError, match="unknown control"):
         Control("swapped")
+
+
+def test_an_identity_pooler_matches_and_is_called_out_in_every_format(tmp_path, small_weights, capsys):
+    """As TF Hub's ELECTRA and BERT Experts ship it: W = I, b = 0, so pooled_output = tanh(cls)."""
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from tfhub_pooling import cli
+    from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL
+    h = small_weights.config.hidden_size
+    params = dict(small_weights.params, **{POOLER_KERNEL: np.eye(h, dtype=np.float32),
+                                           POOLER_BIAS: np.zeros(h, np.float32)})
+    path = build.build_module(dataclasses.replace(small_weights, params=params), str(tmp_path / "identity"))
+    says = "the pooler is the identity (W = I, b = 0): pooled_output = tanh(cls)"
+    for fmt in ([], ["--markdown"]):
+        assert cli.main(["verify", "--handle", path, *fmt]) == 0
+        assert says in capsys.readouterr().out
+    assert cli.main(["verify", "--handle", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pooler_note"].startswith("the pooler is the identity")
+
+
+def test_the_default_modules_zero_bias_is_said(default_loaded):
+    r = pipeline.verify(module=default_loaded, texts=["Hello."])
+    assert r.ok and r.comparison.pooler_note == "the pooler bias is exactly zero (all 384 values)"

@@ -57,6 +57,7 @@ class Comparison:
     reason: str
     saturated: float                        # share of pooled elements with |value| > SATURATED
     recovery: Recovery | None               # the black-box fit, where a mismatch called for it
+    pooler_note: str | None                 # what a matching pooler is: the identity, a zero bias
 
     @property
     def exit_code(self) -> int:
@@ -126,11 +127,14 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
         if outside == 0:
             reason = (f"pooled_output = tanh(cls · W + b) within the float32 bound "
                       f"everywhere (worst element at {ratio:.3g} of its bound)")
+            note = pooler_note(kernel, bias)
+            if note:
+                reason += f"; {note}"
             if saturated > WEAK_WHEN_SATURATED:
                 reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
                            f"{SATURATED}), where tanh hides changes in W: the check is weak there")
             return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text,
-                              rebuilt, MATCHES_POOLER, reason, saturated, None)
+                              rebuilt, MATCHES_POOLER, reason, saturated, None, note)
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
     recovered = None
     if verdict == UNEXPLAINED:
@@ -140,7 +144,23 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
         if kernel is not None:
             reason += _other_activation(pooled, cls, kernel, bias)
     return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
-                      verdict, reason, saturated, recovered)
+                      verdict, reason, saturated, recovered, None)
+
+
+def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:
+    """A matching pooler can still be no trained transform: say so.
+
+    W = I and b = 0 within float32 rounding: pooled_output = tanh(cls), as TF Hub's
+    ELECTRA and BERT Experts ship it. b exactly 0 alone: a pooler never trained
+    with a bias (the embedded MiniLM's, trained with mean pooling).
+    """
+    identity = np.eye(kernel.shape[0], dtype=np.float64)
+    if np.all(np.abs(kernel - identity) <= U32) and np.all(np.abs(bias) <= U32):
+        return ("the pooler is the identity (W = I, b = 0): pooled_output = tanh(cls), no trained "
+                "transform")
+    if not np.any(bias):
+        return f"the pooler bias is exactly zero (all {bias.size} values)"
+    return None
 
 
 def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,

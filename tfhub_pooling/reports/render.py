@@ -79,6 +79,8 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,
         },
+        "pooler_note": c.pooler_note,
+        "saturated": c.saturated,
         "interface_checks": r.interface_checks,
         "recovery": r.recovery and {
             "n_fit": r.recovery.n_fit, "n_held_out": r.recovery.n_held_out,
