@@ -76,7 +76,7 @@ def _row(kind: Kind, weights: BertWeights, root: str) -> list[str]:
     c = r.comparison
     pooler = f"`{r.pooler.kernel_name}` ({r.pooler.scheme})" if r.pooler else "none"
     rebuilt = c.pooled_vs_rebuilt
-    note = c.pooler_note or ("" if r.ok else c.reason.split(";")[0])
+    note = c.pooler_note or ("" if r.ok else c.reason)
     return [kind.name, r.module.format, str(r.pooled_output.shape[1]), pooler,
             f"{c.pooled_vs_cls.max_abs:.4f}", f"{c.pooled_vs_cls.min_cosine:.4f}",
             "-" if rebuilt is None else f"{rebuilt.max_abs:.2e}",
