@@ -5,6 +5,8 @@
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
 # `make study`:       the study over every kind of module -> docs/STUDY.md.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# pyenv's python3.12 shim answers only where 3.12 is selected; take the interpreter itself.
+PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -33,7 +35,7 @@ study: setup
 	$(BIN)/python scripts/study.py docs/STUDY.md
 
 test-py312:
-	$(MAKE) test PYTHON=python3.12 VENV=.venv-3.12
+	$(MAKE) test PYTHON=$(PY312) VENV=.venv-3.12
 
 clean:
 	rm -rf .venv .venv-3.12 .pytest_cache

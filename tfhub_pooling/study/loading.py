@@ -1,8 +1,10 @@
 """Local module directory -> a loaded module with a uniform BERT interface.
 
-Loading is tensorflow_hub's `hub.load`; this module only detects which BERT
-interface the loaded object offers (formats.py) and adapts it to one call:
-`run(input_ids, input_mask, segment_ids) -> {"pooled_output", "sequence_output"}`.
+Loading is tensorflow_hub's `hub.load` (which runs a TF1 module's inference
+graph variant, tags set()); this module detects which BERT interface the loaded
+object offers (formats.py), adapts it to one call
+`run(input_ids, input_mask, segment_ids) -> {"pooled_output", "sequence_output"}`,
+and finds the vocab where the exporter recorded it (saved_model_proto.py).
 """
 
 from __future__ import annotations

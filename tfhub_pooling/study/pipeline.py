@@ -99,8 +99,9 @@ class VerifyResult:
 def load(handle: str | None) -> loading.LoadedModule:
     """Resolves and loads a handle; None means the embedded default.
 
-    A google-research checkpoint directory is first built into a TF1 Hub module
-    (module_cache), and the handle says so.
+    A KerasHub preset is loaded by keras_hub; a google-research checkpoint
+    directory (or archive of one) is first built into a TF1 Hub module in the
+    cache (builder/cache.py), and the handle says so.
     """
     if handle is None:
         path = cache.ensure_default()
@@ -135,10 +136,13 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
         if module.vocab_file is None:
             raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case, so its vocab is "
                                  "unknown; pass its preprocessing model with --preprocess")
-        own = module.tokenizer and dict(word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
-                                        name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
-        source: InputSource = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches,
-                                        **(own or {}))
+        source: InputSource
+        if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
+            source = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches,
+                               word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
+                               name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
+        else:
+            source = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
     else:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
