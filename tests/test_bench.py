@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
-
 from tfhub_pooling import cli
 
 
@@ -23,17 +21,23 @@ def test_bench_document(small_module_path, tmp_path, capsys):
     for section in ("tokenize", "bare_forward", "study"):
         t = e[section]
         assert 0 < t["min_s"] <= t["median_s"] <= t["max_s"] and t["repeats"] == 1
-        assert t["texts_per_s"] == pytest.approx(24 / t["median_s"])
-    assert e["study_vs_bare_throughput"] == pytest.approx(
-        e["bare_forward"]["median_s"] / e["study"]["median_s"])
     p = e["padding"]
     assert p["bucketed"] == e["bare_forward"]
     assert e["padded_tokens"]["fixed_128"] == 24 * 128 > e["padded_tokens"]["bucketed"] >= e["tokens"]
     assert p["max_abs_pooled_change"] <= 1e-5          # padding changes nothing
     c = e["cold_start"]
-    assert c["verify_vs_bare"] == pytest.approx(c["verify"]["median_s"] / c["import_load_forward"]["median_s"])
+    assert c["verify"]["median_s"] > 0 and c["import_load_forward"]["median_s"] > 0
     m = doc["memory"]
     assert m["texts"] == [20, 40] and len(m["peak_rss_mb"]) == 2
-    assert m["growth_mb"] == pytest.approx(m["peak_rss_mb"][1] - m["peak_rss_mb"][0])
     assert all(v > 50 for v in m["peak_rss_mb"])      # a TensorFlow process, really measured
     assert doc["peak_rss_mb_verify_default"] > 50
+
+
+def test_bench_on_a_module_with_no_pooler_weights(tmp_path, small_hf_dir, capsys):
+    from tfhub_pooling.builder import build, sources
+    from tfhub_pooling.builder.controls import Control
+    path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "m"),
+                              control=Control("hidden-weights"))
+    assert cli.main(["bench", "--handle", path, "--texts", "16", "--batch-size", "8", "--repeats", "1",
+                     "--cold-repeats", "0", "--memory-texts", "0", "--out", str(tmp_path / "b.json")]) == 0
+    assert json.loads((tmp_path / "b.json").read_text())["modules"]["module"]["hidden"] == 64

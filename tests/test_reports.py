@@ -7,7 +7,6 @@ import json
 import os
 
 import jsonschema
-import numpy as np
 import pytest
 
 from tfhub_pooling import cli
@@ -118,7 +117,6 @@ def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, d
         assert w.line % 2 == 1 and texts[(w.line - 1) // 2] == w.text
     assert [w.bound_ratio for w in st.worst] == sorted((w.bound_ratio for w in st.worst), reverse=True)
     assert st.worst[0].bound_ratio == pytest.approx(whole.comparison.worst_bound_ratio, rel=0.5)
-    assert not any(isinstance(v, np.ndarray) and v.size > 100 for v in vars(st).values())
     assert cli.main(["verify", "--json", "--texts-file", str(f)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["inputs"]["text_count"] == 300 and doc["verdict"] == "MATCHES_POOLER"
