@@ -17,7 +17,7 @@ import traceback
 from typing import Callable, Iterator, Sequence
 
 from tfhub_pooling import defaults, formats
-from tfhub_pooling.builder.controls import KINDS as CONTROL_KINDS
+from tfhub_pooling.builder import controls
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=_int_at_least(0), default=0)
     b.add_argument("--format", default=formats.TF1_HUB,
                    choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT, formats.KERAS_HUB])
-    b.add_argument("--control", choices=CONTROL_KINDS,
+    b.add_argument("--control", choices=controls.KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
     b.add_argument("--row", type=_int_at_least(0), default=0)
@@ -269,7 +269,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling.builder import bert_config, build, cache, controls, sources
+    from tfhub_pooling.builder import bert_config, build, cache, sources
 
     if args.random:
         config = bert_config.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
