@@ -373,10 +373,16 @@ def test_checkpoint_casing_comes_from_its_vocab(tmp_path, small_hf_dir):
     assert sources.from_checkpoint(ckpt).do_lower_case is True          # the uncased vocab says so
 
 
-def test_a_damaged_cached_default_is_rebuilt(tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["index removed", "data truncated"])
+def test_a_damaged_cached_default_is_rebuilt(damage, tmp_path, monkeypatch):
     monkeypatch.setenv("TFHUB_POOLING_CACHE", str(tmp_path))
-    path = cache.ensure_default()
-    os.remove(os.path.join(path, "variables", "variables.index"))
+    variables = os.path.join(cache.ensure_default(), "variables")
+    if damage == "index removed":
+        os.remove(os.path.join(variables, "variables.index"))
+    else:
+        data = next(f for f in os.listdir(variables) if ".data-" in f)
+        with open(os.path.join(variables, data), "r+b") as f:
+            f.truncate(1000)
     assert pipeline.verify(texts=["Hi."]).ok
 
 

@@ -87,7 +87,20 @@ def test_a_kaggle_handle_offline_ends_in_one_line(capsys, monkeypatch):
     assert time.monotonic() - start < 30
 
 
-def test_a_control_cannot_be_written_into_a_preset(tmp_path, small_hf_dir, capsys):
+@pytest.mark.parametrize("control, verdict, code", [("identity", "EQUALS_CLS", 10), ("mean", "MEAN_POOLED", 11)])
+def test_a_negative_control_preset_is_caught(control, verdict, code, tmp_path, small_hf_dir, capsys):
+    """A preset written with a registered Keras class whose pooled_output is not its pooler."""
+    path = str(tmp_path / control)
+    assert cli.main(["build", path, "--hf-dir", str(small_hf_dir), "--format", KERAS_HUB,
+                     "--control", control]) == 0
+    assert json.load(open(f"{path}/config.json"))["registered_name"] == "tfhub_pooling>ControlBertBackbone"
+    capsys.readouterr()
+    assert cli.main(["verify", "--handle", path]) == code
+    assert f"verdict            {verdict}" in capsys.readouterr().out
+
+
+def test_a_control_a_preset_cannot_hold_is_refused(tmp_path, small_hf_dir, capsys):
     assert cli.main(["build", str(tmp_path / "p"), "--hf-dir", str(small_hf_dir), "--format", KERAS_HUB,
-                     "--control", "identity"]) == 2
-    assert "computes its pooler from the weights it stores" in capsys.readouterr().err
+                     "--control", "perturbed"]) == 2
+    assert "only the identity and mean controls" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

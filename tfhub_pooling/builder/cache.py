@@ -63,10 +63,14 @@ def _ensure(path: Path, make_weights: Callable[[], BertWeights], fmt: str = TF1_
         raise CannotWriteError(f"{e} (the cache is {CACHE_ENV}={cache_dir()})") from None
 
 
-def ensure_default(fmt: str = TF1_HUB) -> str:
-    """The default module's directory, built if the cache lacks it."""
+def ensure_default(fmt: str = TF1_HUB, rebuild: bool = False) -> str:
+    """The default module's directory, built if the cache lacks it.
+
+    rebuild: remove what the cache holds first (it was found damaged)."""
     from tfhub_pooling.builder import sources
 
+    if rebuild:
+        shutil.rmtree(default_path(fmt), ignore_errors=True)
     return _ensure(default_path(fmt), lambda: sources.from_hf_dir(weights_dir()), fmt)
 
 

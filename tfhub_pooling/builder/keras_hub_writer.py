@@ -43,11 +43,19 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     """Writes the preset into export_dir (made by save_to_preset)."""
     import keras_hub
 
+    from tfhub_pooling import keras_controls
+
+    backbone_class, tokenizer_class = keras_hub.models.BertBackbone, keras_hub.models.BertTokenizer
+    extra = {}
     if control is not None:
-        raise UsageError("a KerasHub preset computes its pooler from the weights it stores, so no "
-                         "negative control can be written into one; choose a SavedModel format")
+        if control.kind not in keras_controls.CONTROLS:
+            raise UsageError(f"a KerasHub preset computes its pooler from the weights it stores, so only "
+                             f"the {' and '.join(keras_controls.CONTROLS)} controls (another model class) "
+                             "can be written into one")
+        backbone_class, extra = keras_controls.ControlBertBackbone, {"pooler_control": control.kind}
+        tokenizer_class = keras_controls.ControlBertTokenizer
     c = weights.config
-    backbone = keras_hub.models.BertBackbone(
+    backbone = backbone_class(**extra,
         vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
         hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=c.hidden_dropout_prob,
         max_sequence_length=c.max_position_embeddings, num_segments=c.type_vocab_size)
@@ -61,5 +69,5 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     backbone.save_to_preset(export_dir)
     # An uncased BERT strips accents as it lower-cases (google-research's tokenization.py);
     # KerasHub's tokenizer does so only when told.
-    keras_hub.models.BertTokenizer(vocabulary=weights.vocab_file, lowercase=weights.do_lower_case,
-                                   strip_accents=weights.do_lower_case).save_to_preset(export_dir)
+    tokenizer_class(vocabulary=weights.vocab_file, lowercase=weights.do_lower_case,
+                    strip_accents=weights.do_lower_case).save_to_preset(export_dir)

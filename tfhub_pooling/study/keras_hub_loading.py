@@ -37,12 +37,15 @@ def is_preset(path: str) -> bool:
             config = json.load(f)
     except (OSError, ValueError):
         return False
-    return isinstance(config, dict) and str(config.get("registered_name", "")).startswith("keras_hub>")
+    return isinstance(config, dict) and str(config.get("registered_name", "")).startswith(
+        ("keras_hub>", "tfhub_pooling>"))
 
 
 def _keras_hub():
     try:
         import keras_hub
+
+        from tfhub_pooling import keras_controls  # noqa: F401  (registers the control class)
     except ImportError:
         raise UsageError(f"this is a KerasHub preset, and keras-hub is not installed; run `{EXTRA}`") from None
     return keras_hub

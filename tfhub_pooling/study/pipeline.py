@@ -11,7 +11,7 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.builder import cache
-from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, StudyError, UsageError
+from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, NotAModuleError, StudyError, UsageError
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery
 from tfhub_pooling.study import (
@@ -105,7 +105,11 @@ def load(handle: str | None) -> loading.LoadedModule:
     """
     if handle is None:
         path = cache.ensure_default()
-        return loading.load(f"default: {path}", path)
+        try:
+            return loading.load(f"default: {path}", path)
+        except NotAModuleError:      # damaged since it was built: ours to rebuild, once
+            path = cache.ensure_default(rebuild=True)
+            return loading.load(f"default: {path}", path)
     path = handles.resolve(handle)
     if keras_hub_loading.is_preset(path):
         return keras_hub_loading.load(handle, path)

@@ -45,8 +45,11 @@ def random_elements(hidden: int, n: int, seed: int = 0) -> list[tuple[int, int]]
 def main() -> int:
     """Prints, for W[0, 0] and four random elements of the default module's kernel,
     which changes the default texts catch."""
+    import tensorflow as tf
+
     from tfhub_pooling.builder import cache, sources
 
+    tf.get_logger().setLevel("ERROR")      # the TF1 writer's deprecation notices are not ours to show
     w = sources.from_hf_dir(cache.weights_dir())
     for r in smallest_detected(w, random_elements(w.config.hidden_size, 5)):
         marks = " ".join(f"{a:g}:{'caught' if c else 'missed'}" for a, c in r["caught"].items())
