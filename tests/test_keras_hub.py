@@ -78,12 +78,14 @@ def test_inspect_a_preset(minilm_preset, capsys):
     assert info["module"]["vocab_file"].endswith("assets/tokenizer/vocabulary.txt")
 
 
-def test_a_kaggle_handle_offline_ends_in_one_line(capsys, monkeypatch):
-    monkeypatch.setenv("KAGGLEHUB_CACHE", "/tmp/tfhub-pooling-kagglehub-test")
+@pytest.mark.parametrize("handle", ["kaggle://keras/bert/keras/bert_tiny_en_uncased/2",
+                                    "https://www.kaggle.com/models/keras/bert/keras/bert_tiny_en_uncased/2"])
+def test_a_kaggle_handle_offline_ends_in_one_line(handle, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path))
     start = time.monotonic()
-    assert cli.main(["verify", "--handle", "kaggle://keras/bert/keras/bert_tiny_en_uncased/2"]) == 3
+    assert cli.main(["verify", "--handle", handle]) == 3
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: cannot fetch kaggle://") and "--handle" in err[0]
+    assert len(err) == 1 and err[0].startswith(f"error: cannot fetch {handle}") and "--handle" in err[0]
     assert time.monotonic() - start < 30
 
 

@@ -41,6 +41,20 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
 KAGGLE = "kaggle://"
+# https://www.kaggle.com/models/OWNER/MODEL/FRAMEWORK/VARIATION/VERSION: Keras ones are presets.
+KAGGLE_MODELS = "https://www.kaggle.com/models/"
+
+
+def kaggle_keras_handle(handle: str) -> str | None:
+    """`owner/model/keras/variation/version` for a Kaggle handle of a Keras preset, else None
+    (Kaggle's TensorFlow models stay with tensorflow_hub)."""
+    if handle.startswith(KAGGLE):
+        return handle.removeprefix(KAGGLE)
+    if handle.startswith(KAGGLE_MODELS):
+        parts = handle.removeprefix(KAGGLE_MODELS).strip("/").split("/")
+        if len(parts) >= 3 and parts[2].lower() == "keras":
+            return "/".join(parts)
+    return None
 
 
 def is_url(handle: str) -> bool:
@@ -88,7 +102,7 @@ def resolve(handle: str) -> str:
     """Returns the local directory tensorflow_hub resolves `handle` to."""
     if not handle.strip():
         raise UsageError("the handle is empty; pass a module directory, a .tar.gz of one, or a URL")
-    if handle.startswith(KAGGLE):
+    if kaggle_keras_handle(handle):
         return _resolve_kaggle(handle)
     if is_url(handle):
         return _single_folder(_resolve_url(handle))
@@ -142,8 +156,8 @@ def _resolve_url(handle: str) -> str:
 
 
 def _resolve_kaggle(handle: str) -> str:
-    """KerasHub presets on Kaggle Models (`kaggle://owner/model/keras/variant/version`),
-    through kagglehub, the library made for them."""
+    """KerasHub presets on Kaggle Models (`kaggle://owner/model/keras/variant/version`, or
+    their https://www.kaggle.com/models/ URL), through kagglehub, the library made for them."""
     try:
         import kagglehub
     except ImportError:
@@ -154,7 +168,7 @@ def _resolve_kaggle(handle: str) -> str:
     socket.setdefaulttimeout(URL_TIMEOUT_S)
     try:
         with _deadline(deadline, handle):
-            return kagglehub.model_download(handle.removeprefix(KAGGLE))
+            return kagglehub.model_download(kaggle_keras_handle(handle))
     except Exception as e:  # noqa: BLE001  (kagglehub raises requests', urllib3's and its own errors)
         if isinstance(e, HandleError):
             raise
