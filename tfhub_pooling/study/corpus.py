@@ -87,21 +87,8 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     numbered = iter(numbered_texts)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     try:
-        _run(module, source, numbered, max_seq_length, pooler, kernel, bias, batch_size, progress,
-             stats, heap)
-    except KeyboardInterrupt:
-        if not stats.texts:
-            raise
-        stats.interrupted = True
-    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
-    return stats
-
-
-def _run(module, source, numbered, max_seq_length, pooler, kernel, bias, batch_size, progress,
-         stats, heap) -> None:
-    with bounds.quiet_blas():
-        while chunk := list(itertools.islice(numbered, CHUNK)):
-            for batch in length_sorted_batches(chunk, batch_size):
+        with bounds.quiet_blas():
+            for batch in _batches(numbered, batch_size):
                 lines, batch_texts = zip(*batch)
                 check_lengths(max_seq_length, batch_texts)
                 inputs = source.encode(list(batch_texts), max_seq_length)
@@ -115,6 +102,18 @@ def _run(module, source, numbered, max_seq_length, pooler, kernel, bias, batch_s
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
                     progress.update(len(batch))
+    except KeyboardInterrupt:
+        if not stats.texts:
+            raise
+        stats.interrupted = True      # the figures so far are still worth printing
+    stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
+    return stats
+
+
+def _batches(numbered: Iterator[tuple[int, Text]], batch_size: int) -> Iterator[list[tuple[int, Text]]]:
+    """Length-sorted batches of each chunk read, so memory stays flat in the corpus size."""
+    while chunk := list(itertools.islice(numbered, CHUNK)):
+        yield from length_sorted_batches(chunk, batch_size)
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,
