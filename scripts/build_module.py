@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Thin entry: `scripts/build_module.py [args]` == `tfhub-pooling build [args]` (the package installed, as `make` does)."""
+"""Thin entry: `scripts/build_module.py [args]` == `tfhub-pooling build [args]`
+(the package installed, as `make` does)."""
 import sys
 
 from tfhub_pooling.cli import main

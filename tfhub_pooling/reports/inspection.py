@@ -124,8 +124,9 @@ def terminal(info: dict[str, Any]) -> str:
                  f"from {m['vocab_source']})")
     if info["keras_preset"]:
         k = info["keras_preset"]
-        lines.append(f"preset      {k['class']} ({', '.join(f'{a}={b}' for a, b in k['config'].items() if a != 'name')}); "
-                     f"{len(k['layers'])} layers; tokenizer {k['tokenizer']}")
+        config = ", ".join(f"{key}={value}" for key, value in k["config"].items() if key != "name")
+        lines.append(f"preset      {k['class']} ({config}); {len(k['layers'])} layers; "
+                     f"tokenizer {k['tokenizer']}")
     if info["built_by"]:
         b = info["built_by"]
         lines.append(f"built by    {b['builder']} from {b['source']}; activation {b['activation']}"
