@@ -5,7 +5,8 @@ Side environments are virtualenvs of the pinned requirements-*.txt beside this
 file, made on first use (about 5 GB and 5 minutes on a 2-core machine) and
 cached under $TFHUB_POOLING_COMPAT_ENVS (default ~/.cache/tfhub-pooling/compat-envs),
 keyed by the requirements file's hash. Each is made beside its final place and
-renamed into it, so an interrupted set-up leaves nothing half-installed.
+renamed into it (tfhub_pooling.atomic), so an interrupted set-up leaves nothing
+half-installed.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+from tfhub_pooling import atomic
+
 HERE = Path(__file__).parent
 ENVS = {
     "tf1-hub": HERE / "requirements-tf1-hub.txt",           # tensorflow 2.15.1, hub 0.15.0, bert-tensorflow 1.0.1
@@ -44,22 +44,15 @@ def side_python(name: str) -> Path:
     key = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
     env = envs_dir() / f"{name}-{key}"
     if not (env / ".complete").is_file():
-        env.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{env.name}.building-", dir=env.parent))
-        try:
+        def make(path: str) -> None:
             # tensorflow 2.15.1 has wheels up to Python 3.11: use the suite's own base interpreter.
-            subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv",
-                            str(staging)], check=True)
-            subprocess.run([str(staging / "bin" / "python"), "-m", "pip", "install", "--quiet",
+            subprocess.run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", path], check=True)
+            subprocess.run([os.path.join(path, "bin", "python"), "-m", "pip", "install", "--quiet",
                             "--disable-pip-version-check", "-r", str(requirements)], check=True)
-            (staging / ".complete").write_text(requirements.read_text())
-            try:
-                staging.rename(env)
-            except OSError:
-                if not (env / ".complete").is_file():   # another run's set-up won the race
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            Path(path, ".complete").write_text(requirements.read_text())
+
+        atomic.remove_stale_staging(str(env.parent), env.name)
+        atomic.make_directory(str(env), make, accept_existing=lambda path: Path(path, ".complete").is_file())
     return env / "bin" / "python"
 
 
@@ -90,15 +83,6 @@ def _export(root: Path, weights) -> Exported:
     mg = run_exporter("model-garden", "export_model_garden.py", checkpoint, str(root / "model-garden"))
     return Exported(checkpoint, str(root / "tf1-hub"), str(root / "model-garden" / "encoder"),
                     str(root / "model-garden" / "preprocess"), tf1 | mg)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def private_caches(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TFHUB_POOLING_CACHE", str(tmp_path_factory.mktemp("tfhub-pooling-cache")))
-    mp.setenv("TFHUB_CACHE_DIR", str(tmp_path_factory.mktemp("tfhub-cache")))
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="session")

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 
-# Before TensorFlow is imported anywhere: a private cache, quiet C++ logs.
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-
+# The private caches and quiet logs come from the repository's conftest.py.
 pytest_plugins = ["pytester"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def private_caches(tmp_path_factory):
-    """The default module and tensorflow_hub's cache live in temp dirs, never the user's."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TFHUB_POOLING_CACHE", str(tmp_path_factory.mktemp("tfhub-pooling-cache")))
-    mp.setenv("TFHUB_CACHE_DIR", str(tmp_path_factory.mktemp("tfhub-cache")))
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="session")
