@@ -137,11 +137,8 @@ def _resolve_url(handle: str) -> str:
     _check_cache_writable(handle)
     _clear_stale_lock(os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True),
                                    hashlib.sha1(handle.encode("utf8")).hexdigest()))
-    deadline = float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S)
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(URL_TIMEOUT_S)
     try:
-        with _deadline(deadline, handle):
+        with _fetch_limits(handle):
             return hub.resolve(handle)
     except (urllib.error.URLError, OSError, tf.errors.OpError, ValueError) as e:
         if isinstance(e, OSError) and _is_write_failure(e):
@@ -151,8 +148,6 @@ def _resolve_url(handle: str) -> str:
             f"cannot fetch {handle} ({first_line(reason)}); download it where the network allows, "
             "then pass its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache "
             "that holds it") from None
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def _resolve_kaggle(handle: str) -> str:
@@ -163,17 +158,24 @@ def _resolve_kaggle(handle: str) -> str:
     except ImportError:
         raise UsageError(f"{handle} is a Kaggle handle, and kagglehub is not installed; run "
                          "`pip install 'tfhub-pooling[keras-hub]'`") from None
-    deadline = float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S)
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(URL_TIMEOUT_S)
     try:
-        with _deadline(deadline, handle):
+        with _fetch_limits(handle):
             return kagglehub.model_download(kaggle_keras_handle(handle))
     except Exception as e:  # noqa: BLE001  (kagglehub raises requests', urllib3's and its own errors)
         if isinstance(e, HandleError):
             raise
         raise HandleError(f"cannot fetch {handle} ({first_line(e)}); download the preset where the network "
                           "allows, then pass its directory with --handle") from None
+
+
+@contextlib.contextmanager
+def _fetch_limits(handle: str) -> Iterator[None]:
+    """Every fetch: a stall limit on each read, and a deadline on the whole."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(URL_TIMEOUT_S)
+    try:
+        with _deadline(float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S), handle):
+            yield
     finally:
         socket.setdefaulttimeout(previous)
 
