@@ -13,6 +13,7 @@ import shutil
 
 import tensorflow as tf
 
+from tfhub_pooling.builder import tf1_hub_writer
 from tfhub_pooling.builder.bert_config import BertWeights
 from tfhub_pooling.builder.controls import Control
 
@@ -27,12 +28,7 @@ def write(weights: BertWeights, export_dir: str, control: Control | None = None)
         variables = {name: v1.get_variable(name, shape=value.shape, dtype=tf.float32,
                                            initializer=v1.zeros_initializer())
                      for name, value in weights.params.items()}
-        with v1.Session() as sess:
-            # Fed through each variable's initial value, so no weight becomes a graph constant.
-            sess.run([v.initializer for v in variables.values()],
-                     {variables[name].initial_value: value for name, value in weights.params.items()})
-            v1.train.Saver(variables).save(sess, os.path.join(export_dir, CHECKPOINT_PREFIX),
-                                           write_meta_graph=False, write_state=False)
+        tf1_hub_writer.save_variables(variables, weights.params, os.path.join(export_dir, CHECKPOINT_PREFIX))
     with open(os.path.join(export_dir, "bert_config.json"), "w", encoding="utf-8") as f:
         json.dump(weights.config.to_google_research_json(), f, indent=2)
     shutil.copyfile(weights.vocab_file, os.path.join(export_dir, "vocab.txt"))

@@ -55,7 +55,7 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
             _record_assets(meta_graph)
             proto.meta_graphs.append(meta_graph)
             if not tags:
-                _save_variables(variables, stored, os.path.join(export_dir, "variables", "variables"))
+                save_variables(variables, stored, os.path.join(export_dir, "variables", "variables"))
     os.makedirs(os.path.join(export_dir, "assets"))
     shutil.copyfile(weights.vocab_file, os.path.join(export_dir, "assets", "vocab.txt"))
     with open(os.path.join(export_dir, tf.saved_model.SAVED_MODEL_FILENAME_PB), "wb") as f:
@@ -109,8 +109,9 @@ def _record_assets(meta_graph: meta_graph_pb2.MetaGraphDef) -> None:
             value[0] = ASSET_PLACEHOLDER
 
 
-def _save_variables(variables: dict[str, tf.Variable], values: dict, prefix: str) -> None:
-    os.makedirs(os.path.dirname(prefix))
+def save_variables(variables: dict[str, tf.Variable], values: dict, prefix: str) -> None:
+    """A TF1 checkpoint at prefix of the default graph's variables, holding values."""
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
     with v1.Session() as sess:
         # Fed through each variable's initial value, so no weight becomes a graph constant.
         sess.run([v.initializer for v in variables.values()],
