@@ -91,7 +91,8 @@ def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None,
-            recover: Callable[[], Recovery] | None = None, problems: Sequence[str] = ()) -> Comparison:
+            recover: Callable[[], Recovery] | None = None, problems: Sequence[str] = (),
+            note: str | None = None) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
     recover: runs a black-box fit (recovery.py), called only on a mismatch that
@@ -99,8 +100,10 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
     affine map) from UNEXPLAINED, and the result keeps it.
     problems: breaches of the module's own output contract (interface_problems);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
+    note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
+    a fact of the weights, so callers work it out once, not per batch.
     """
-    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recover)
+    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recover, note)
     if not problems:
         return c
     breach = "the module's outputs break Model Garden's export checks: " + "; ".join(problems)
@@ -111,7 +114,7 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
 
 def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
              kernel: np.ndarray | None, bias: np.ndarray | None,
-             recover: Callable[[], Recovery] | None) -> Comparison:
+             recover: Callable[[], Recovery] | None, note: str | None) -> Comparison:
     cls = sequence_output[:, 0, :]
     saturated = float(np.mean(np.abs(pooled) > SATURATED))
     vs_cls = metrics(pooled, cls)
@@ -127,7 +130,6 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
         if outside == 0:
             reason = (f"pooled_output = tanh(cls · W + b) within the float32 bound "
                       f"everywhere (worst element at {ratio:.3g} of its bound)")
-            note = pooler_note(kernel, bias)
             if note:
                 reason += f"; {note}"
             if saturated > WEAK_WHEN_SATURATED:

@@ -60,14 +60,15 @@ def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
 def inspect(handle: str | None) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
     and signatures, variables, where the pooler lives, and who built it."""
-    path = handle and handles.resolve(handle)
-    if path and not (cache.is_checkpoint_dir(path) or keras_hub_loading.is_preset(path)):
-        obj = loading.load_saved_model(path)
-        if loading.detect_format(path, obj) == PREPROCESS:
-            return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
-        module = loading.load(handle, path, obj)
+    if handle is None:
+        module = pipeline.load(None)
     else:
-        module = pipeline.load(handle)
+        path, obj = handles.resolve(handle), None
+        if not (cache.is_checkpoint_dir(path) or keras_hub_loading.is_preset(path)):
+            obj = loading.load_saved_model(path)
+            if loading.detect_format(path, obj) == PREPROCESS:
+                return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
+        module = pipeline.load_resolved(handle, path, obj)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
     pooler, search = pipeline.find_pooler(module, None)
     doc = _document(loading.facts(module), module.path, entries, pooler, search)

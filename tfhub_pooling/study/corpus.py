@@ -98,7 +98,8 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                                           f"but pooled_output has {out.pooled_output.shape[1]} values")
                 c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
                                        kernel, bias,
-                                       problems=comparison.interface_problems(out.checks, module.num_layers))
+                                       problems=comparison.interface_problems(out.checks, module.num_layers),
+                                       note=pooler and pooler.note)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
                     progress.update(len(batch))

@@ -110,13 +110,20 @@ def load(handle: str | None) -> loading.LoadedModule:
         except NotAModuleError:      # damaged since it was built: ours to rebuild, once
             path = cache.ensure_default(rebuild=True)
             return loading.load(f"default: {path}", path)
-    path = handles.resolve(handle)
+    return load_resolved(handle, handles.resolve(handle))
+
+
+def load_resolved(handle: str, path: str, obj: object = None) -> loading.LoadedModule:
+    """Loads what `handle` resolved to at local `path`, by what is there.
+
+    obj: what hub.load already returned for a SavedModel at path, so it is not loaded twice.
+    """
     if keras_hub_loading.is_preset(path):
         return keras_hub_loading.load(handle, path)
     if cache.is_checkpoint_dir(path):
         built = cache.ensure_from_checkpoint(path)
         return loading.load(f"google-research checkpoint {handle}, built into {built}", built)
-    return loading.load(handle, path)
+    return loading.load(handle, path, obj)
 
 
 def load_preprocessor(handle: str) -> PreprocessingModel:
@@ -224,7 +231,8 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
         problems = comparison.interface_problems(out.checks, module.num_layers)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
-                                    kernel, bias, timed_recovery if recover_weights else None, problems)
+                                    kernel, bias, timed_recovery if recover_weights else None, problems,
+                                    pooler and pooler.note)
     return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search,
                         result.recovery, recovery_seconds, result,

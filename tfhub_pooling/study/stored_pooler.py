@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 
 from tfhub_pooling.errors import BadWeightsError
+from tfhub_pooling.numerics import comparison
 from tfhub_pooling.study import naming, stored_variables
 from tfhub_pooling.study.stored_variables import Entry
 
@@ -26,6 +27,7 @@ class PoolerWeights:
     scheme: str                 # naming.SCHEMES entry that matched
     source: str                 # stored_variables.VARIABLES_SOURCE or CHECKPOINT_SOURCE
     checkpoint: str             # "matches (<keys>)", or why it could not be confirmed
+    note: str | None            # the identity, or a zero bias (comparison.pooler_note)
 
     def describe(self) -> str:
         return (f"found in the {self.source} under the {self.scheme} naming; "
@@ -78,7 +80,7 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
-                         checkpoint="not checked")
+                         checkpoint="not checked", note=comparison.pooler_note(kernel, bias))
 
 
 def _check(name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
