@@ -2,12 +2,15 @@
 
 It follows google-research/bert `modeling.py`: embeddings, LayerNorm, masked
 multi-head self-attention, GELU feed-forward, residuals, and the pooler
-`tanh(first_token · W + b)`. The ops work in a TF1 graph and in a tf.function
+`tanh(first_token · W + b)`; for ALBERT (google-research/albert `modeling.py`),
+embeddings of width E projected to H and one layer's weights used by every
+layer (bert_config.layer_names says where each layer's weights are). The ops work in a TF1 graph and in a tf.function
 alike, so the TF1 Hub writer and any TF2 writer share this code; a writer only
 decides how variables are created and named and passes them in `params`,
 keyed by google-research names (see bert_config.param_shapes).
 
-Shapes: B = batch, S = sequence length, H = hidden size, N = heads, D = H / N.
+Shapes: B = batch, S = sequence length, H = hidden size, E = embedding width
+(H for BERT), N = heads, D = H / N.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from typing import Callable, Mapping
 
 import tensorflow as tf
 
-from tfhub_pooling.builder.bert_config import GELU_EXACT, GELU_TANH, RELU, BertConfig
+from tfhub_pooling.builder.bert_config import (
+    EMBEDDING_PROJECTION,
+    GELU_EXACT,
+    GELU_TANH,
+    RELU,
+    BertConfig,
+    layer_names,
+)
 
 Params = Mapping[str, tf.Tensor]
 
@@ -47,14 +57,17 @@ def dense(x: tf.Tensor, params: Params, prefix: str) -> tf.Tensor:
 
 def embeddings(params: Params, input_ids: tf.Tensor, segment_ids: tf.Tensor,
                config: BertConfig, training: bool = False) -> tf.Tensor:
-    """input_ids, segment_ids [B, S] int32 -> [B, S, H]."""
+    """input_ids, segment_ids [B, S] int32 -> [B, S, H]; ALBERT's [B, S, E] projected to H."""
     seq_length = tf.shape(input_ids)[1]
     x = (tf.gather(params["bert/embeddings/word_embeddings"], input_ids)
          + tf.gather(params["bert/embeddings/token_type_embeddings"], segment_ids)
          + params["bert/embeddings/position_embeddings"][tf.newaxis, :seq_length, :])
     x = layer_norm(x, params["bert/embeddings/LayerNorm/gamma"],
                    params["bert/embeddings/LayerNorm/beta"], config.layer_norm_eps)
-    return dropout(x, config.hidden_dropout_prob, training)
+    x = dropout(x, config.hidden_dropout_prob, training)
+    if config.embedding_width != config.hidden_size:
+        x = dense(x, params, EMBEDDING_PROJECTION)                  # [B, S, E] -> [B, S, H]
+    return x
 
 
 def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
@@ -67,9 +80,9 @@ def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
     return (1.0 - mask) * -10000.0
 
 
-def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
+def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, names: Mapping[str, str],
                    config: BertConfig, training: bool = False) -> tf.Tensor:
-    """x [B, S, H], bias [B, 1, 1, S] -> context [B, S, H]."""
+    """x [B, S, H], bias [B, 1, 1, S] -> context [B, S, H]; names: the layer's (layer_names)."""
     n = config.num_attention_heads
     d = config.hidden_size // n
 
@@ -77,9 +90,9 @@ def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
         shape = tf.shape(t)
         return tf.transpose(tf.reshape(t, [shape[0], shape[1], n, d]), [0, 2, 1, 3])
 
-    q = heads(dense(x, params, f"{prefix}/query"))
-    k = heads(dense(x, params, f"{prefix}/key"))
-    v = heads(dense(x, params, f"{prefix}/value"))
+    q = heads(dense(x, params, names["query"]))
+    k = heads(dense(x, params, names["key"]))
+    v = heads(dense(x, params, names["value"]))
     scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(d) + bias   # [B, N, S, S]
     probs = dropout(tf.nn.softmax(scores, axis=-1), config.attention_probs_dropout_prob, training)
     context = tf.matmul(probs, v)                                    # [B, N, S, D]
@@ -89,18 +102,18 @@ def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, prefix: str,
 
 def transformer_layer(x: tf.Tensor, bias: tf.Tensor, params: Params, n: int,
                       config: BertConfig, training: bool = False) -> tf.Tensor:
-    """One post-LayerNorm encoder block; x [B, S, H] -> [B, S, H]."""
-    p = f"bert/encoder/layer_{n}"
+    """Layer n, a post-LayerNorm encoder block; x [B, S, H] -> [B, S, H]."""
+    names = layer_names(config, n)
     eps = config.layer_norm_eps
-    attended = dense(self_attention(x, bias, params, f"{p}/attention/self", config, training),
-                     params, f"{p}/attention/output/dense")
+    attended = dense(self_attention(x, bias, params, names, config, training),
+                     params, names["attention_output"])
     attended = dropout(attended, config.hidden_dropout_prob, training)
-    x = layer_norm(attended + x, params[f"{p}/attention/output/LayerNorm/gamma"],
-                   params[f"{p}/attention/output/LayerNorm/beta"], eps)
-    hidden = ACTIVATIONS[config.hidden_act](dense(x, params, f"{p}/intermediate/dense"))
-    out = dropout(dense(hidden, params, f"{p}/output/dense"), config.hidden_dropout_prob, training)
-    return layer_norm(out + x, params[f"{p}/output/LayerNorm/gamma"],
-                      params[f"{p}/output/LayerNorm/beta"], eps)
+    x = layer_norm(attended + x, params[f"{names['attention_norm']}/gamma"],
+                   params[f"{names['attention_norm']}/beta"], eps)
+    hidden = ACTIVATIONS[config.hidden_act](dense(x, params, names["intermediate"]))
+    out = dropout(dense(hidden, params, names["output"]), config.hidden_dropout_prob, training)
+    return layer_norm(out + x, params[f"{names['output_norm']}/gamma"],
+                      params[f"{names['output_norm']}/beta"], eps)
 
 
 def encoder(params: Params, input_ids: tf.Tensor, input_mask: tf.Tensor,

@@ -24,7 +24,7 @@ from tfhub_pooling.builder import (
     tf1_hub_writer,
     tf2_writer,
 )
-from tfhub_pooling.builder.bert_config import GELU_TANH, BertWeights
+from tfhub_pooling.builder.bert_config import GELU_TANH, BertWeights, checkpoint_architecture
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import UsageError, first_line
 from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, KERAS_HUB, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
@@ -44,8 +44,8 @@ NO_POOLER = (PREPROCESS, CHECKPOINT)
 def is_complete(path: str) -> bool:
     if os.path.isfile(os.path.join(path, "model.weights.h5")):          # a KerasHub preset
         return os.path.isfile(os.path.join(path, "config.json"))
-    if os.path.isfile(os.path.join(path, "bert_model.ckpt.index")):
-        return os.path.isfile(os.path.join(path, "bert_config.json"))
+    if checkpoint_architecture(path):
+        return True
     return (os.path.isfile(os.path.join(path, tf.saved_model.SAVED_MODEL_FILENAME_PB))
             and os.path.isfile(os.path.join(path, tf.saved_model.VARIABLES_DIRECTORY,
                                             "variables.index")))

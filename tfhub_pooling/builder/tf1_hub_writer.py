@@ -8,7 +8,11 @@ google/bert_uncased_L-12_H-768_A-12/1:
                       -> pooled_output float32 [B, H], sequence_output float32 [B, S, H]
   signature `tokenization_info`: () -> vocab_file string, do_lower_case bool
   assets           the vocab's path constant holds b"SAVEDMODEL-ASSET"; the file is
-                   recorded only as an AssetFileDef in the `saved_model_assets` collection
+                   recorded only as an AssetFileDef in the `saved_model_assets` collection.
+                   For a SentencePiece vocab, as google-research/albert's export_to_tfhub.py
+                   made google/albert_base/1-3: the output `vocab_file` is the constant
+                   named `vocab_model` (the .model file), and a constant named `vocab_file`
+                   holds the .vocab text listing, outside any signature
   variables        resource variables under google-research names, one checkpoint
                    for both variants, no saver_def (as hub's exporter leaves it)
   tfhub_module.pb  ModuleDef {format: FORMAT_V3}
@@ -27,6 +31,7 @@ from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from tfhub_pooling.builder import bert, controls
 from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights
+from tfhub_pooling.study import vocabs
 
 v1 = tf.compat.v1
 
@@ -44,10 +49,11 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     control: a negative control (controls.py) in place of the true pooler.
     """
     stored, baked = controls.split_stored(control, weights.params)
+    assets = _asset_files(weights)
     proto = saved_model_pb2.SavedModel(saved_model_schema_version=1)
     for tags, training in GRAPH_VARIANTS:
         with tf.Graph().as_default():
-            variables, signatures = _graph(weights, stored, baked, control, training)
+            variables, signatures = _graph(weights, stored, baked, control, training, assets)
             meta_graph = v1.train.export_meta_graph(strip_default_attrs=True)
             meta_graph.meta_info_def.tags[:] = sorted(tags)
             for name, signature in signatures.items():
@@ -57,7 +63,8 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
             if not tags:
                 save_variables(variables, stored, os.path.join(export_dir, "variables", "variables"))
     os.makedirs(os.path.join(export_dir, "assets"))
-    shutil.copyfile(weights.vocab_file, os.path.join(export_dir, "assets", "vocab.txt"))
+    for path, _ in assets:
+        shutil.copyfile(path, os.path.join(export_dir, "assets", os.path.basename(path)))
     with open(os.path.join(export_dir, tf.saved_model.SAVED_MODEL_FILENAME_PB), "wb") as f:
         f.write(proto.SerializeToString())
     with open(os.path.join(export_dir, "tfhub_module.pb"), "wb") as f:
@@ -65,7 +72,8 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
 
 
 def _graph(weights: BertWeights, stored: dict, baked: dict, control: controls.Control | None,
-           training: bool) -> tuple[dict[str, tf.Variable], dict[str, meta_graph_pb2.SignatureDef]]:
+           training: bool, asset_files: list[tuple[str, str]]
+           ) -> tuple[dict[str, tf.Variable], dict[str, meta_graph_pb2.SignatureDef]]:
     """Builds one graph variant in the default graph; returns its variables and signatures."""
     inputs = {name: v1.placeholder(tf.int32, [None, None], name=name) for name in INPUTS}
     # Variables start at zero and are filled from feeds when saved, so the
@@ -80,10 +88,11 @@ def _graph(weights: BertWeights, stored: dict, baked: dict, control: controls.Co
                                     params[POOLER_KERNEL], params[POOLER_BIAS])
     outputs = {"sequence_output": tf.identity(sequence_output, name="sequence_output"),
                "pooled_output": tf.identity(pooled, name="pooled_output")}
-    # The exporter machine's path; _record_assets swaps it for the placeholder.
-    vocab_file = tf.constant(os.path.abspath(weights.vocab_file), name="vocab_file")
-    v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, vocab_file)
-    info = {"vocab_file": vocab_file,
+    # The exporter machine's paths; _record_assets swaps them for the placeholder.
+    assets = [tf.constant(os.path.abspath(path), name=name) for path, name in asset_files]
+    for asset in assets:
+        v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, asset)
+    info = {"vocab_file": assets[0],
             "do_lower_case": tf.constant(weights.do_lower_case, name="do_lower_case")}
     info_of = v1.saved_model.utils.build_tensor_info
     signatures = {name: v1.saved_model.signature_def_utils.build_signature_def(
@@ -92,6 +101,15 @@ def _graph(weights: BertWeights, stored: dict, baked: dict, control: controls.Co
                   for name, (ins, outs) in {"tokens": (inputs, outputs),
                                             "tokenization_info": ({}, info)}.items()}
     return variables, signatures
+
+
+def _asset_files(weights: BertWeights) -> list[tuple[str, str]]:
+    """(file, name of its path constant): the vocab first, the one tokenization_info returns;
+    for a SentencePiece model, also the .vocab listing beside it, if any."""
+    if vocabs.read(weights.vocab_file).kind == vocabs.WORDPIECE:
+        return [(weights.vocab_file, "vocab_file")]
+    listing = os.path.splitext(weights.vocab_file)[0] + ".vocab"
+    return [(weights.vocab_file, "vocab_model")] + [(listing, "vocab_file")] * os.path.isfile(listing)
 
 
 def _record_assets(meta_graph: meta_graph_pb2.MetaGraphDef) -> None:

@@ -8,9 +8,11 @@
       obj([input_word_ids, input_mask, segment_ids]) -> [pooled_output, sequence_output]
 
 Both carry `vocab_file` (an Asset), `do_lower_case` (a Variable) and `variables`,
-as hub.load users expect. Variables are named as Model Garden's BertEncoder
-names them (MODEL_GARDEN_NAMES), and the object tree mirrors those names, so
-the checkpoint keys are `pooler_transform/kernel/.ATTRIBUTES/VARIABLE_VALUE`.
+as hub.load users expect; with a SentencePiece vocab, `sp_model_file` (an Asset)
+alone, as Model Garden exported tensorflow/albert_en_base/1-3. Variables are
+named as Model Garden's BertEncoder and AlbertEncoder name them
+(MODEL_GARDEN_NAMES), and the object tree mirrors those names, so the
+checkpoint keys are `pooler_transform/kernel/.ATTRIBUTES/VARIABLE_VALUE`.
 Model Garden's EinsumDense kernels are 3-D ([H, N, D]); these are kept 2-D
 [in, out], which changes no output.
 """
@@ -20,11 +22,19 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tfhub_pooling.builder import bert, controls
-from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights, rename
+from tfhub_pooling.builder.bert_config import (
+    ALBERT_SHARED_LAYER,
+    EMBEDDING_PROJECTION,
+    POOLER_BIAS,
+    POOLER_KERNEL,
+    BertWeights,
+    rename,
+)
 from tfhub_pooling.formats import TF2_DICT, TF2_LIST
-from tfhub_pooling.study import naming
+from tfhub_pooling.study import naming, vocabs
 
-# google-research name (regex) -> Model Garden BertEncoder name.
+# google-research name (regex) -> Model Garden BertEncoder or AlbertEncoder name
+# (the latter as tf2_albert_encoder_checkpoint_converter.py renames them).
 MODEL_GARDEN_NAMES = (
     (r"bert/embeddings/word_embeddings", "word_embeddings/embeddings"),
     (r"bert/embeddings/position_embeddings", "position_embedding/embeddings"),
@@ -39,6 +49,15 @@ MODEL_GARDEN_NAMES = (
     (r"bert/encoder/layer_(\d+)/intermediate/dense/(kernel|bias)", r"transformer/layer_\1/intermediate/\2"),
     (r"bert/encoder/layer_(\d+)/output/dense/(kernel|bias)", r"transformer/layer_\1/output/\2"),
     (r"bert/encoder/layer_(\d+)/output/LayerNorm/(gamma|beta)", r"transformer/layer_\1/output_layer_norm/\2"),
+    (EMBEDDING_PROJECTION + r"/(kernel|bias)", r"embedding_projection/\1"),
+    (ALBERT_SHARED_LAYER + r"/attention_1/self/(query|key|value)/(kernel|bias)",
+     r"transformer/self_attention/\1/\2"),
+    (ALBERT_SHARED_LAYER + r"/attention_1/output/dense/(kernel|bias)",
+     r"transformer/self_attention/attention_output/\1"),
+    (ALBERT_SHARED_LAYER + r"/LayerNorm/(gamma|beta)", r"transformer/self_attention_layer_norm/\1"),
+    (ALBERT_SHARED_LAYER + r"/ffn_1/intermediate/dense/(kernel|bias)", r"transformer/intermediate/\1"),
+    (ALBERT_SHARED_LAYER + r"/ffn_1/intermediate/output/dense/(kernel|bias)", r"transformer/output/\1"),
+    (ALBERT_SHARED_LAYER + r"/LayerNorm_1/(gamma|beta)", r"transformer/output_layer_norm/\1"),
     # The pooler's names come from the one naming table.
     (r"bert/pooler/dense/(kernel|bias)", naming.MODEL_GARDEN.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
 )
@@ -73,8 +92,11 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     root.variables = list(params.values())
     root.trainable_variables = list(root.variables)
     params.update({name: tf.constant(value) for name, value in baked.items()})
-    root.vocab_file = tf.saved_model.Asset(weights.vocab_file)
-    root.do_lower_case = tf.Variable(weights.do_lower_case, trainable=False, name="do_lower_case")
+    if vocabs.read(weights.vocab_file).kind == vocabs.WORDPIECE:
+        root.vocab_file = tf.saved_model.Asset(weights.vocab_file)
+        root.do_lower_case = tf.Variable(weights.do_lower_case, trainable=False, name="do_lower_case")
+    else:   # lower case and no accents implied, as Model Garden's export_tfhub_lib says
+        root.sp_model_file = tf.saved_model.Asset(weights.vocab_file)
 
     def encode(input_word_ids, input_mask, input_type_ids):
         layers = bert.encoder(params, input_word_ids, input_mask, input_type_ids, config)

@@ -1,23 +1,24 @@
 """Texts -> the three encoder inputs, with the module's own vocab and casing.
 
-WordPiece is tensorflow_text's BertTokenizer; packing follows BERT:
+The word pieces come from the tokenizer the vocab's kind calls for (vocabs.py:
+WordPiece for BERT, SentencePiece for ALBERT); packing follows BERT:
 `[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, segment ids 0 for the first
 segment (with [CLS] and its [SEP]) and 1 for the second. Over-long input is
 trimmed round-robin across segments (tensorflow_text.RoundRobinTrimmer, as the
-TF Hub preprocessing models do), then the batch is padded to its longest row.
+TF Hub preprocessing models do), then the batch is padded to its longest row
+with the vocab's own padding id.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as text
 
-from tfhub_pooling.errors import UsageError
+from tfhub_pooling.study import vocabs
 from tfhub_pooling.study.texts import Text, check_texts, segments
 
 
@@ -31,11 +32,10 @@ class EncoderInputs:
 
 
 class Tokenizer:
-    """tensorflow_text WordPiece over one vocab file, plus BERT's special ids."""
+    """The module's own vocab and casing (vocabs.py), plus BERT packing with its special ids."""
 
     def __init__(self, vocab_file: str, do_lower_case: bool, compiled: bool = False,
-                 word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None,
-                 name: str | None = None):
+                 word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None, name: str | None = None):
         """compiled: run tokenize + pack as one tf.function per segment count. Eagerly,
         they dispatch ~500 small ops per batch (~30 ms); compiled, ~2 ms, after a
         one-off trace of ~1.4 s. Worth it from a few dozen batches on (corpus mode).
@@ -43,28 +43,19 @@ class Tokenizer:
         word_pieces: strings [B] -> ids ragged [B, (pieces)] from a module's own
         tokenizer (a KerasHub preset's), instead of tensorflow_text's over vocab_file;
         name: what describe() calls it."""
-        with open(vocab_file, encoding="utf-8") as f:
-            vocab = [line.rstrip("\n") for line in f]
-        ids = {token: i for i, token in enumerate(vocab)}
-        for special in ("[CLS]", "[SEP]", "[UNK]"):
-            if special not in ids:
-                raise UsageError(f"vocab {vocab_file} has no {special} token; it is no BERT vocab")
-        self.cls_id, self.sep_id = ids["[CLS]"], ids["[SEP]"]
+        self.vocab = vocabs.read(vocab_file)
+        self.cls_id, self.sep_id, self.pad_id = self.vocab.cls_id, self.vocab.sep_id, self.vocab.pad_id
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
-        self.name = name or "tensorflow_text BertTokenizer"
-        if word_pieces is None:
-            wordpiece = text.BertTokenizer(vocab_file, lower_case=do_lower_case, token_out_type=tf.int64)
-            word_pieces = lambda s: wordpiece.tokenize(s).merge_dims(-2, -1)   # noqa: E731
-        self._word_pieces = word_pieces
+        self._description = vocabs.describe(self.vocab, do_lower_case, name)
+        self._word_pieces = word_pieces or vocabs.WordPieces(self.vocab, do_lower_case)
         spec = tf.TensorSpec([None], tf.string)
         length = tf.TensorSpec([], tf.int32)
         self._packers = {n: tf.function(self._tokenize_and_pack, input_signature=[[spec] * n, length])
                          if compiled else self._tokenize_and_pack for n in (1, 2)}
 
     def describe(self) -> str:
-        return (f"{self.name} over the module's {os.path.basename(self.vocab_file)} "
-                f"({'lower case' if self.do_lower_case else 'cased'})")
+        return self._description
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
         return encode(self, texts, max_seq_length)
@@ -114,7 +105,7 @@ def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> 
     for where, strings in by_segment_count(texts):
         ids, segment_ids, full, kept = tokenizer.pack_texts(strings, max_seq_length)
         width = int(ids.row_lengths().numpy().max())
-        input_ids, input_mask = text.pad_model_inputs(ids, max_seq_length=width)
+        input_ids, input_mask = text.pad_model_inputs(ids, max_seq_length=width, pad_value=tokenizer.pad_id)
         segment_ids, _ = text.pad_model_inputs(segment_ids, max_seq_length=width)
         mask = input_mask.numpy()
         parts.append(EncoderInputs(input_ids.numpy().astype(np.int32), mask.astype(np.int32),
@@ -148,15 +139,23 @@ def in_order(parts: Sequence[EncoderInputs], order: Sequence[int]) -> EncoderInp
     return EncoderInputs(*(getattr(merged, f.name)[back] for f in dataclasses.fields(EncoderInputs)))
 
 
+def flat_pieces(pieces: tf.RaggedTensor) -> tf.RaggedTensor:
+    """A preprocessing model's tokens as [B, (pieces)]: WordPiece models give
+    [B, (words), (pieces)], SentencePiece ones [B, (pieces)] already."""
+    return pieces.merge_dims(-2, -1) if pieces.ragged_rank == 2 else pieces
+
+
 class PreprocessingModel:
-    """A TF Hub BERT preprocessing model (tensorflow/bert_en_uncased_preprocess/3 style),
-    used instead of our own tokenizer: its `tokenize` and `bert_pack_inputs`."""
+    """A TF Hub BERT preprocessing model (tensorflow/bert_en_uncased_preprocess/3,
+    tensorflow/albert_en_preprocess/3 style), used instead of our own tokenizer:
+    its `tokenize` and `bert_pack_inputs`."""
 
     def __init__(self, handle: str, obj):
         self.handle = handle
         self._obj = obj
-        # The vocab it carries, for generated texts (recovery) when the encoder carries none.
-        self.vocab_file = obj.vocab_file.asset_path.numpy().decode() if hasattr(obj, "vocab_file") else None
+        # The vocab it carries, if any, for generated texts (recovery) when the encoder carries none.
+        asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
+        self.vocab_file = asset.asset_path.numpy().decode() if asset is not None else None
 
     def describe(self) -> str:
         return f"preprocessing model {self.handle}"
@@ -168,7 +167,7 @@ class PreprocessingModel:
             pieces = [self._obj.tokenize(tf.constant(s)) for s in strings]
             packed = self._obj.bert_pack_inputs(pieces, tf.constant(max_seq_length, tf.int32))
             mask = packed["input_mask"].numpy()
-            counts = sum(p.merge_dims(-2, -1).row_lengths() for p in pieces).numpy()
+            counts = sum(flat_pieces(p).row_lengths() for p in pieces).numpy()
             # Trimmed where the word pieces plus [CLS] and one [SEP] a segment do not fit.
             parts.append(EncoderInputs(packed["input_word_ids"].numpy(), mask,
                                        packed["input_type_ids"].numpy(), mask.sum(axis=1),

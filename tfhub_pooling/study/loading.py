@@ -51,7 +51,7 @@ class LoadedModule:
 
 
 VOCAB_IN_MODULE = "the module's own assets/"
-NO_VOCAB = "none: the module carries no vocab_file (inputs come from a preprocessing model)"
+NO_VOCAB = "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,14 +184,22 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
 
     vocab_file, vocab_source, do_lower_case = None, NO_VOCAB, False
     if hasattr(obj, "vocab_file") and hasattr(obj, "do_lower_case"):
-        # TF2 restores Asset paths into the module's own assets/.
-        vocab_file = obj.vocab_file.asset_path.numpy().decode()
-        if not os.path.isfile(vocab_file):
-            raise InterfaceError(f"{path}: the vocab file {os.path.basename(vocab_file)} is missing "
-                                 "from assets/; the module is incomplete, fetch or unpack it again")
-        vocab_source, do_lower_case = VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy())
+        vocab_file, do_lower_case = _tf2_asset(path, obj.vocab_file), bool(obj.do_lower_case.numpy())
+        vocab_source = VOCAB_IN_MODULE
+    elif hasattr(obj, "sp_model_file"):
+        # Model Garden's ALBERT encoders: lower case (and no accents) implied, as export_tfhub_lib says.
+        vocab_file, do_lower_case, vocab_source = _tf2_asset(path, obj.sp_model_file), True, VOCAB_IN_MODULE
     return _loaded(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
                    obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path))
+
+
+def _tf2_asset(path: str, asset: Any) -> str:
+    """The file of a TF2 object's Asset; TF2 restores its path into the module's own assets/."""
+    file = asset.asset_path.numpy().decode()
+    if not os.path.isfile(file):
+        raise InterfaceError(f"{path}: the vocab file {os.path.basename(file)} is missing "
+                             "from assets/; the module is incomplete, fetch or unpack it again")
+    return file
 
 
 def _model_garden_checks(out: dict) -> dict:

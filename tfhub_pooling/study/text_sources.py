@@ -71,16 +71,13 @@ def count_lines(path: str) -> int | None:
         raise UsageError(f"cannot read texts file {path}: {e.strerror}") from e
 
 
-def whole_words(vocab_file: str) -> list[str]:
-    """Vocab entries that are plain words: no [special], no ##suffix, letters only."""
-    with open(vocab_file, encoding="utf-8") as f:
-        return [w for w in (line.strip() for line in f) if w.isalpha() and w.isascii()]
-
-
 def generate_texts(n: int, vocab_file: str, seed: int = 0,
                    min_words: int = 4, max_words: int = 30) -> list[Text]:
     """n seeded random sentences; every fifth one a pair."""
-    words = whole_words(vocab_file)
+    from tfhub_pooling.study import vocabs   # imports TensorFlow; reading texts does not need it
+
+    # An array once: rng.choice converts a list afresh on every call (~5 ms for 20k words).
+    words = np.array(vocabs.whole_words(vocabs.read(vocab_file)))
     if len(words) < 100:
         raise UsageError(f"vocab {vocab_file} has too few whole words to generate texts from")
     rng = np.random.default_rng(seed)

@@ -1,0 +1,118 @@
+"""A module's vocab file -> the tokenizer its exporter meant, and its special ids.
+
+Two kinds, told apart by content, not by file name:
+
+  WORDPIECE      a text file, one token a line, holding [CLS], [SEP], [UNK]
+                 (BERT's vocab.txt) -> tensorflow_text BertTokenizer
+  SENTENCEPIECE  a serialized SentencePiece model holding the pieces [CLS], [SEP],
+                 <pad> (ALBERT's 30k-clean.model, a TF2 object's sp_model_file,
+                 KerasHub's vocabulary.spm) -> tensorflow_text SentencepieceTokenizer
+
+ALBERT removes accents always and lower-cases when the module says so, before
+SentencePiece sees the text (google-research/albert tokenization.py with
+keep_accents=False; Model Garden's ALBERT preprocessing model, strip_diacritics=True).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tensorflow as tf
+import tensorflow_text as text
+
+from tfhub_pooling.errors import UsageError, first_line
+
+WORDPIECE = "WordPiece"
+SENTENCEPIECE = "SentencePiece"
+
+@dataclasses.dataclass(frozen=True)
+class Vocab:
+    file: str
+    kind: str           # WORDPIECE or SENTENCEPIECE
+    size: int
+    cls_id: int
+    sep_id: int
+    pad_id: int
+
+
+def read(vocab_file: str) -> Vocab:
+    """The vocab at vocab_file, of either kind; UsageError if it is neither."""
+    try:
+        with open(vocab_file, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise UsageError(f"cannot read vocab {vocab_file}: {e.strerror}") from None
+    try:
+        tokens = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        tokens = None
+    if tokens is not None and "[CLS]" in tokens:
+        ids = {token.rstrip("\r"): i for i, token in enumerate(tokens)}
+        for special in ("[SEP]", "[UNK]"):
+            if special not in ids:
+                raise UsageError(f"vocab {vocab_file} has no {special} token; it is no BERT vocab")
+        return Vocab(vocab_file, WORDPIECE, len(tokens) - (tokens[-1] == ""), ids["[CLS]"],
+                     ids["[SEP]"], ids.get("[PAD]", 0))
+    return _sentencepiece(vocab_file, data)
+
+
+def _sentencepiece(vocab_file: str, model: bytes) -> Vocab:
+    specials = ("[CLS]", "[SEP]", "<pad>")
+    try:
+        tokenizer = text.SentencepieceTokenizer(model=model)
+        ids = tokenizer.string_to_id(tf.constant(specials)).numpy()
+        back = [b.decode() for b in tokenizer.id_to_string(tf.constant(ids)).numpy()]
+        size = int(tokenizer.vocab_size().numpy())
+    except (tf.errors.OpError, ValueError) as e:
+        raise UsageError(f"vocab {vocab_file} is neither a WordPiece vocab (no [CLS] line) nor a "
+                         f"SentencePiece model ({first_line(e)})") from None
+    missing = [s for s, b in zip(specials, back) if s != b]
+    if missing:
+        raise UsageError(f"SentencePiece model {vocab_file} has no {', '.join(missing)} piece; "
+                         "it is no ALBERT vocab")
+    return Vocab(vocab_file, SENTENCEPIECE, size, *(int(i) for i in ids))
+
+
+class WordPieces(tf.Module):
+    """The tokenizer the module's exporter meant, as strings [B] -> ids ragged [B, (pieces)].
+
+    A tf.Module, so a SavedModel that holds it tracks the vocab (preprocess_writer.py)."""
+
+    def __init__(self, vocab: Vocab, lower_case: bool, out_type: tf.DType = tf.int64):
+        super().__init__()
+        self.kind, self.lower_case = vocab.kind, lower_case
+        if vocab.kind == WORDPIECE:
+            self.tokenizer = text.BertTokenizer(vocab.file, lower_case=lower_case, token_out_type=out_type)
+        else:
+            with open(vocab.file, "rb") as f:   # its op gives int32 ids only
+                self.tokenizer = text.SentencepieceTokenizer(model=f.read(), out_type=tf.int32)
+        self.out_type = out_type
+
+    def __call__(self, strings: tf.Tensor) -> tf.RaggedTensor:
+        if self.kind == WORDPIECE:
+            return self.tokenizer.tokenize(strings).merge_dims(-2, -1)   # [B, (words), (pieces)] -> [B, (pieces)]
+        strings = tf.strings.regex_replace(text.normalize_utf8(strings, "NFD"), r"\p{Mn}", "")
+        pieces = self.tokenizer.tokenize(text.case_fold_utf8(strings) if self.lower_case else strings)
+        return tf.cast(pieces, self.out_type)
+
+
+def describe(vocab: Vocab, lower_case: bool, tokenizer: str | None = None) -> str:
+    """tokenizer: who tokenizes, if not tensorflow_text."""
+    tokenizer = tokenizer or ("tensorflow_text BertTokenizer" if vocab.kind == WORDPIECE
+                              else "tensorflow_text SentencepieceTokenizer")
+    how = ("lower case" if lower_case else "cased") + (", accents removed" if vocab.kind == SENTENCEPIECE else "")
+    return f"{tokenizer} over the module's {os.path.basename(vocab.file)} ({how})"
+
+
+def whole_words(vocab: Vocab) -> list[str]:
+    """Entries that are plain words: no [special], no ##suffix, letters only; for
+    SentencePiece, the word-initial pieces (▁word) without their marker."""
+    if vocab.kind == WORDPIECE:
+        with open(vocab.file, encoding="utf-8") as f:
+            entries = [line.strip() for line in f]
+    else:
+        with open(vocab.file, "rb") as f:
+            tokenizer = text.SentencepieceTokenizer(model=f.read())
+        pieces = tokenizer.id_to_string(tf.range(vocab.size)).numpy()
+        entries = [p.decode("utf-8")[1:] for p in pieces if p.startswith("▁".encode())]
+    return [w for w in entries if w.isalpha() and w.isascii()]
