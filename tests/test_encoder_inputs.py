@@ -7,7 +7,7 @@ import pytest
 
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.study import forward, pipeline
-from tfhub_pooling.study.encoder_inputs import Tokenizer, encode
+from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -16,14 +16,14 @@ def tokenizer(default_loaded):
 
 
 def test_known_ids(tokenizer):
-    inputs = encode(tokenizer, ["I am using BERT in Tensorflow."], 512)
+    inputs = tokenizer.encode(["I am using BERT in Tensorflow."], 512)
     assert inputs.input_ids.tolist() == [[101, 1045, 2572, 2478, 14324, 1999, 23435, 12314, 1012, 102]]
     assert inputs.input_mask.tolist() == [[1] * 10]
     assert inputs.segment_ids.tolist() == [[0] * 10]
 
 
 def test_pair_segments(tokenizer):
-    inputs = encode(tokenizer, [("Hello world.", "Good bye.")], 512)
+    inputs = tokenizer.encode([("Hello world.", "Good bye.")], 512)
     ids = inputs.input_ids[0].tolist()
     # [CLS] hello world . [SEP] good bye . [SEP]
     assert ids[0] == 101 and ids[4] == 102 and ids[-1] == 102 and len(ids) == 9
@@ -32,8 +32,8 @@ def test_pair_segments(tokenizer):
 
 def test_mixed_batch_keeps_order_and_pads_to_longest(tokenizer):
     texts = ["Hi.", ("A pair, first.", "Second."), "A somewhat longer single sentence here."]
-    inputs = encode(tokenizer, texts, 512)
-    alone = [encode(tokenizer, [t], 512) for t in texts]
+    inputs = tokenizer.encode(texts, 512)
+    alone = [tokenizer.encode([t], 512) for t in texts]
     width = max(a.input_ids.shape[1] for a in alone)
     assert inputs.input_ids.shape == (3, width)
     for i, a in enumerate(alone):
@@ -45,7 +45,7 @@ def test_mixed_batch_keeps_order_and_pads_to_longest(tokenizer):
 
 def test_truncation_to_the_maximum(tokenizer):
     long = " ".join(["word"] * 600)
-    inputs = encode(tokenizer, [long, ("first " * 300, "second " * 300)], 512)
+    inputs = tokenizer.encode([long, ("first " * 300, "second " * 300)], 512)
     assert inputs.input_ids.shape == (2, 512)
     assert inputs.truncated.tolist() == [True, True]
     assert inputs.input_ids[0, -1] == 102
@@ -55,16 +55,16 @@ def test_truncation_to_the_maximum(tokenizer):
 
 def test_empty_text_is_refused(tokenizer):
     with pytest.raises(UsageError, match="empty"):
-        encode(tokenizer, ["fine", "   "], 512)
+        tokenizer.encode(["fine", "   "], 512)
     with pytest.raises(UsageError, match="empty"):
-        encode(tokenizer, [("fine", "")], 512)
+        tokenizer.encode([("fine", "")], 512)
 
 
 def test_padding_does_not_change_cls_or_pooled(default_loaded, tokenizer):
     short = "I am using BERT in Tensorflow."
     longer = "A far longer sentence, " * 8 + "so the short one gets plenty of padding."
-    alone = forward.run(default_loaded, encode(tokenizer, [short], 512))
-    padded_inputs = encode(tokenizer, [short, longer], 512)
+    alone = forward.run(default_loaded, tokenizer.encode([short], 512))
+    padded_inputs = tokenizer.encode([short, longer], 512)
     assert padded_inputs.input_mask[0].sum() < padded_inputs.input_ids.shape[1]   # really padded
     padded = forward.run(default_loaded, padded_inputs)
     assert np.abs(alone.cls[0] - padded.cls[0]).max() <= 1e-5
@@ -77,9 +77,13 @@ def test_max_seq_length_comes_from_the_module(default_loaded):
     assert r.inputs.input_ids.shape == (1, 16) and r.inputs.truncated[0]
 
 
-def test_compiled_tokenizer_gives_the_same_inputs(tokenizer):
-    compiled = Tokenizer(tokenizer.vocab_file, tokenizer.do_lower_case, compiled=True)
-    texts = ["I am using BERT in Tensorflow.", ("Pair, first.", "Second!"), "word " * 600, "Ünïcödé 北京"]
-    a, b = encode(tokenizer, texts, 64), encode(compiled, texts, 64)
-    for name in ("input_ids", "input_mask", "segment_ids", "token_counts", "truncated"):
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+def test_packed_rows_batched_in_any_order_equal_those_texts_encoded_alone(tokenizer):
+    """Corpus mode packs a chunk once, then batches its rows by token count."""
+    texts = ["I am using BERT in Tensorflow.", ("Pair, first.", "Second!"), "word " * 600, "Ünïcödé 北京",
+             "Hi.", ("a", "b c d e f g")]
+    packed = tokenizer.pack(texts, 64)
+    assert list(packed.token_counts) == list(tokenizer.encode(texts, 64).token_counts)
+    for rows in ([5, 0, 3], [2], [4, 1]):
+        a, b = packed.batch(rows), tokenizer.encode([texts[r] for r in rows], 64)
+        for name in ("input_ids", "input_mask", "segment_ids", "token_counts", "truncated"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (rows, name)

@@ -1,5 +1,3 @@
-import sys
+from tfhub_pooling.cli import run
 
-from tfhub_pooling.cli import main
-
-sys.exit(main())
+run()

@@ -1,8 +1,8 @@
 """Corpus mode: the study over a texts file too large to hold, in flat memory.
 
-Texts are read in chunks; each chunk is sorted by length into batches so that
-padding stays small, run, compared batch by batch, and folded into running
-statistics. Only the statistics and the worst few texts are kept, never the
+Texts are read in chunks; each chunk is tokenized and packed in one eager call,
+sorted by its true token counts into batches so that padding stays small, run,
+compared batch by batch, and folded into running statistics. Only the statistics and the worst few texts are kept, never the
 outputs. Worst texts carry their line numbers, so results read in file order.
 """
 
@@ -13,12 +13,15 @@ import heapq
 import itertools
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from tfhub_pooling import defaults
 from tfhub_pooling.errors import BadWeightsError
 from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study import forward, stored_pooler
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, Packed
 from tfhub_pooling.study.loading import LoadedModule
-from tfhub_pooling.study.texts import Text, check_lengths, length
+from tfhub_pooling.study.texts import Text, check_lengths
 
 CHUNK = 2048        # texts read and length-sorted at a time
 WORST = 5
@@ -70,12 +73,12 @@ class CorpusStats:
         return self.sum_abs_rebuilt / max(self.elements, 1)
 
 
-def length_sorted_batches(numbered: list[tuple[int, Text]], batch_size: int
-                          ) -> Iterator[list[tuple[int, Text]]]:
-    """Batches of similar length (characters stand in for tokens)."""
-    by_length = sorted(numbered, key=lambda it: length(it[1]))
-    for i in range(0, len(by_length), batch_size):
-        yield by_length[i:i + batch_size]
+def token_sorted_batches(packed: Packed, batch_size: int) -> Iterator[np.ndarray]:
+    """Rows of a packed chunk in batches of similar token count (a stable sort, so equal
+    lengths keep file order)."""
+    by_tokens = np.argsort(packed.token_counts, kind="stable")
+    for i in range(0, len(by_tokens), batch_size):
+        yield by_tokens[i:i + batch_size]
 
 
 def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int, Text]], max_seq_length: int,
@@ -88,10 +91,7 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     try:
         with bounds.quiet_blas():
-            for batch in _batches(numbered, batch_size):
-                lines, batch_texts = zip(*batch)
-                check_lengths(max_seq_length, batch_texts)
-                inputs = source.encode(list(batch_texts), max_seq_length)
+            for lines, batch_texts, inputs in _batches(source, numbered, max_seq_length, batch_size):
                 out = forward.run(module, inputs)
                 if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
                     raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
@@ -102,7 +102,7 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                                        note=pooler and pooler.note)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
-                    progress.update(len(batch))
+                    progress.update(len(lines))
     except KeyboardInterrupt:
         if not stats.texts:
             raise
@@ -111,10 +111,16 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     return stats
 
 
-def _batches(numbered: Iterator[tuple[int, Text]], batch_size: int) -> Iterator[list[tuple[int, Text]]]:
-    """Length-sorted batches of each chunk read, so memory stays flat in the corpus size."""
+def _batches(source, numbered: Iterator[tuple[int, Text]], max_seq_length: int, batch_size: int
+             ) -> Iterator[tuple[list[int], list[Text], EncoderInputs]]:
+    """(line numbers, texts, inputs) of token-sorted batches, a chunk at a time, so memory
+    stays flat in the corpus size."""
     while chunk := list(itertools.islice(numbered, CHUNK)):
-        yield from length_sorted_batches(chunk, batch_size)
+        lines, chunk_texts = zip(*chunk)
+        check_lengths(max_seq_length, chunk_texts)
+        packed = source.pack(list(chunk_texts), max_seq_length)
+        for rows in token_sorted_batches(packed, batch_size):
+            yield [lines[r] for r in rows], [chunk_texts[r] for r in rows], packed.batch(rows)
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,

@@ -31,16 +31,47 @@ class EncoderInputs:
     truncated: np.ndarray     # bool [B], True where trimming dropped word pieces
 
 
+@dataclasses.dataclass
+class Packed:
+    """Texts packed as BERT inputs but not yet padded, so that any rows can be batched
+    by length afterwards: row i is values[row_splits[i]:row_splits[i + 1]]."""
+
+    ids: np.ndarray           # int32 [total tokens]
+    segment_ids: np.ndarray   # int32 [total tokens]
+    row_splits: np.ndarray    # int64 [N + 1]
+    truncated: np.ndarray     # bool [N]
+    pad_id: int
+    width: int | None = None  # pad every batch to this (a preprocessing model's length); None: its longest row
+
+    @property
+    def token_counts(self) -> np.ndarray:
+        return np.diff(self.row_splits)
+
+    def batch(self, rows: Sequence[int] | np.ndarray) -> EncoderInputs:
+        """These rows, in this order, padded to the longest of them (or to width)."""
+        rows = np.asarray(rows)
+        counts = self.token_counts[rows]
+        width = self.width or int(counts.max())
+        mask = np.arange(width)[np.newaxis, :] < counts[:, np.newaxis]              # [B, width]
+        index = np.minimum(self.row_splits[rows][:, np.newaxis] + np.arange(width), len(self.ids) - 1)
+        return EncoderInputs(np.where(mask, self.ids[index], self.pad_id).astype(np.int32),
+                             mask.astype(np.int32),
+                             np.where(mask, self.segment_ids[index], 0).astype(np.int32),
+                             counts, self.truncated[rows])
+
+    def all(self) -> EncoderInputs:
+        return self.batch(np.arange(len(self.truncated)))
+
+
 class Tokenizer:
-    """The module's own vocab and casing (vocabs.py), plus BERT packing with its special ids."""
+    """The module's own vocab and casing (vocabs.py), plus BERT packing with its special ids.
 
-    def __init__(self, vocab_file: str, do_lower_case: bool, compiled: bool = False,
+    Texts are tokenized and packed eagerly, a whole list (a corpus chunk) per call:
+    ~500 small ops a call, and no tf.function to trace (tracing cost 1.3-1.6 s)."""
+
+    def __init__(self, vocab_file: str, do_lower_case: bool,
                  word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None, name: str | None = None):
-        """compiled: run tokenize + pack as one tf.function per segment count. Eagerly,
-        they dispatch ~500 small ops per batch (~30 ms); compiled, ~2 ms, after a
-        one-off trace of ~1.4 s. Worth it from a few dozen batches on (corpus mode).
-
-        word_pieces: strings [B] -> ids ragged [B, (pieces)] from a module's own
+        """word_pieces: strings [B] -> ids ragged [B, (pieces)] from a module's own
         tokenizer (a KerasHub preset's), instead of tensorflow_text's over vocab_file;
         name: what describe() calls it."""
         self.vocab = vocabs.read(vocab_file)
@@ -49,29 +80,28 @@ class Tokenizer:
         self.do_lower_case = do_lower_case
         self._description = vocabs.describe(self.vocab, do_lower_case, name)
         self._word_pieces = word_pieces or vocabs.WordPieces(self.vocab, do_lower_case)
-        spec = tf.TensorSpec([None], tf.string)
-        length = tf.TensorSpec([], tf.int32)
-        self._packers = {n: tf.function(self._tokenize_and_pack, input_signature=[[spec] * n, length])
-                         if compiled else self._tokenize_and_pack for n in (1, 2)}
 
     def describe(self) -> str:
         return self._description
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
-        return encode(self, texts, max_seq_length)
+        """Packs and pads to the longest row; singles and pairs may be mixed, order is kept."""
+        return self.pack(texts, max_seq_length).all()
 
-    def _tokenize_and_pack(self, segments: list[tf.Tensor], max_seq_length: tf.Tensor):
-        """[B] strings per segment -> ids, segment_ids ragged [B, (tokens)], and per row
-        the word pieces before and after trimming."""
-        pieces = [tf.cast(self._word_pieces(s), tf.int64) for s in segments]
-        trimmed, ids, segment_ids = pack(pieces, max_seq_length, self.cls_id, self.sep_id)
-        return (ids, segment_ids, tf.add_n([p.row_lengths() for p in pieces]),
-                tf.add_n([t.row_lengths() for t in trimmed]))
-
-    def pack_texts(self, segments: Sequence[Sequence[str]], max_seq_length: int):
-        """One or two lists of B strings -> ids, segment_ids (ragged), full and kept lengths [B]."""
-        return self._packers[len(segments)]([tf.constant(list(s), tf.string) for s in segments],
-                                             tf.constant(max_seq_length, tf.int32))
+    def pack(self, texts: Sequence[Text], max_seq_length: int) -> Packed:
+        """Tokenizes and packs texts (singles and pairs mixed), order kept, unpadded."""
+        parts, order = [], []
+        for where, strings in by_segment_count(texts):
+            pieces = [tf.cast(self._word_pieces(tf.constant(s)), tf.int64) for s in strings]
+            trimmed, ids, segment_ids = pack(pieces, max_seq_length, self.cls_id, self.sep_id)
+            full, kept = (tf.add_n([p.row_lengths() for p in ps]) for ps in (pieces, trimmed))
+            parts.append((ids, segment_ids, kept < full))
+            order += where
+        back = np.argsort(order)
+        ids, segment_ids = (tf.gather(tf.concat([p[k] for p in parts], axis=0), back) for k in (0, 1))
+        truncated = np.concatenate([p[2].numpy() for p in parts])[back]
+        return Packed(ids.flat_values.numpy().astype(np.int32), segment_ids.flat_values.numpy().astype(np.int32),
+                      ids.row_splits.numpy(), truncated, self.pad_id)
 
 
 def pack(segments: Sequence[tf.RaggedTensor], max_seq_length: int | tf.Tensor, cls_id: int,
@@ -99,22 +129,6 @@ def by_segment_count(texts: Sequence[Text]) -> Iterator[tuple[list[int], list[li
             yield where, [[segments(texts[i])[k] for i in where] for k in range(n_segments)]
 
 
-def encode(tokenizer: Tokenizer, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
-    """Packs and pads a batch to its longest row; singles and pairs may be mixed, order is kept."""
-    parts, order = [], []
-    for where, strings in by_segment_count(texts):
-        ids, segment_ids, full, kept = tokenizer.pack_texts(strings, max_seq_length)
-        width = int(ids.row_lengths().numpy().max())
-        input_ids, input_mask = text.pad_model_inputs(ids, max_seq_length=width, pad_value=tokenizer.pad_id)
-        segment_ids, _ = text.pad_model_inputs(segment_ids, max_seq_length=width)
-        mask = input_mask.numpy()
-        parts.append(EncoderInputs(input_ids.numpy().astype(np.int32), mask.astype(np.int32),
-                                   segment_ids.numpy().astype(np.int32), mask.sum(axis=1),
-                                   kept.numpy() < full.numpy()))
-        order += where
-    return in_order(parts, order)
-
-
 def pad_to(a: np.ndarray, width: int) -> np.ndarray:
     """Zero-pads axis 1 of a [B, S, ...] array to width: the one padding of stacked batches."""
     return np.pad(a, [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2))
@@ -130,13 +144,6 @@ def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
     return EncoderInputs(stack("input_ids"), stack("input_mask"), stack("segment_ids"),
                          np.concatenate([p.token_counts for p in parts]),
                          np.concatenate([p.truncated for p in parts]))
-
-
-def in_order(parts: Sequence[EncoderInputs], order: Sequence[int]) -> EncoderInputs:
-    """Batches made per segment count, stacked and put back in the texts' order."""
-    merged = concat(parts)
-    back = np.argsort(order)
-    return EncoderInputs(*(getattr(merged, f.name)[back] for f in dataclasses.fields(EncoderInputs)))
 
 
 def flat_pieces(pieces: tf.RaggedTensor) -> tf.RaggedTensor:
@@ -162,15 +169,24 @@ class PreprocessingModel:
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
         """Packs to exactly max_seq_length, as the model does; order is kept."""
+        return self.pack(texts, max_seq_length).all()
+
+    def pack(self, texts: Sequence[Text], max_seq_length: int) -> Packed:
+        """The model's inputs for texts, every batch to be padded to max_seq_length as it pads."""
         parts, order = [], []
         for where, strings in by_segment_count(texts):
             pieces = [self._obj.tokenize(tf.constant(s)) for s in strings]
             packed = self._obj.bert_pack_inputs(pieces, tf.constant(max_seq_length, tf.int32))
-            mask = packed["input_mask"].numpy()
-            counts = sum(flat_pieces(p).row_lengths() for p in pieces).numpy()
-            # Trimmed where the word pieces plus [CLS] and one [SEP] a segment do not fit.
-            parts.append(EncoderInputs(packed["input_word_ids"].numpy(), mask,
-                                       packed["input_type_ids"].numpy(), mask.sum(axis=1),
-                                       counts + 1 + len(pieces) > mask.sum(axis=1)))
+            # The tokens it would take: the word pieces plus [CLS] and one [SEP] a segment.
+            needed = sum(flat_pieces(p).row_lengths() for p in pieces).numpy() + 1 + len(pieces)
+            parts.append(([packed[k].numpy() for k in ("input_word_ids", "input_mask", "input_type_ids")],
+                          needed))
             order += where
-        return in_order(parts, order)
+        back = np.argsort(order)
+        ids, mask, types = (np.concatenate([p[0][k] for p in parts])[back] for k in range(3))
+        real = mask.astype(bool)            # a prefix of each row: the model pads on the right
+        pad_id = int(ids[~real][0]) if (~real).any() else 0
+        return Packed(ids[real].astype(np.int32), types[real].astype(np.int32),
+                      np.concatenate([[0], np.cumsum(real.sum(axis=1))]),
+                      np.concatenate([p[1] for p in parts])[back] > real.sum(axis=1), pad_id,
+                      width=max_seq_length)

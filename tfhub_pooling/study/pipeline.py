@@ -136,12 +136,8 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
 
 
 def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess: str | None,
-            max_seq_length: int | None, many_batches: bool = False
-            ) -> tuple[loading.LoadedModule, InputSource, int]:
-    """The module, what makes its inputs, and the length to trim to.
-
-    many_batches: compile our tokenizer (encoder_inputs.Tokenizer), for corpora.
-    """
+            max_seq_length: int | None) -> tuple[loading.LoadedModule, InputSource, int]:
+    """The module, what makes its inputs, and the length to trim to."""
     module = module or load(handle)
     if preprocess is None:
         if module.vocab_file is None:
@@ -149,11 +145,11 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
                                  "unknown; pass its preprocessing model with --preprocess")
         source: InputSource
         if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
-            source = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches,
+            source = Tokenizer(module.vocab_file, module.do_lower_case,
                                word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
                                name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
         else:
-            source = Tokenizer(module.vocab_file, module.do_lower_case, compiled=many_batches)
+            source = Tokenizer(module.vocab_file, module.do_lower_case)
     else:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
@@ -174,8 +170,9 @@ def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence
               max_seq_length: int, batch_size: int = defaults.BATCH_SIZE
               ) -> tuple[EncoderInputs, forward.Outputs]:
     """Runs texts in batches; rows are padded to the longest text of all batches."""
+    packed = source.pack(texts, max_seq_length)
     parts = [(inputs, forward.run(module, inputs))
-             for inputs in (source.encode(texts[i:i + batch_size], max_seq_length)
+             for inputs in (packed.batch(np.arange(i, min(i + batch_size, len(texts))))
                             for i in range(0, len(texts), batch_size))]
     return concat([i for i, _ in parts]), forward.concat([o for _, o in parts])
 
@@ -270,8 +267,7 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     from tqdm import tqdm
 
     check_lengths(max_seq_length, [])
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length,
-                                             many_batches=True)
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     pooler, search = find_pooler(module, None)
     texts = text_sources.iter_texts_file(texts_file)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,

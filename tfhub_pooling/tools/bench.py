@@ -91,13 +91,17 @@ def _pad_to(inputs: EncoderInputs, width: int) -> EncoderInputs:
 
 
 def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repeats: int) -> dict:
-    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case, compiled=True)   # as corpus mode
+    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
     max_len = min(FIXED_LENGTH, module.max_seq_length)
     numbered = list(enumerate(texts, start=1))
-    bucketed = [b for start in range(0, len(numbered), corpus.CHUNK)
-                for b in corpus.length_sorted_batches(numbered[start:start + corpus.CHUNK], batch_size)]
-    bucketed_texts = [[t for _, t in b] for b in bucketed]
-    encoded = [tokenizer.encode(b, max_len) for b in bucketed_texts]
+    chunks = [texts[start:start + corpus.CHUNK] for start in range(0, len(texts), corpus.CHUNK)]
+    # As corpus mode batches: each chunk packed once, its rows sorted by token count.
+    order, encoded = [], []
+    for start, chunk in zip(range(0, len(texts), corpus.CHUNK), chunks):
+        packed = tokenizer.pack(chunk, max_len)
+        for rows in corpus.token_sorted_batches(packed, batch_size):
+            order.append(rows + start)
+            encoded.append(packed.batch(rows))
     in_order = [tokenizer.encode(texts[i:i + batch_size], max_len) for i in range(0, len(texts), batch_size)]
     fixed = [_pad_to(e, max_len) for e in in_order]
 
@@ -109,14 +113,14 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
 
     pooler, _ = pipeline.find_pooler(module, None)
     n = len(texts)
-    tokenize = time_it(lambda: [tokenizer.encode(b, max_len) for b in bucketed_texts], repeats)
+    tokenize = time_it(lambda: [tokenizer.pack(chunk, max_len) for chunk in chunks], repeats)
     timed = time_interleaved({"bare": lambda: run_batches(encoded), "study": study_pass,
                               "fixed": lambda: run_batches(fixed)}, repeats)
     bare, full, fixed_t = timed["bare"], timed["study"], timed["fixed"]
 
     # Same texts both ways; put the bucketed rows back in file order to compare.
-    order = np.concatenate([[line - 1 for line, _ in b] for b in bucketed])
-    pooled_bucketed = np.concatenate([o.pooled_output for o in run_batches(encoded)])[np.argsort(order)]
+    pooled_bucketed = np.concatenate([o.pooled_output for o in run_batches(encoded)])[
+        np.argsort(np.concatenate(order))]
     pooled_fixed = np.concatenate([o.pooled_output for o in run_batches(fixed)])
     tokens = int(sum(e.input_mask.sum() for e in encoded))
     return {
