@@ -55,6 +55,18 @@ def _count_pair(value: str) -> tuple[int, int] | None:
     return small, large
 
 
+def _count_list(value: str) -> list[int]:
+    if value == "0":
+        return []
+    try:
+        counts = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes counts, like 1500,6000, or 0") from None
+    if any(c < 1 for c in counts):
+        raise argparse.ArgumentTypeError("takes positive counts, like 1500,6000, or 0")
+    return counts
+
+
 class _TextAction(argparse.Action):
     """--text appends a text; --pair turns the text before it into a pair."""
 
@@ -127,6 +139,12 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--cold-repeats", type=_int_at_least(0), default=3, help="0 skips the cold-start section")
     m.add_argument("--memory-texts", type=_count_pair, default=(1000, 20000),
                    help="N,M texts for the corpus memory check on the first module; 0 skips it")
+    m.add_argument("--race", type=_count_list, default=[1500, 6000], metavar="N,M",
+                   help="corpus sizes for the whole-process race against TF Hub's official pipeline "
+                        "(and --hf-python's); 0 skips it")
+    m.add_argument("--race-rounds", type=_int_at_least(1), default=3)
+    m.add_argument("--hf-python", help="a Python with torch and transformers: races Hugging Face's "
+                                       "BertModel in PyTorch too (no dependency of this project)")
     m.add_argument("--out", default="bench.json", help="where to write the JSON document")
 
     b = sub.add_parser("build", parents=[debug], help="build a BERT module (or preprocessing model) from weights")
@@ -313,7 +331,8 @@ def _bench(args: argparse.Namespace) -> int:
         if unknown or not names:
             raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
         sizes = {n: known[n]() for n in names}
-    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats)
+    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats,
+                    args.race, args.race_rounds, args.hf_python)
     bench.write_json(doc, args.out)
     _print(bench.table(doc))
     _print(f"written to {args.out}")

@@ -13,6 +13,10 @@ its min and max. Sections:
                 process that imports tensorflow, loads the module and runs one forward
   memory        peak RSS (VmHWM) of corpus-mode `verify` over N and 20 N texts, each in a
                 fresh process
+  gflops        the bare forward pass's achieved GFLOP/s (dense layers and attention over
+                the padded tokens), beside this machine's measured float32 matmul rate
+  race          whole processes on a corpus: `verify --texts-file` against TF Hub's official
+                pipeline and Hugging Face PyTorch (tools/race/whole_process.py)
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ from typing import Callable
 import numpy as np
 
 from tfhub_pooling import atomic, defaults
-from tfhub_pooling.study import corpus, forward, pipeline, text_sources, texts
+from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, text_sources, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text
+from tfhub_pooling.tools.race import whole_process
 
 FIXED_LENGTH = defaults.PREPROCESS_SEQ_LENGTH   # as the preprocessing models pad
 
@@ -75,6 +80,33 @@ def machine() -> dict:
     import tensorflow as tf
     return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
             "tensorflow": tf.__version__, "platform": platform.platform()}
+
+
+def matmul_gflops(repeats: int = 20) -> dict:
+    """This machine's float32 matmul rate, at the FFN's shape over 2,048 tokens (MiniLM,
+    [2048, 384] · [384, 1536]) and at a large square 2048³."""
+    import tensorflow as tf
+
+    rates = {}
+    for name, (m, k, n) in {"ffn_2048x384x1536": (2048, 384, 1536), "square_2048": (2048, 2048, 2048)}.items():
+        a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
+        t = time_it(lambda: tf.matmul(a, b).numpy(), repeats)
+        rates[name] = 2 * m * k * n / t.min_s / 1e9
+    return rates
+
+
+def forward_flops(module: LoadedModule, batches: list[EncoderInputs]) -> float:
+    """Floating-point operations of the encoder over the padded batches: every stored
+    dense kernel (pooler and embeddings aside) once a token, and attention's two
+    [S, S] products a layer. Counts each stored layer once: not for ALBERT."""
+    kernels = [e for e in stored_variables.from_variables(module.variables)
+               if len(e.shape) == 2 and e.name.endswith("kernel") and "pooler" not in e.name]
+    macs_per_token = sum(e.shape[0] * e.shape[1] for e in kernels)
+    hidden = max(e.shape[1] for e in kernels if e.shape[0] == e.shape[1])
+    padded = sum(b.input_ids.size for b in batches)
+    attention = sum(2 * (module.num_layers or 0) * hidden * b.input_ids.shape[0] * b.input_ids.shape[1] ** 2
+                    for b in batches)
+    return 2.0 * (macs_per_token * padded + attention)
 
 
 def ordinary_sentences(n: int, vocab_file: str, seed: int = 0) -> list[Text]:
@@ -131,6 +163,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
         "bare_forward": _rate(bare, n),
         "study": _rate(full, n),
         "study_vs_bare_throughput": bare.median_s / full.median_s,
+        "gflops_bare_forward": forward_flops(module, encoded) / bare.median_s / 1e9,
         "padding": {"fixed_128": _rate(fixed_t, n), "bucketed": _rate(bare, n),
                     "bucketed_vs_fixed_throughput": fixed_t.median_s / bare.median_s,
                     "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_fixed).max())},
@@ -139,16 +172,6 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
 
 def _rate(t: Timing, n: int) -> dict:
     return dataclasses.asdict(t) | {"texts_per_s": n / t.median_s}
-
-
-def _wall(argv: list[str], env: dict) -> float:
-    """Wall seconds of a child process, start to exit."""
-    start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv[:4]} exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    return wall
 
 
 # The child reads its own VmHWM: rusage's ru_maxrss is no use here, since Linux
@@ -184,10 +207,9 @@ m.signatures["tokens"](input_ids=ids, input_mask=tf.ones_like(ids), segment_ids=
 
 def cold_start(module_path: str, repeats: int) -> dict:
     """`verify` in a fresh process against the bare import + load + one forward (TF1 modules)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     verify = [sys.executable, "-m", "tfhub_pooling", "verify", "--handle", module_path, "--text", "Hello."]
     bare = [sys.executable, "-c", BARE_LOAD, module_path]
-    times = {name: [_wall(argv, env) for _ in range(repeats)] for name, argv in
+    times = {name: [whole_process.wall(name, argv) for _ in range(repeats)] for name, argv in
              (("verify", verify), ("import_load_forward", bare))}
     med = {k: statistics.median(v) for k, v in times.items()}
     return {k: {"median_s": med[k], "min_s": min(v), "max_s": max(v), "repeats": repeats}
@@ -200,22 +222,32 @@ def memory(module_path: str, vocab_file: str, small: int, large: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-bench-") as tmp:
         for n in (small, large):
             path = os.path.join(tmp, f"{n}.txt")
-            with open(path, "w", encoding="utf-8") as f:
-                for t in ordinary_sentences(n * 5 // 4 + 8, vocab_file, seed=n)[:n]:
-                    f.write(t + "\n")
+            write_corpus(path, n, vocab_file)
             peaks[n] = _child_peak_mb(["verify", "--handle", module_path, "--texts-file", path,
                                        "--json"])
     return {"texts": [small, large], "peak_rss_mb": [peaks[small], peaks[large]],
             "growth_mb": peaks[large] - peaks[small]}
 
 
+def write_corpus(path: str, n: int, vocab_file: str) -> None:
+    """n ordinary single sentences from vocab_file's words, one a line."""
+    with open(path, "w", encoding="utf-8") as f:
+        for t in ordinary_sentences(n * 5 // 4 + 8, vocab_file, seed=n)[:n]:
+            f.write(t + "\n")
+
+
 def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
-        memory_texts: tuple[int, int] | None, cold_repeats: int) -> dict:
+        memory_texts: tuple[int, int] | None, cold_repeats: int,
+        race_sizes: list[int] = (), race_rounds: int = 3, hf_python: str | None = None) -> dict:
     """sizes: name -> module directory. Returns the whole benchmark document."""
     import resource
 
-    doc = {"machine": machine(), "settings": {"texts": n_texts, "batch_size": batch_size,
-                                              "repeats": repeats}, "modules": {}}
+    from tfhub_pooling.builder import cache
+
+    if race_sizes and hf_python:
+        whole_process.check_hf_python(hf_python)      # before any work
+    doc = {"machine": machine() | {"matmul_gflops": matmul_gflops()},
+           "settings": {"texts": n_texts, "batch_size": batch_size, "repeats": repeats}, "modules": {}}
     for name, path in sizes.items():
         module = pipeline.load(path)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
@@ -228,6 +260,10 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
     if memory_texts:
         first = next(iter(sizes.values()))
         doc["memory"] = memory(first, pipeline.load(first).vocab_file, *memory_texts)
+    if race_sizes:
+        vocab = str(cache.weights_dir() / "vocab.txt")     # the default's: the race runs the default
+        doc["race"] = whole_process.race(list(race_sizes), race_rounds, hf_python,
+                                         lambda path, n: write_corpus(path, n, vocab))
     doc["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     doc["peak_rss_mb_verify_default"] = _child_peak_mb(["verify"])
     return doc
@@ -248,6 +284,13 @@ def table(doc: dict) -> str:
             c = e["cold_start"]
             lines.append(f"{'':<10} cold verify {c['verify']['median_s']:.2f} s, import+load+forward "
                          f"{c['import_load_forward']['median_s']:.2f} s, ratio {c['verify_vs_bare']:.2f}")
+    lines.append("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in m.get("matmul_gflops", {}).items()))
+    for name, e in doc["modules"].items():
+        lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s")
+    for n, r in doc.get("race", {}).get("sizes", {}).items():
+        others = ", ".join(f"{k} {r[k]['median_s']:.1f} s ({v:.2f}x)" for k, v in r["study_speedup"].items())
+        lines.append(f"race {n} texts: study {r['study']['median_s']:.1f} s (best {r['study']['best_s']:.1f}); "
+                     f"{others}; teardown {r['teardown_s']:.2f} s")
     if "memory" in doc:
         mem = doc["memory"]
         lines.append(f"memory: corpus verify peak RSS {mem['peak_rss_mb'][0]:.0f} MB for {mem['texts'][0]} texts, "

@@ -1,0 +1,83 @@
+"""The whole-process race: `tfhub-pooling verify --texts-file` against the pipelines users
+would pick instead, on the same corpus and the same real MiniLM weights, each a fresh
+process from start to exit, taking turns round by round (study, official, hf, study, ...)
+so that drift in a shared machine's speed falls on all of them alike.
+
+  study        `python -m tfhub_pooling verify --texts-file F --json` on the embedded default
+  official     official_pipeline.py: the builder's preprocessing model (128 long) and TF2 dict
+               encoder from the same weights, batches of 32
+  hf_pytorch   hf_pipeline.py in --hf-python: BertModel + BertTokenizerFast over the weights'
+               own directory (only when that Python has torch and transformers)
+  teardown     the study again, ending through sys.exit (the interpreter's teardown) instead
+               of the command's os._exit: the difference is what the teardown costs
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from tfhub_pooling.errors import UsageError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WITH_TEARDOWN = "import sys; from tfhub_pooling.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def check_hf_python(hf_python: str) -> None:
+    proc = subprocess.run([hf_python, "-c", "import torch, transformers"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise UsageError(f"--hf-python {hf_python} cannot import torch and transformers; give a Python "
+                         "that has both (they are no dependency of this project)")
+
+
+def wall(name: str, argv: list[str]) -> float:
+    """Wall seconds of a child process, start to exit; its failure is one line."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"the race's {name} run exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
+    return seconds
+
+
+def commands(texts_file: str, hf_python: str | None) -> dict[str, list[str]]:
+    from tfhub_pooling.builder import cache
+    from tfhub_pooling.formats import PREPROCESS, TF2_DICT
+
+    runs = {
+        "study": [sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", texts_file, "--json"],
+        "official": [sys.executable, os.path.join(HERE, "official_pipeline.py"), cache.ensure_default(TF2_DICT),
+                     cache.ensure_default(PREPROCESS), texts_file],
+        "study_with_teardown": [sys.executable, "-c", WITH_TEARDOWN, "verify", "--texts-file", texts_file, "--json"],
+    }
+    if hf_python:
+        runs["hf_pytorch"] = [hf_python, os.path.join(HERE, "hf_pipeline.py"), str(cache.weights_dir()), texts_file]
+    return runs
+
+
+def race(corpus_sizes: list[int], rounds: int, hf_python: str | None, write_texts) -> dict:
+    """write_texts(path, n): the corpus of n texts. Returns seconds and ratios per size."""
+    doc = {"rounds": rounds, "hf_python": hf_python, "sizes": {}}
+    with tempfile.TemporaryDirectory(prefix="tfhub-pooling-race-") as tmp:
+        for n in corpus_sizes:
+            path = os.path.join(tmp, f"{n}.txt")
+            write_texts(path, n)
+            argvs = commands(path, hf_python)
+            wall("study", argvs["study"])                  # warm-up: modules built, page cache filled
+            runs: dict[str, list[float]] = {name: [] for name in argvs}
+            for _ in range(rounds):
+                for name, argv in argvs.items():
+                    runs[name].append(wall(name, argv))
+            entry = {name: {"best_s": min(r), "median_s": statistics.median(r), "runs_s": r}
+                     for name, r in runs.items()}
+            study = entry["study"]["median_s"]
+            entry["study_speedup"] = {name: entry[name]["median_s"] / study
+                                      for name in ("official", "hf_pytorch") if name in entry}
+            entry["teardown_s"] = entry["study_with_teardown"]["median_s"] - study
+            doc["sizes"][str(n)] = entry
+    return doc
