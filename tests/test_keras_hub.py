@@ -106,3 +106,22 @@ def test_a_control_a_preset_cannot_hold_is_refused(tmp_path, small_hf_dir, capsy
                      "--control", "perturbed"]) == 2
     assert "only the identity and mean controls" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_an_albert_preset_written_by_keras_hub_verifies_with_its_own_sentencepiece_tokenizer(tmp_path):
+    """keras_hub's AlbertBackbone and AlbertTokenizer (over the trained ALBERT SentencePiece
+    model), saved by keras_hub's save_to_preset: vocabulary.spm, pooled_dense."""
+    from tfhub_pooling.builder import cache
+    from tfhub_pooling.study import vocabs
+    vocab = cache.albert_vocab()
+    keras_hub.models.AlbertBackbone(
+        vocabulary_size=vocabs.read(vocab).size, num_layers=2, num_heads=2, embedding_dim=16, hidden_dim=64,
+        intermediate_dim=128, max_sequence_length=128).save_to_preset(str(tmp_path / "albert"))
+    keras_hub.models.AlbertTokenizer(proto=vocab).save_to_preset(str(tmp_path / "albert"))
+    r = pipeline.verify(str(tmp_path / "albert"), texts=TEXTS)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
+    assert r.tokenizer.startswith("the preset's own KerasHub AlbertTokenizer over the module's vocabulary.spm")
+    own = keras_hub.models.AlbertTokenizer.from_preset(str(tmp_path / "albert"))
+    first = r.inputs.input_ids[0][r.inputs.input_mask[0] == 1]
+    assert list(first[1:-1]) == [int(i) for i in own(TEXTS[0])] and first[0] == own.cls_token_id

@@ -59,6 +59,10 @@ LAYER_PARTS: dict[str, dict[str, str]] = {
 ALBERT_SHARED_LAYER = "bert/encoder/transformer/group_0/inner_group_0"
 EMBEDDING_PROJECTION = "bert/encoder/embedding_hidden_mapping_in"   # ALBERT, where E != H
 
+# albert_base's shape (its albert_config.json), for ALBERT modules built with random weights.
+ALBERT_BASE = {"architecture": ALBERT, "hidden_size": 768, "embedding_size": 128, "num_hidden_layers": 12,
+               "num_attention_heads": 12, "intermediate_size": 3072}
+
 # The files of a google-research checkpoint directory, as the published zips unpack.
 @dataclasses.dataclass(frozen=True)
 class CheckpointFiles:

@@ -44,7 +44,7 @@ NO_POOLER = (PREPROCESS, CHECKPOINT)
 def is_complete(path: str) -> bool:
     if os.path.isfile(os.path.join(path, "model.weights.h5")):          # a KerasHub preset
         return os.path.isfile(os.path.join(path, "config.json"))
-    if checkpoint_architecture(path):
+    if checkpoint_architecture(path):              # a google-research checkpoint directory
         return True
     return (os.path.isfile(os.path.join(path, tf.saved_model.SAVED_MODEL_FILENAME_PB))
             and os.path.isfile(os.path.join(path, tf.saved_model.VARIABLES_DIRECTORY,

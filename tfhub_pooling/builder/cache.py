@@ -135,9 +135,5 @@ def albert_weights(seed: int = 0, **config) -> BertWeights:
     from tfhub_pooling.study import vocabs
 
     vocab = albert_vocab()
-    shape = ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
+    shape = bert_config.ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
     return sources.random_weights(bert_config.BertConfig(**shape), vocab, seed=seed)
-
-
-ALBERT_BASE = {"architecture": "albert", "hidden_size": 768, "embedding_size": 128, "num_hidden_layers": 12,
-               "num_attention_heads": 12, "intermediate_size": 3072}

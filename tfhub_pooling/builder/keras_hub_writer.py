@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfhub_pooling.builder import controls
-from tfhub_pooling.builder.bert_config import BertWeights, rename
+from tfhub_pooling.builder.bert_config import BERT, BertWeights, rename
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.study import naming
 
@@ -55,7 +55,7 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
         backbone_class, extra = keras_controls.ControlBertBackbone, {"pooler_control": control.kind}
         tokenizer_class = keras_controls.ControlBertTokenizer
     c = weights.config
-    if c.architecture != "bert":
+    if c.architecture != BERT:
         raise UsageError(f"the KerasHub writer writes BERT presets only; write {c.architecture} "
                          "in the tf1-hub, tf2-dict, tf2-list or checkpoint format")
     backbone = backbone_class(**extra,

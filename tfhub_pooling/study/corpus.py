@@ -2,8 +2,9 @@
 
 Texts are read in chunks; each chunk is tokenized and packed in one eager call,
 sorted by its true token counts into batches so that padding stays small, run,
-compared batch by batch, and folded into running statistics. Only the statistics and the worst few texts are kept, never the
-outputs. Worst texts carry their line numbers, so results read in file order.
+compared batch by batch, and folded into running statistics. Only the
+statistics and the worst few texts are kept, never the outputs. Worst texts
+carry their line numbers, so results read in file order.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class EncoderInputs:
 @dataclasses.dataclass
 class Packed:
     """Texts packed as BERT inputs but not yet padded, so that any rows can be batched
-    by length afterwards: row i is values[row_splits[i]:row_splits[i + 1]]."""
+    by length afterwards: row i is ids[row_splits[i]:row_splits[i + 1]]."""
 
     ids: np.ndarray           # int32 [total tokens]
     segment_ids: np.ndarray   # int32 [total tokens]

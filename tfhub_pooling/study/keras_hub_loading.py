@@ -1,8 +1,8 @@
 """A KerasHub preset directory (Kaggle Models' Keras format) -> a loaded module.
 
-A preset holds config.json (`"registered_name": "keras_hub>BertBackbone"`),
-model.weights.h5, tokenizer.json with assets/tokenizer/vocabulary.txt, and
-metadata.json. Everything is read by keras_hub itself: Backbone.from_preset and
+A preset holds config.json (`"registered_name": "keras_hub>BertBackbone"`, or
+AlbertBackbone), model.weights.h5, tokenizer.json with assets/tokenizer/vocabulary.txt
+(WordPiece) or vocabulary.spm (ALBERT's SentencePiece), and metadata.json. Everything is read by keras_hub itself: Backbone.from_preset and
 Tokenizer.from_preset; the h5 datasets are named by layer class, not by layer
 name, so the pooler is found among the loaded model's weights, by their paths
 (`pooled_dense/kernel`), never in the file.
@@ -26,7 +26,9 @@ from tfhub_pooling.study import stored_variables
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, LoadedModule
 
 CONFIG_FILE = "config.json"
-VOCABULARY = os.path.join("assets", "tokenizer", "vocabulary.txt")
+# BertTokenizer's WordPiece vocabulary; AlbertTokenizer's SentencePiece model.
+VOCABULARIES = (os.path.join("assets", "tokenizer", "vocabulary.txt"),
+                os.path.join("assets", "tokenizer", "vocabulary.spm"))
 EXTRA = "pip install 'tfhub-pooling[keras-hub]'"
 
 
@@ -67,10 +69,11 @@ def load(handle: str, path: str) -> LoadedModule:
         raise NoPooledOutputError(f"{handle}: KerasHub's {kind} returns {returned} and no pooled_output, so "
                                   "there is no pooler to rebuild; its [CLS] vector is sequence_output[:, 0, :]")
     tokenizer = keras_hub.models.Tokenizer.from_preset(path)
-    vocab_file = os.path.join(path, VOCABULARY)
-    if not hasattr(tokenizer, "lowercase") or not os.path.isfile(vocab_file):
-        raise InterfaceError(f"{path}: the preset's tokenizer ({type(tokenizer).__name__}) has no WordPiece "
-                             f"{VOCABULARY}; only WordPiece presets are read so far")
+    vocab_file = next((os.path.join(path, v) for v in VOCABULARIES if os.path.isfile(os.path.join(path, v))), None)
+    if vocab_file is None:
+        raise InterfaceError(f"{path}: the preset's tokenizer ({type(tokenizer).__name__}) has neither a "
+                             f"WordPiece {VOCABULARIES[0]} nor a SentencePiece {VOCABULARIES[1]}; only those "
+                             "are read")
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         out = backbone({"token_ids": input_ids, "segment_ids": segment_ids, "padding_mask": input_mask},
@@ -79,7 +82,8 @@ def load(handle: str, path: str) -> LoadedModule:
 
     variables = list(backbone.weights)
     return LoadedModule(handle, path, KERAS_HUB, f"{kind}.__call__ (token_ids, segment_ids, padding_mask)",
-                        backbone, variables, run, vocab_file, VOCAB_IN_MODULE, bool(tokenizer.lowercase),
+                        backbone, variables, run, vocab_file, VOCAB_IN_MODULE,
+                        bool(getattr(tokenizer, "lowercase", False)),
                         int(backbone.max_sequence_length), [], frozenset(), int(backbone.num_layers),
                         tokenizer)
 

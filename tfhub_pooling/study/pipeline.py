@@ -141,8 +141,8 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
     module = module or load(handle)
     if preprocess is None:
         if module.vocab_file is None:
-            raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, so its vocab is "
-                                 "unknown; pass its preprocessing model with --preprocess")
+            raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, "
+                                 "so its vocab is unknown; pass its preprocessing model with --preprocess")
         source: InputSource
         if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
             source = Tokenizer(module.vocab_file, module.do_lower_case,

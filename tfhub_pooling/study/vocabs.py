@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+
 import tensorflow as tf
 import tensorflow_text as text
 
@@ -24,6 +25,7 @@ from tfhub_pooling.errors import UsageError, first_line
 
 WORDPIECE = "WordPiece"
 SENTENCEPIECE = "SentencePiece"
+
 
 @dataclasses.dataclass(frozen=True)
 class Vocab:
@@ -43,11 +45,11 @@ def read(vocab_file: str) -> Vocab:
     except OSError as e:
         raise UsageError(f"cannot read vocab {vocab_file}: {e.strerror}") from None
     try:
-        tokens = data.decode("utf-8").split("\n")
+        tokens = [line.rstrip("\r") for line in data.decode("utf-8").split("\n")]
     except UnicodeDecodeError:
         tokens = None
     if tokens is not None and "[CLS]" in tokens:
-        ids = {token.rstrip("\r"): i for i, token in enumerate(tokens)}
+        ids = {token: i for i, token in enumerate(tokens)}
         for special in ("[SEP]", "[UNK]"):
             if special not in ids:
                 raise UsageError(f"vocab {vocab_file} has no {special} token; it is no BERT vocab")
@@ -97,10 +99,12 @@ class WordPieces(tf.Module):
 
 
 def describe(vocab: Vocab, lower_case: bool, tokenizer: str | None = None) -> str:
-    """tokenizer: who tokenizes, if not tensorflow_text."""
-    tokenizer = tokenizer or ("tensorflow_text BertTokenizer" if vocab.kind == WORDPIECE
-                              else "tensorflow_text SentencepieceTokenizer")
-    how = ("lower case" if lower_case else "cased") + (", accents removed" if vocab.kind == SENTENCEPIECE else "")
+    """tokenizer: who tokenizes, if not tensorflow_text; it normalizes text its own way."""
+    how = "lower case" if lower_case else "cased"
+    if tokenizer is None:
+        tokenizer = ("tensorflow_text BertTokenizer" if vocab.kind == WORDPIECE
+                     else "tensorflow_text SentencepieceTokenizer")
+        how += ", accents removed" if vocab.kind == SENTENCEPIECE else ""
     return f"{tokenizer} over the module's {os.path.basename(vocab.file)} ({how})"
 
 
