@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,9 @@ def side_python(name: str) -> Path:
 
         atomic.remove_stale_staging(str(env.parent), env.name)
         atomic.make_directory(str(env), make, accept_existing=lambda path: Path(path, ".complete").is_file())
+        for stale in env.parent.glob(f"{name}-*"):      # made from an older requirements file
+            if stale != env and len(stale.name) == len(env.name):
+                shutil.rmtree(stale, ignore_errors=True)
     return env / "bin" / "python"
 
 
