@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -238,7 +238,7 @@ def write_corpus(path: str, n: int, vocab_file: str) -> None:
 
 def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         memory_texts: tuple[int, int] | None, cold_repeats: int,
-        race_sizes: list[int] = (), race_rounds: int = 3, hf_python: str | None = None) -> dict:
+        race_sizes: Sequence[int] = (), race_rounds: int = 3, hf_python: str | None = None) -> dict:
     """sizes: name -> module directory. Returns the whole benchmark document."""
     import resource
 
