@@ -233,9 +233,16 @@ def test_a_stdout_that_cannot_encode_the_text(default_module_path):
     assert "Cr\\xe8me" in proc.stdout
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C's default action in the child, as in a terminal. A suite started in the
+    background of a non-interactive shell inherits SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_tensorflow_imports():
     proc = subprocess.Popen([sys.executable, "-m", "tfhub_pooling", "verify", "--text", "Hi."], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal)
     time.sleep(0.8)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -406,7 +413,8 @@ def test_an_interrupted_corpus_run_reports_what_it_did(tmp_path, default_module_
     f = tmp_path / "long.txt"
     f.write_text("A sentence of a few words to run.\n" * 200_000, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", str(f)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_in_a_terminal)
     time.sleep(20)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
