@@ -2,18 +2,17 @@
 export_to_tfhub.py on albert-tensorflow 1.1's modeling.py with tensorflow_hub
 0.15.0 (as google/albert_base/1-3), and Model Garden 2.20.0's export_tfhub_lib
 with sp_model_file (as tensorflow/albert_en_base/1-3 and albert_en_preprocess/3),
-each fed an ALBERT checkpoint the builder wrote."""
+each fed an ALBERT checkpoint the builder wrote. The preprocessing-model and
+builder-against-exporter checks are test_upstream_exporters.py's, run on ALBERT too."""
 
 from __future__ import annotations
 
 import os
 import tarfile
 
-import numpy as np
 import pytest
 
 from tfhub_pooling.builder import build, sources
-from tfhub_pooling.formats import TF2_DICT
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
 from tfhub_pooling.study import loading, pipeline, saved_model_proto
 
@@ -58,33 +57,7 @@ def test_our_tf1_writer_records_albert_assets_as_the_exporter_does(albert_export
         assert saved_model_proto.asset_records(graph)["vocab_file:0"] == "30k-clean.vocab"
 
 
-def test_model_garden_albert_preprocessing_gives_our_inputs_and_the_same_verdict(albert_export):
-    with_model = pipeline.verify(albert_export.model_garden, texts=TEXTS, preprocess=albert_export.preprocess)
-    ours = pipeline.verify(albert_export.model_garden, texts=TEXTS, max_seq_length=128)
-    assert with_model.verdict == ours.verdict == MATCHES_POOLER
-    width = ours.inputs.input_ids.shape[1]
-    for name in ("input_ids", "input_mask", "segment_ids"):
-        theirs = getattr(with_model.inputs, name)
-        assert np.array_equal(theirs[:, :width], getattr(ours.inputs, name)), name
-        assert not theirs[:, width:].any()
-    assert np.abs(with_model.pooled_output - ours.pooled_output).max() <= 1e-5
-
-
 def test_model_garden_albert_passes_its_own_export_checks(albert_export):
     checks = pipeline.verify(albert_export.model_garden, texts=TEXTS).interface_checks
     assert checks["problems"] == [] and checks["encoder_outputs"] == 3
     assert checks["default_vs_pooled"] == 0 and checks["last_layer_vs_sequence"] == 0
-
-
-def test_builder_computes_what_the_albert_exporters_compute(albert_export, tmp_path):
-    weights = sources.from_checkpoint(albert_export.checkpoint)
-    ours_tf2 = build.build_module(weights, str(tmp_path / "tf2"), TF2_DICT)
-    pairs = {"tf1-hub": (albert_export.checkpoint, albert_export.tf1_hub),
-             "tf2-dict": (ours_tf2, albert_export.model_garden)}
-    for fmt, (ours, theirs) in pairs.items():
-        a, b = (pipeline.verify(h, texts=TEXTS) for h in (ours, theirs))
-        assert a.verdict == b.verdict == MATCHES_POOLER
-        assert np.array_equal(a.inputs.input_ids, b.inputs.input_ids)
-        real = a.inputs.input_mask.astype(bool)
-        assert np.abs(a.sequence_output[real] - b.sequence_output[real]).max() <= 1e-5, fmt
-        assert np.abs(a.pooled_output - b.pooled_output).max() <= 1e-5, fmt

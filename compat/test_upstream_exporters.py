@@ -86,9 +86,11 @@ def test_our_tf1_writer_writes_what_the_exporter_writes(small_export, tmp_path):
         assert resource_ops[0] == resource_ops[1] == {"VarHandleOp"}
 
 
-def test_model_garden_preprocessing_gives_our_inputs_and_the_same_verdict(small_export):
-    with_model = pipeline.verify(small_export.model_garden, texts=TEXTS, preprocess=small_export.preprocess)
-    ours = pipeline.verify(small_export.model_garden, texts=TEXTS, max_seq_length=128)
+@pytest.mark.parametrize("export", ["small_export", "albert_export"])
+def test_model_garden_preprocessing_gives_our_inputs_and_the_same_verdict(export, request):
+    e = request.getfixturevalue(export)
+    with_model = pipeline.verify(e.model_garden, texts=TEXTS, preprocess=e.preprocess)
+    ours = pipeline.verify(e.model_garden, texts=TEXTS, max_seq_length=128)
     assert with_model.verdict == ours.verdict == MATCHES_POOLER
     width = ours.inputs.input_ids.shape[1]
     for name in ("input_ids", "input_mask", "segment_ids"):
@@ -105,9 +107,10 @@ def test_model_garden_export_passes_its_own_export_checks(small_export):
     assert checks["default_vs_pooled"] == 0 and checks["last_layer_vs_sequence"] == 0
 
 
-@pytest.mark.parametrize("export", ["small_export", "minilm_export"])
+@pytest.mark.parametrize("export", ["small_export", "minilm_export", "albert_export"])
 def test_builder_computes_what_the_upstream_exporters_compute(export, request, tmp_path):
-    """The builder, given the same checkpoint, against Google's TF1 module and Model Garden's TF2 one."""
+    """The builder, given the same checkpoint, against Google's TF1 module and Model Garden's TF2 one
+    (ALBERT: google-research/albert's TF1 export and Model Garden's AlbertEncoder export)."""
     e = request.getfixturevalue(export)
     ours_tf2 = build.build_module(sources.from_checkpoint(e.checkpoint), str(tmp_path / "tf2"), TF2_DICT)
     pairs = {"tf1-hub": (e.checkpoint, e.tf1_hub), "tf2-dict": (ours_tf2, e.model_garden)}

@@ -27,11 +27,6 @@ def as_json(t: Text) -> str | list[str]:
     return t if isinstance(t, str) else list(t)
 
 
-def length(t: Text) -> int:
-    """Characters over all segments."""
-    return sum(len(s) for s in segments(t))
-
-
 def check_texts(texts: Any) -> list[Text]:
     """The API's texts argument, as a list of Text; one line on what is wrong otherwise."""
     if isinstance(texts, (str, bytes)):
