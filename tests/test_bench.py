@@ -27,6 +27,7 @@ def test_bench_document(small_module_path, tmp_path, capsys):
     assert p["max_abs_pooled_change"] <= 1e-5          # padding changes nothing
     c = e["cold_start"]
     assert c["verify"]["median_s"] > 0 and c["import_load_forward"]["median_s"] > 0
+    assert c["verify_keras3"]["repeats"] == 1 and isinstance(c["tf_keras_saves_s"], float)
     m = doc["memory"]
     assert m["texts"] == [20, 40] and len(m["peak_rss_mb"]) == 2
     assert all(v > 50 for v in m["peak_rss_mb"])      # a TensorFlow process, really measured
@@ -35,6 +36,10 @@ def test_bench_document(small_module_path, tmp_path, capsys):
     race = doc["race"]["sizes"]["16"]
     assert set(race["study_speedup"]) == {"official"} and race["study_speedup"]["official"] > 0
     assert race["study"]["runs_s"] and race["study_with_teardown"]["runs_s"]
+    official = race["official"]
+    assert official["padded_tokens"] == 16 * 128          # the preprocessing model pads every text to 128
+    assert set(official["phases_median_s"]) == {"import_s", "load_s", "forward_s"}
+    assert sum(official["phases_median_s"].values()) < official["median_s"]   # phases lie inside the process
 
 
 def test_race_refuses_a_python_without_torch(tmp_path, small_module_path, capsys):

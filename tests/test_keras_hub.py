@@ -125,3 +125,16 @@ def test_an_albert_preset_written_by_keras_hub_verifies_with_its_own_sentencepie
     own = keras_hub.models.AlbertTokenizer.from_preset(str(tmp_path / "albert"))
     first = r.inputs.input_ids[0][r.inputs.input_mask[0] == 1]
     assert list(first[1:-1]) == [int(i) for i in own(TEXTS[0])] and first[0] == own.cls_token_id
+
+
+def test_a_preset_verifies_through_the_command(minilm_preset):
+    """The command names tf_keras for tf.keras (process_env.py); a preset still loads in Keras 3."""
+    import os
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "tfhub_pooling", "verify", "--handle", minilm_preset, "--json"],
+                          capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"})
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["verdict"] == comparison.MATCHES_POOLER and doc["module"]["format"] == KERAS_HUB

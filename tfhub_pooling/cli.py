@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import Callable, Iterator, Sequence
 
-from tfhub_pooling import defaults, formats
+from tfhub_pooling import defaults, formats, process_env
 from tfhub_pooling.builder import bert_config, controls
 from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
 
@@ -387,7 +387,9 @@ def run() -> None:
     """The `tfhub-pooling` command: main(), then exit without the interpreter's teardown,
     where TensorFlow's destructors spend about a second after the verdict is out
     (`bench --race` measures it). Every file the command writes is closed by then
-    (atomic.py), so only the standard streams are left to flush."""
+    (atomic.py), so only the standard streams are left to flush. tf.keras names
+    tf_keras in the command's process (process_env.py)."""
+    process_env.prefer_tf_keras()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -10,7 +10,8 @@ its min and max. Sections:
                 model does) against length-bucketed batches, and the largest change
                 in pooled_output between the two
   cold_start    `verify` from process start to verdict, module cached, beside a bare
-                process that imports tensorflow, loads the module and runs one forward
+                process that imports tensorflow, loads the module and runs one forward,
+                and beside `verify` with tf.keras left on Keras 3 (process_env.py)
   memory        peak RSS (VmHWM) of corpus-mode `verify` over N and 20 N texts, each in a
                 fresh process
   gflops        the bare forward pass's achieved GFLOP/s (dense layers and attention over
@@ -34,7 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tfhub_pooling import atomic, defaults
+from tfhub_pooling import atomic, defaults, process_env
 from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, text_sources, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
@@ -178,6 +179,8 @@ def _rate(t: Timing, n: int) -> dict:
 # carries the parent's high-water mark across fork and exec into the child's.
 PEAK_WRAPPER = """
 import sys
+from tfhub_pooling import process_env
+process_env.prefer_tf_keras()
 from tfhub_pooling.cli import main
 code = main(sys.argv[1:])
 hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
@@ -206,14 +209,20 @@ m.signatures["tokens"](input_ids=ids, input_mask=tf.ones_like(ids), segment_ids=
 
 
 def cold_start(module_path: str, repeats: int) -> dict:
-    """`verify` in a fresh process against the bare import + load + one forward (TF1 modules)."""
+    """`verify` in a fresh process against the bare import + load + one forward (TF1 modules),
+    taking turns; and `verify` with tf.keras left on Keras 3, for what process_env saves."""
     verify = [sys.executable, "-m", "tfhub_pooling", "verify", "--handle", module_path, "--text", "Hello."]
-    bare = [sys.executable, "-c", BARE_LOAD, module_path]
-    times = {name: [whole_process.wall(name, argv) for _ in range(repeats)] for name, argv in
-             (("verify", verify), ("import_load_forward", bare))}
+    runs = {"verify": (verify, None), "import_load_forward": ([sys.executable, "-c", BARE_LOAD, module_path], None),
+            "verify_keras3": (verify, {process_env.LEGACY_KERAS: "0"})}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, (argv, env) in runs.items():
+            times[name].append(whole_process.wall(name, argv, env)[0])
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {k: {"median_s": med[k], "min_s": min(v), "max_s": max(v), "repeats": repeats}
-            for k, v in times.items()} | {"verify_vs_bare": med["verify"] / med["import_load_forward"]}
+    return ({k: {"median_s": med[k], "min_s": min(v), "max_s": max(v), "repeats": repeats}
+             for k, v in times.items()}
+            | {"verify_vs_bare": med["verify"] / med["import_load_forward"],
+               "tf_keras_saves_s": med["verify_keras3"] - med["verify"]})
 
 
 def memory(module_path: str, vocab_file: str, small: int, large: int) -> dict:
@@ -283,14 +292,23 @@ def table(doc: dict) -> str:
         if "cold_start" in e:
             c = e["cold_start"]
             lines.append(f"{'':<10} cold verify {c['verify']['median_s']:.2f} s, import+load+forward "
-                         f"{c['import_load_forward']['median_s']:.2f} s, ratio {c['verify_vs_bare']:.2f}")
+                         f"{c['import_load_forward']['median_s']:.2f} s, ratio {c['verify_vs_bare']:.2f}; "
+                         f"tf.keras on tf_keras saves {c['tf_keras_saves_s']:.2f} s")
     lines.append("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in m.get("matmul_gflops", {}).items()))
     for name, e in doc["modules"].items():
         lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s")
+    for name, e in doc["modules"].items():
+        lines.append(f"{name}: bare forward {e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} "
+                     "padded tokens/s")
     for n, r in doc.get("race", {}).get("sizes", {}).items():
         others = ", ".join(f"{k} {r[k]['median_s']:.1f} s ({v:.2f}x)" for k, v in r["study_speedup"].items())
         lines.append(f"race {n} texts: study {r['study']['median_s']:.1f} s (best {r['study']['best_s']:.1f}); "
                      f"{others}; teardown {r['teardown_s']:.2f} s")
+        for k in r["study_speedup"]:
+            ph = r[k]["phases_median_s"]
+            lines.append(f"  {k}: import {ph['import_s']:.1f} s, load {ph['load_s']:.1f} s, forward "
+                         f"{ph['forward_s']:.1f} s over {r[k]['padded_tokens']} padded tokens "
+                         f"({r[k]['forward_tokens_per_s']:.0f}/s)")
     if "memory" in doc:
         mem = doc["memory"]
         lines.append(f"memory: corpus verify peak RSS {mem['peak_rss_mb'][0]:.0f} MB for {mem['texts'][0]} texts, "

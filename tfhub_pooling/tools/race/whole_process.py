@@ -8,12 +8,15 @@ so that drift in a shared machine's speed falls on all of them alike.
                encoder from the same weights, batches of 32
   hf_pytorch   hf_pipeline.py in --hf-python: BertModel + BertTokenizerFast over the weights'
                own directory (only when that Python has torch and transformers)
+               Both scripts report their phases (import, load, forward) and padded tokens, so
+               the forward passes compare in tokens a second, apart from start-up.
   teardown     the study again, ending through sys.exit (the interpreter's teardown) instead
                of the command's os._exit: the difference is what the teardown costs
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -21,10 +24,14 @@ import sys
 import tempfile
 import time
 
+from tfhub_pooling import process_env
 from tfhub_pooling.errors import UsageError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WITH_TEARDOWN = "import sys; from tfhub_pooling.cli import main; sys.exit(main(sys.argv[1:]))"
+PIPELINES = ("official", "hf_pytorch")      # the scripts here, which report their phases as JSON
+PHASES = ("import_s", "load_s", "forward_s")
+WITH_TEARDOWN = ("import sys; from tfhub_pooling import cli, process_env; process_env.prefer_tf_keras(); "
+                 "sys.exit(cli.main(sys.argv[1:]))")
 
 
 def check_hf_python(hf_python: str) -> None:
@@ -34,15 +41,17 @@ def check_hf_python(hf_python: str) -> None:
                          "that has both (they are no dependency of this project)")
 
 
-def wall(name: str, argv: list[str]) -> float:
-    """Wall seconds of a child process, start to exit; its failure is one line."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+def wall(name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds of a child process, start to exit, and its stdout; its failure is one
+    line. Every child starts from the user's environment: the study's command sets up its
+    own process (process_env.py)."""
+    env = process_env.users_environ() | {"TF_CPP_MIN_LOG_LEVEL": "3"} | (extra_env or {})
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"the race's {name} run exited {proc.returncode}: {proc.stderr.strip()[-300:]}")
-    return seconds
+    return seconds, proc.stdout
 
 
 def commands(texts_file: str, hf_python: str | None) -> dict[str, list[str]]:
@@ -70,14 +79,28 @@ def race(corpus_sizes: list[int], rounds: int, hf_python: str | None, write_text
             argvs = commands(path, hf_python)
             wall("study", argvs["study"])                  # warm-up: modules built, page cache filled
             runs: dict[str, list[float]] = {name: [] for name in argvs}
+            phases: dict[str, list[dict]] = {name: [] for name in PIPELINES if name in argvs}
             for _ in range(rounds):
                 for name, argv in argvs.items():
-                    runs[name].append(wall(name, argv))
+                    seconds, stdout = wall(name, argv)
+                    runs[name].append(seconds)
+                    if name in phases:
+                        phases[name].append(json.loads(stdout.strip().splitlines()[-1]))
             entry = {name: {"best_s": min(r), "median_s": statistics.median(r), "runs_s": r}
                      for name, r in runs.items()}
+            for name, reports in phases.items():
+                entry[name] |= _phases(reports)
             study = entry["study"]["median_s"]
             entry["study_speedup"] = {name: entry[name]["median_s"] / study
-                                      for name in ("official", "hf_pytorch") if name in entry}
+                                      for name in PIPELINES if name in entry}
             entry["teardown_s"] = entry["study_with_teardown"]["median_s"] - study
             doc["sizes"][str(n)] = entry
     return doc
+
+
+def _phases(reports: list[dict]) -> dict:
+    """Medians of what a pipeline script reports of its own phases (seconds from its
+    first line), and its forward pass in padded tokens a second."""
+    med = {key: statistics.median(r[key] for r in reports) for key in PHASES}
+    return {"phases_median_s": med, "padded_tokens": reports[0]["padded_tokens"],
+            "forward_tokens_per_s": reports[0]["padded_tokens"] / med["forward_s"]}
