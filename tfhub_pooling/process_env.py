@@ -3,7 +3,8 @@ user's environment as it was, for the other programs the benchmark starts.
 
 `import tensorflow` eagerly imports whichever Keras tf.keras names, so that its
 optimizers register with SavedModel; Keras 3 brings matplotlib.pyplot along, and
-that import costs more than a second of every run (README "How fast it is"). The
+that import cost 0.6-0.9 s of a cold `verify` in the benchmark (README "How fast it
+is"). The
 study never uses tf.keras: tensorflow_hub imports tf_keras itself, and keras_hub
 imports Keras 3 itself when a preset is loaded. So the command lets tf.keras name
 tf_keras (TensorFlow's TF_USE_LEGACY_KERAS), unless the user's environment says
