@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import keras_hub
@@ -129,9 +132,6 @@ def test_an_albert_preset_written_by_keras_hub_verifies_with_its_own_sentencepie
 
 def test_a_preset_verifies_through_the_command(minilm_preset):
     """The command names tf_keras for tf.keras (process_env.py); a preset still loads in Keras 3."""
-    import os
-    import subprocess
-    import sys
     proc = subprocess.run([sys.executable, "-m", "tfhub_pooling", "verify", "--handle", minilm_preset, "--json"],
                           capture_output=True, text=True, timeout=300,
                           env={k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"})

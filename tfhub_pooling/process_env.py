@@ -4,12 +4,11 @@ user's environment as it was, for the other programs the benchmark starts.
 `import tensorflow` eagerly imports whichever Keras tf.keras names, so that its
 optimizers register with SavedModel; Keras 3 brings matplotlib.pyplot along, and
 that import cost 0.6-0.9 s of a cold `verify` in the benchmark (README "How fast it
-is"). The
-study never uses tf.keras: tensorflow_hub imports tf_keras itself, and keras_hub
-imports Keras 3 itself when a preset is loaded. So the command lets tf.keras name
-tf_keras (TensorFlow's TF_USE_LEGACY_KERAS), unless the user's environment says
-otherwise. main() also runs inside other programs, whose tf.keras is theirs to
-choose: only the command's entry point calls prefer_tf_keras().
+is"). The study never uses tf.keras: tensorflow_hub imports tf_keras itself, and
+keras_hub imports Keras 3 itself when a preset is loaded. So the command lets
+tf.keras name tf_keras (TensorFlow's TF_USE_LEGACY_KERAS), unless the user's
+environment says otherwise. main() also runs inside other programs, whose tf.keras
+is theirs to choose: only the command's entry point calls prefer_tf_keras().
 """
 
 from __future__ import annotations
