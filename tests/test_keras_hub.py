@@ -16,6 +16,7 @@ from tfhub_pooling import cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics import comparison
+from tfhub_pooling.process_env import LEGACY_KERAS
 from tfhub_pooling.study import pipeline
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -134,7 +135,7 @@ def test_a_preset_verifies_through_the_command(minilm_preset):
     """The command names tf_keras for tf.keras (process_env.py); a preset still loads in Keras 3."""
     proc = subprocess.run([sys.executable, "-m", "tfhub_pooling", "verify", "--handle", minilm_preset, "--json"],
                           capture_output=True, text=True, timeout=300,
-                          env={k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"})
+                          env={k: v for k, v in os.environ.items() if k != LEGACY_KERAS})
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["verdict"] == comparison.MATCHES_POOLER and doc["module"]["format"] == KERAS_HUB

@@ -296,10 +296,8 @@ def table(doc: dict) -> str:
                          f"tf.keras on tf_keras saves {c['tf_keras_saves_s']:.2f} s")
     lines.append("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in m.get("matmul_gflops", {}).items()))
     for name, e in doc["modules"].items():
-        lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s")
-    for name, e in doc["modules"].items():
-        lines.append(f"{name}: bare forward {e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} "
-                     "padded tokens/s")
+        lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s, "
+                     f"{e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} padded tokens/s")
     for n, r in doc.get("race", {}).get("sizes", {}).items():
         others = ", ".join(f"{k} {r[k]['median_s']:.1f} s ({v:.2f}x)" for k, v in r["study_speedup"].items())
         lines.append(f"race {n} texts: study {r['study']['median_s']:.1f} s (best {r['study']['best_s']:.1f}); "
