@@ -35,7 +35,8 @@ def test_bench_document(small_module_path, tmp_path, capsys):
     assert all(rate > 0 for rate in doc["machine"]["matmul_gflops"].values()) and e["gflops_bare_forward"] > 0
     race = doc["race"]["sizes"]["16"]
     assert set(race["study_speedup"]) == {"official"} and race["study_speedup"]["official"] > 0
-    assert race["study"]["runs_s"] and race["study_with_teardown"]["runs_s"]
+    assert race["study"]["runs_s"] and race["study_with_teardown"]["runs_s"] and race["study_onednn_off"]["runs_s"]
+    assert isinstance(race["teardown_s"], float) and isinstance(race["onednn_saves_s"], float)
     official = race["official"]
     assert official["padded_tokens"] == 16 * 128          # the preprocessing model pads every text to 128
     assert set(official["phases_median_s"]) == {"import_s", "load_s", "forward_s"}

@@ -387,9 +387,9 @@ def run() -> None:
     """The `tfhub-pooling` command: main(), then exit without the interpreter's teardown,
     where TensorFlow's destructors spend about a second after the verdict is out
     (`bench --race` measures it). Every file the command writes is closed by then
-    (atomic.py), so only the standard streams are left to flush. tf.keras names
-    tf_keras in the command's process (process_env.py)."""
-    process_env.prefer_tf_keras()
+    (atomic.py), so only the standard streams are left to flush. TensorFlow is set
+    up for the command's process before it is imported (process_env.py)."""
+    process_env.prepare()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

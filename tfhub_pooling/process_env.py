@@ -1,14 +1,26 @@
 """The environment the `tfhub-pooling` command sets up for its own process, and the
 user's environment as it was, for the other programs the benchmark starts.
 
-`import tensorflow` eagerly imports whichever Keras tf.keras names, so that its
-optimizers register with SavedModel; Keras 3 brings matplotlib.pyplot along, and
-that import cost 0.6-0.9 s of a cold `verify` in the benchmark (README "How fast it
-is"). The study never uses tf.keras: tensorflow_hub imports tf_keras itself, and
-keras_hub imports Keras 3 itself when a preset is loaded. So the command lets
-tf.keras name tf_keras (TensorFlow's TF_USE_LEGACY_KERAS), unless the user's
-environment says otherwise. main() also runs inside other programs, whose tf.keras
-is theirs to choose: only the command's entry point calls prefer_tf_keras().
+TensorFlow reads both settings once, when it is imported, so they are made before
+that and only where the user's environment does not choose:
+
+  TF_USE_LEGACY_KERAS=1    `import tensorflow` eagerly imports whichever Keras tf.keras
+                           names, so that its optimizers register with SavedModel; Keras 3
+                           brings matplotlib.pyplot along (0.6-0.9 s of a cold `verify` in
+                           the benchmark). The study never uses tf.keras: tensorflow_hub
+                           imports tf_keras itself, keras_hub imports Keras 3 itself.
+  TF_ENABLE_ONEDNN_OPTS=1  TensorFlow's oneDNN kernels, its default only on CPUs with
+                           AVX512-VNNI or AMX; on this AVX2 machine they run the default's
+                           forward passes faster (README "How fast it is"). The
+                           verdict's float32 bound holds for any order of summation, so
+                           oneDNN's other rounding cannot turn a match into a mismatch.
+
+TF_ONEDNN_ASSUME_FROZEN_WEIGHTS is left off on purpose: it makes oneDNN cache a matmul's
+reordered weights per kernel, and eager kernels are shared between calls, so an eager
+Keras model (a KerasHub preset) would reuse its first layer's weights in every layer.
+
+main() also runs inside other programs, whose TensorFlow is theirs to set up: only the
+command's entry point calls prepare().
 """
 
 from __future__ import annotations
@@ -17,21 +29,25 @@ import os
 import sys
 
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
-_USERS = os.environ.get(LEGACY_KERAS)      # as the process found it, before prefer_tf_keras
+ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
+SETTINGS = {LEGACY_KERAS: "1", ONEDNN: "1"}
+_USERS = {name: os.environ.get(name) for name in SETTINGS}    # before prepare()
 
 
-def prefer_tf_keras() -> None:
-    """tf.keras names tf_keras in this process, if TensorFlow is not loaded yet and the
-    user's environment does not choose."""
+def prepare() -> None:
+    """SETTINGS in this process, where TensorFlow is not loaded yet and the user's
+    environment does not choose."""
     if "tensorflow" not in sys.modules:
-        os.environ.setdefault(LEGACY_KERAS, "1")
+        for name, value in SETTINGS.items():
+            os.environ.setdefault(name, value)
 
 
 def users_environ() -> dict[str, str]:
-    """os.environ without what prefer_tf_keras added: for programs that are not the study."""
+    """os.environ without what prepare() added: for programs that are not the study."""
     env = dict(os.environ)
-    if _USERS is None:
-        env.pop(LEGACY_KERAS, None)
-    else:
-        env[LEGACY_KERAS] = _USERS
+    for name, value in _USERS.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env

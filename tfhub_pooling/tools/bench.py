@@ -1,7 +1,8 @@
 """How fast the study is, beside the bare model, in one process.
 
 Every figure is a wall-clock median over repeats after one warm-up pass, with
-its min and max. Sections:
+its min and max. The in-process sections run with the TensorFlow the process set up:
+the command's, `tfhub-pooling bench`, runs with process_env.SETTINGS. Sections:
   tokenize      tensorflow_text packing alone, texts/s
   bare_forward  the module's call on pre-tokenized, length-bucketed batches
   study         tokenization + forward + pooler rebuild + statistics (corpus.run_corpus)
@@ -80,7 +81,8 @@ def machine() -> dict:
         pass
     import tensorflow as tf
     return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "tensorflow": tf.__version__, "platform": platform.platform()}
+            "tensorflow": tf.__version__, "platform": platform.platform(),
+            "environment": {name: os.environ.get(name) for name in process_env.SETTINGS}}
 
 
 def matmul_gflops(repeats: int = 20) -> dict:
@@ -180,7 +182,7 @@ def _rate(t: Timing, n: int) -> dict:
 PEAK_WRAPPER = """
 import sys
 from tfhub_pooling import process_env
-process_env.prefer_tf_keras()
+process_env.prepare()
 from tfhub_pooling.cli import main
 code = main(sys.argv[1:])
 hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM"))
@@ -301,7 +303,7 @@ def table(doc: dict) -> str:
     for n, r in doc.get("race", {}).get("sizes", {}).items():
         others = ", ".join(f"{k} {r[k]['median_s']:.1f} s ({v:.2f}x)" for k, v in r["study_speedup"].items())
         lines.append(f"race {n} texts: study {r['study']['median_s']:.1f} s (best {r['study']['best_s']:.1f}); "
-                     f"{others}; teardown {r['teardown_s']:.2f} s")
+                     f"{others}; teardown {r['teardown_s']:.2f} s; oneDNN saves {r['onednn_saves_s']:.2f} s")
         for k in r["study_speedup"]:
             ph = r[k]["phases_median_s"]
             lines.append(f"  {k}: import {ph['import_s']:.1f} s, load {ph['load_s']:.1f} s, forward "

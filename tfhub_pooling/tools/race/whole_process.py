@@ -12,6 +12,9 @@ so that drift in a shared machine's speed falls on all of them alike.
                the forward passes compare in tokens a second, apart from start-up.
   teardown     the study again, ending through sys.exit (the interpreter's teardown) instead
                of the command's os._exit: the difference is what the teardown costs
+  onednn_off   the study again with TF_ENABLE_ONEDNN_OPTS=0, TensorFlow's default on CPUs
+               without AVX512-VNNI or AMX: the difference is what the command's oneDNN
+               switch saves (process_env.py)
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from tfhub_pooling.errors import UsageError
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIPELINES = ("official", "hf_pytorch")      # the scripts here, which report their phases as JSON
 PHASES = ("import_s", "load_s", "forward_s")
-WITH_TEARDOWN = ("import sys; from tfhub_pooling import cli, process_env; process_env.prefer_tf_keras(); "
+ENVIRONMENTS = {"study_onednn_off": {process_env.ONEDNN: "0"}}    # beyond the user's own
+WITH_TEARDOWN = ("import sys; from tfhub_pooling import cli, process_env; process_env.prepare(); "
                  "sys.exit(cli.main(sys.argv[1:]))")
 
 
@@ -64,6 +68,7 @@ def commands(texts_file: str, hf_python: str | None) -> dict[str, list[str]]:
                      cache.ensure_default(PREPROCESS), texts_file],
         "study_with_teardown": [sys.executable, "-c", WITH_TEARDOWN, "verify", "--texts-file", texts_file, "--json"],
     }
+    runs["study_onednn_off"] = runs["study"]
     if hf_python:
         runs["hf_pytorch"] = [hf_python, os.path.join(HERE, "hf_pipeline.py"), str(cache.weights_dir()), texts_file]
     return runs
@@ -82,7 +87,7 @@ def race(corpus_sizes: list[int], rounds: int, hf_python: str | None, write_text
             phases: dict[str, list[dict]] = {name: [] for name in PIPELINES if name in argvs}
             for _ in range(rounds):
                 for name, argv in argvs.items():
-                    seconds, stdout = wall(name, argv)
+                    seconds, stdout = wall(name, argv, ENVIRONMENTS.get(name))
                     runs[name].append(seconds)
                     if name in phases:
                         phases[name].append(json.loads(stdout.strip().splitlines()[-1]))
@@ -94,6 +99,7 @@ def race(corpus_sizes: list[int], rounds: int, hf_python: str | None, write_text
             entry["study_speedup"] = {name: entry[name]["median_s"] / study
                                       for name in PIPELINES if name in entry}
             entry["teardown_s"] = entry["study_with_teardown"]["median_s"] - study
+            entry["onednn_saves_s"] = entry["study_onednn_off"]["median_s"] - study
             doc["sizes"][str(n)] = entry
     return doc
 
