@@ -10,14 +10,15 @@ that and only where the user's environment does not choose:
                            the benchmark). The study never uses tf.keras: tensorflow_hub
                            imports tf_keras itself, keras_hub imports Keras 3 itself.
   TF_ENABLE_ONEDNN_OPTS=1  TensorFlow's oneDNN kernels, its default only on CPUs with
-                           AVX512-VNNI or AMX; on this AVX2 machine they run the default's
-                           forward passes faster (README "How fast it is"). The
-                           verdict's float32 bound holds for any order of summation, so
-                           oneDNN's other rounding cannot turn a match into a mismatch.
+                           AVX512-VNNI or AMX; on this AVX2 machine they run the default
+                           module's forward passes faster (README "How fast it is").
+                           The verdict's float32 bound holds for any order of summation,
+                           and the suite passes with them on as with them off.
 
 TF_ONEDNN_ASSUME_FROZEN_WEIGHTS is left off on purpose: it makes oneDNN cache a matmul's
-reordered weights per kernel, and eager kernels are shared between calls, so an eager
-Keras model (a KerasHub preset) would reuse its first layer's weights in every layer.
+reordered weights per kernel, not per weight, and eager kernels are shared between
+calls, so an eager Keras model (a KerasHub preset) could run every layer with its first
+layer's weights.
 
 main() also runs inside other programs, whose TensorFlow is theirs to set up: only the
 command's entry point calls prepare().
