@@ -33,7 +33,6 @@ from tfhub_pooling.errors import UsageError
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIPELINES = ("official", "hf_pytorch")      # the scripts here, which report their phases as JSON
 PHASES = ("import_s", "load_s", "forward_s")
-ENVIRONMENTS = {"study_onednn_off": {process_env.ONEDNN: "0"}}    # beyond the user's own
 WITH_TEARDOWN = ("import sys; from tfhub_pooling import cli, process_env; process_env.prepare(); "
                  "sys.exit(cli.main(sys.argv[1:]))")
 
@@ -58,19 +57,23 @@ def wall(name: str, argv: list[str], extra_env: dict[str, str] | None = None) ->
     return seconds, proc.stdout
 
 
-def commands(texts_file: str, hf_python: str | None) -> dict[str, list[str]]:
+def commands(texts_file: str, hf_python: str | None) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """name -> (argv, environment beyond the user's own), as bench.cold_start's runs."""
     from tfhub_pooling.builder import cache
     from tfhub_pooling.formats import PREPROCESS, TF2_DICT
 
+    study = [sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", texts_file, "--json"]
     runs = {
-        "study": [sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", texts_file, "--json"],
-        "official": [sys.executable, os.path.join(HERE, "official_pipeline.py"), cache.ensure_default(TF2_DICT),
-                     cache.ensure_default(PREPROCESS), texts_file],
-        "study_with_teardown": [sys.executable, "-c", WITH_TEARDOWN, "verify", "--texts-file", texts_file, "--json"],
+        "study": (study, None),
+        "official": ([sys.executable, os.path.join(HERE, "official_pipeline.py"), cache.ensure_default(TF2_DICT),
+                      cache.ensure_default(PREPROCESS), texts_file], None),
+        "study_with_teardown": ([sys.executable, "-c", WITH_TEARDOWN, "verify", "--texts-file", texts_file,
+                                 "--json"], None),
+        "study_onednn_off": (study, {process_env.ONEDNN: "0"}),
     }
-    runs["study_onednn_off"] = runs["study"]
     if hf_python:
-        runs["hf_pytorch"] = [hf_python, os.path.join(HERE, "hf_pipeline.py"), str(cache.weights_dir()), texts_file]
+        runs["hf_pytorch"] = ([hf_python, os.path.join(HERE, "hf_pipeline.py"), str(cache.weights_dir()),
+                               texts_file], None)
     return runs
 
 
@@ -81,13 +84,13 @@ def race(corpus_sizes: list[int], rounds: int, hf_python: str | None, write_text
         for n in corpus_sizes:
             path = os.path.join(tmp, f"{n}.txt")
             write_texts(path, n)
-            argvs = commands(path, hf_python)
-            wall("study", argvs["study"])                  # warm-up: modules built, page cache filled
-            runs: dict[str, list[float]] = {name: [] for name in argvs}
-            phases: dict[str, list[dict]] = {name: [] for name in PIPELINES if name in argvs}
+            children = commands(path, hf_python)
+            wall("study", *children["study"])              # warm-up: modules built, page cache filled
+            runs: dict[str, list[float]] = {name: [] for name in children}
+            phases: dict[str, list[dict]] = {name: [] for name in PIPELINES if name in children}
             for _ in range(rounds):
-                for name, argv in argvs.items():
-                    seconds, stdout = wall(name, argv, ENVIRONMENTS.get(name))
+                for name, (argv, env) in children.items():
+                    seconds, stdout = wall(name, argv, env)
                     runs[name].append(seconds)
                     if name in phases:
                         phases[name].append(json.loads(stdout.strip().splitlines()[-1]))
