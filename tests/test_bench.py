@@ -23,6 +23,9 @@ def test_bench_document(small_module_path, tmp_path, capsys):
         assert 0 < t["min_s"] <= t["median_s"] <= t["max_s"] and t["repeats"] == 1
     p = e["padding"]
     assert p["bucketed"] == e["bare_forward"]
+    f = e["in_flight"]
+    assert f["batches"] == 2 and f["one_at_a_time"]["repeats"] == 1 and f["speedup"] > 0
+    assert f["max_abs_pooled_change"] == 0.0            # running batches at once changes no bit
     assert e["padded_tokens"]["fixed_128"] == 24 * 128 > e["padded_tokens"]["bucketed"] >= e["tokens"]
     assert p["max_abs_pooled_change"] <= 1e-5          # padding changes nothing
     c = e["cold_start"]

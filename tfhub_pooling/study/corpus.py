@@ -1,10 +1,11 @@
 """Corpus mode: the study over a texts file too large to hold, in flat memory.
 
 Texts are read in chunks; each chunk is tokenized and packed in one eager call,
-sorted by its true token counts into batches so that padding stays small, run,
-compared batch by batch, and folded into running statistics. Only the
-statistics and the worst few texts are kept, never the outputs. Worst texts
-carry their line numbers, so results read in file order.
+sorted by its true token counts into batches so that padding stays small, run
+two batches at a time (forward.run_many), compared batch by batch in order, and
+folded into running statistics. Only the statistics and the worst few texts are
+kept, never the outputs. Worst texts carry their line numbers, so results read in
+file order.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     try:
         with bounds.quiet_blas():
-            for lines, batch_texts, inputs in _batches(source, numbered, max_seq_length, batch_size):
-                out = forward.run(module, inputs)
+            for (lines, batch_texts), inputs, out in forward.run_many(
+                    module, _batches(source, numbered, max_seq_length, batch_size)):
                 if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
                     raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
                                           f"but pooled_output has {out.pooled_output.shape[1]} values")
@@ -113,15 +114,15 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
 
 
 def _batches(source, numbered: Iterator[tuple[int, Text]], max_seq_length: int, batch_size: int
-             ) -> Iterator[tuple[list[int], list[Text], EncoderInputs]]:
-    """(line numbers, texts, inputs) of token-sorted batches, a chunk at a time, so memory
+             ) -> Iterator[tuple[tuple[list[int], list[Text]], EncoderInputs]]:
+    """((line numbers, texts), inputs) of token-sorted batches, a chunk at a time, so memory
     stays flat in the corpus size."""
     while chunk := list(itertools.islice(numbered, CHUNK)):
         lines, chunk_texts = zip(*chunk)
         check_lengths(max_seq_length, chunk_texts)
         packed = source.pack(list(chunk_texts), max_seq_length)
         for rows in token_sorted_batches(packed, batch_size):
-            yield [lines[r] for r in rows], [chunk_texts[r] for r in rows], packed.batch(rows)
+            yield ([lines[r] for r in rows], [chunk_texts[r] for r in rows]), packed.batch(rows)
 
 
 def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,

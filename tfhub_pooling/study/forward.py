@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import dataclasses
+from typing import Iterable, Iterator, TypeVar
 
 import numpy as np
 
+from tfhub_pooling import defaults
 from tfhub_pooling.errors import BadWeightsError, InterfaceError
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, pad_to
 from tfhub_pooling.study.loading import LoadedModule
+
+Key = TypeVar("Key")
 
 
 @dataclasses.dataclass
@@ -39,6 +45,38 @@ def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
             raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
                                   "the module's weights or graph are broken")
     return Outputs(pooled, sequence, out.get("checks"))
+
+
+def run_many(module: LoadedModule, batches: Iterable[tuple[Key, EncoderInputs]],
+             in_flight: int = defaults.BATCHES_IN_FLIGHT) -> Iterator[tuple[Key, EncoderInputs, Outputs]]:
+    """Runs (key, inputs) batches `in_flight` at a time, yielding (key, inputs, outputs) in
+    the batches' order. `batches` is drawn lazily, so memory stays flat in their number:
+    while the caller works on one yielded batch, the next `in_flight` run. An error in
+    any batch is raised here, in order.
+
+    TensorFlow's calls may come from several threads at once and let go of Python's lock
+    while their kernels run, so the batches share the cores; each batch's outputs are
+    the same, bit for bit, as when it runs alone (tests/test_forward.py).
+    """
+    if in_flight <= 1:
+        for key, inputs in batches:
+            yield key, inputs, run(module, inputs)
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(in_flight, thread_name_prefix="forward")
+    pending: collections.deque = collections.deque()
+    try:
+        for key, inputs in batches:
+            pending.append((key, inputs, pool.submit(run, module, inputs)))
+            if len(pending) > in_flight:
+                key, inputs, done = pending.popleft()
+                yield key, inputs, done.result()
+        while pending:
+            key, inputs, done = pending.popleft()
+            yield key, inputs, done.result()
+    finally:
+        # On an error or Ctrl-C, batches not yet started are dropped and a running one is
+        # left to finish on its own rather than held for.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def concat(parts: list[Outputs]) -> Outputs:

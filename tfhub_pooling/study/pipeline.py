@@ -171,9 +171,9 @@ def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence
               ) -> tuple[EncoderInputs, forward.Outputs]:
     """Runs texts in batches; rows are padded to the longest text of all batches."""
     packed = source.pack(texts, max_seq_length)
-    parts = [(inputs, forward.run(module, inputs))
-             for inputs in (packed.batch(np.arange(i, min(i + batch_size, len(texts))))
-                            for i in range(0, len(texts), batch_size))]
+    batches = ((None, packed.batch(np.arange(i, min(i + batch_size, len(texts)))))
+               for i in range(0, len(texts), batch_size))
+    parts = [(inputs, out) for _, inputs, out in forward.run_many(module, batches)]
     return concat([i for i, _ in parts]), forward.concat([o for _, o in parts])
 
 

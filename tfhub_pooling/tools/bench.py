@@ -4,7 +4,9 @@ Every figure is a wall-clock median over repeats after one warm-up pass, with
 its min and max. The in-process sections run with the TensorFlow the process set up:
 the command's, `tfhub-pooling bench`, runs with process_env.SETTINGS. Sections:
   tokenize      tensorflow_text packing alone, texts/s
-  bare_forward  the module's call on pre-tokenized, length-bucketed batches
+  bare_forward  the module's call on pre-tokenized, length-bucketed batches, run as the
+                study runs them (defaults.BATCHES_IN_FLIGHT at a time)
+  in_flight     the same batches one at a time, and what running several at once gains
   study         tokenization + forward + pooler rebuild + statistics (corpus.run_corpus)
                 on the same texts, batched the same way; overhead = bare / study throughput
   padding       forward on every batch padded to 128 (what the TF Hub preprocessing
@@ -140,8 +142,8 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     in_order = [tokenizer.encode(texts[i:i + batch_size], max_len) for i in range(0, len(texts), batch_size)]
     fixed = [_pad_to(e, max_len) for e in in_order]
 
-    def run_batches(batches):
-        return [forward.run(module, e) for e in batches]
+    def run_batches(batches, in_flight=defaults.BATCHES_IN_FLIGHT):
+        return [out for _, _, out in forward.run_many(module, ((None, e) for e in batches), in_flight)]
 
     def study_pass():
         corpus.run_corpus(module, tokenizer, numbered, max_len, pooler)
@@ -150,13 +152,16 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     n = len(texts)
     tokenize = time_it(lambda: [tokenizer.pack(chunk, max_len) for chunk in chunks], repeats)
     timed = time_interleaved({"bare": lambda: run_batches(encoded), "study": study_pass,
-                              "fixed": lambda: run_batches(fixed)}, repeats)
-    bare, full, fixed_t = timed["bare"], timed["study"], timed["fixed"]
+                              "fixed": lambda: run_batches(fixed),
+                              "one_at_a_time": lambda: run_batches(encoded, 1)}, repeats)
+    bare, full, fixed_t, one = timed["bare"], timed["study"], timed["fixed"], timed["one_at_a_time"]
 
     # Same texts both ways; put the bucketed rows back in file order to compare.
     pooled_bucketed = np.concatenate([o.pooled_output for o in run_batches(encoded)])[
         np.argsort(np.concatenate(order))]
     pooled_fixed = np.concatenate([o.pooled_output for o in run_batches(fixed)])
+    pooled_one = np.concatenate([o.pooled_output for o in run_batches(encoded, 1)])[
+        np.argsort(np.concatenate(order))]
     tokens = int(sum(e.input_mask.sum() for e in encoded))
     return {
         "texts": n, "tokens": tokens, "batch_size": batch_size,
@@ -166,6 +171,9 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
         "bare_forward": _rate(bare, n),
         "study": _rate(full, n),
         "study_vs_bare_throughput": bare.median_s / full.median_s,
+        "in_flight": {"batches": defaults.BATCHES_IN_FLIGHT, "one_at_a_time": _rate(one, n),
+                      "speedup": one.median_s / bare.median_s,
+                      "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_one).max())},
         "gflops_bare_forward": forward_flops(module, encoded) / bare.median_s / 1e9,
         "padding": {"fixed_128": _rate(fixed_t, n), "bucketed": _rate(bare, n),
                     "bucketed_vs_fixed_throughput": fixed_t.median_s / bare.median_s,
@@ -298,8 +306,11 @@ def table(doc: dict) -> str:
                          f"tf.keras on tf_keras saves {c['tf_keras_saves_s']:.2f} s")
     lines.append("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in m.get("matmul_gflops", {}).items()))
     for name, e in doc["modules"].items():
+        f = e["in_flight"]
         lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s, "
-                     f"{e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} padded tokens/s")
+                     f"{e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} padded tokens/s; "
+                     f"{f['batches']} batches in flight {f['speedup']:.2f}x one at a time "
+                     f"(max Δpooled {f['max_abs_pooled_change']:.1e})")
     for n, r in doc.get("race", {}).get("sizes", {}).items():
         others = ", ".join(f"{k} {r[k]['median_s']:.1f} s ({v:.2f}x)" for k, v in r["study_speedup"].items())
         lines.append(f"race {n} texts: study {r['study']['median_s']:.1f} s (best {r['study']['best_s']:.1f}); "

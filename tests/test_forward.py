@@ -1,0 +1,57 @@
+"""forward.run_many: batches run several at a time, on the real default module."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfhub_pooling.study import forward
+from tfhub_pooling.study.encoder_inputs import Tokenizer
+from tfhub_pooling.tools.bench import ordinary_sentences
+
+
+@pytest.fixture(scope="module")
+def batches(default_loaded):
+    """Six batches of different widths, in an order that is not sorted by width."""
+    tokenizer = Tokenizer(default_loaded.vocab_file, default_loaded.do_lower_case)
+    texts = ordinary_sentences(60, default_loaded.vocab_file)[:48]
+    packed = tokenizer.pack(texts, 128)
+    rows = np.argsort(packed.token_counts, kind="stable")
+    return [packed.batch(rows[i::6]) for i in (5, 0, 3, 1, 4, 2)]
+
+
+def test_batches_in_flight_give_each_batch_its_own_outputs_in_order_bit_for_bit(default_loaded, batches):
+    alone = [forward.run(default_loaded, b) for b in batches]
+    keyed = list(forward.run_many(default_loaded, enumerate(batches), in_flight=3))
+    assert [k for k, _, _ in keyed] == list(range(len(batches)))
+    assert all(inputs is b for (_, inputs, _), b in zip(keyed, batches))
+    for (_, _, out), ref in zip(keyed, alone):
+        assert np.array_equal(out.pooled_output, ref.pooled_output)
+        assert np.array_equal(out.sequence_output, ref.sequence_output)
+
+
+def test_batches_are_drawn_only_a_few_ahead_of_what_is_used(default_loaded, batches):
+    drawn = []
+
+    def source():
+        for i, b in enumerate(batches):
+            drawn.append(i)
+            yield i, b
+
+    run = forward.run_many(default_loaded, source(), in_flight=2)
+    next(run)
+    assert len(drawn) == 3          # the one yielded and the two running
+    run.close()
+
+
+def test_an_error_in_a_batch_is_raised_in_order_after_the_batches_before_it(default_loaded, batches):
+    broken = batches[2].input_ids.copy()
+    broken[0, 1] = 10 ** 6          # no such row in the embedding table
+    bad = forward.EncoderInputs(broken, batches[2].input_mask, batches[2].segment_ids,
+                                batches[2].token_counts, batches[2].truncated)
+    done = []
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        for key, _, _ in forward.run_many(default_loaded, enumerate([batches[0], batches[1], bad, batches[3]])):
+            done.append(key)
+    assert done == [0, 1]
