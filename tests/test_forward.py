@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -48,8 +50,7 @@ def test_batches_are_drawn_only_a_few_ahead_of_what_is_used(default_loaded, batc
 def test_an_error_in_a_batch_is_raised_in_order_after_the_batches_before_it(default_loaded, batches):
     broken = batches[2].input_ids.copy()
     broken[0, 1] = 10 ** 6          # no such row in the embedding table
-    bad = forward.EncoderInputs(broken, batches[2].input_mask, batches[2].segment_ids,
-                                batches[2].token_counts, batches[2].truncated)
+    bad = dataclasses.replace(batches[2], input_ids=broken)
     done = []
     with pytest.raises(tf.errors.InvalidArgumentError):
         for key, _, _ in forward.run_many(default_loaded, enumerate([batches[0], batches[1], bad, batches[3]])):
