@@ -58,21 +58,22 @@ def run_many(module: LoadedModule, batches: Iterable[tuple[Key, EncoderInputs]],
     while their kernels run, so the batches share the cores; each batch's outputs are
     the same, bit for bit, as when it runs alone (tests/test_forward.py).
     """
+    def keyed(key: Key, inputs: EncoderInputs) -> tuple[Key, EncoderInputs, Outputs]:
+        return key, inputs, run(module, inputs)
+
     if in_flight <= 1:
         for key, inputs in batches:
-            yield key, inputs, run(module, inputs)
+            yield keyed(key, inputs)
         return
     pool = concurrent.futures.ThreadPoolExecutor(in_flight, thread_name_prefix="forward")
-    pending: collections.deque = collections.deque()
+    pending: collections.deque[concurrent.futures.Future] = collections.deque()
     try:
         for key, inputs in batches:
-            pending.append((key, inputs, pool.submit(run, module, inputs)))
+            pending.append(pool.submit(keyed, key, inputs))
             if len(pending) > in_flight:
-                key, inputs, done = pending.popleft()
-                yield key, inputs, done.result()
+                yield pending.popleft().result()
         while pending:
-            key, inputs, done = pending.popleft()
-            yield key, inputs, done.result()
+            yield pending.popleft().result()
     finally:
         # On an error or Ctrl-C, batches not yet started are dropped and a running one is
         # left to finish on its own rather than held for.

@@ -173,8 +173,8 @@ def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence
     packed = source.pack(texts, max_seq_length)
     batches = ((None, packed.batch(np.arange(i, min(i + batch_size, len(texts)))))
                for i in range(0, len(texts), batch_size))
-    parts = [(inputs, out) for _, inputs, out in forward.run_many(module, batches)]
-    return concat([i for i, _ in parts]), forward.concat([o for _, o in parts])
+    ran = list(forward.run_many(module, batches))
+    return concat([inputs for _, inputs, _ in ran]), forward.concat([out for _, _, out in ran])
 
 
 def recover(module: loading.LoadedModule, source: InputSource, hidden: int,

@@ -156,12 +156,11 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
                               "one_at_a_time": lambda: run_batches(encoded, 1)}, repeats)
     bare, full, fixed_t, one = timed["bare"], timed["study"], timed["fixed"], timed["one_at_a_time"]
 
-    # Same texts both ways; put the bucketed rows back in file order to compare.
-    pooled_bucketed = np.concatenate([o.pooled_output for o in run_batches(encoded)])[
-        np.argsort(np.concatenate(order))]
+    # Same texts every way; put the bucketed rows back in file order to compare.
+    file_order = np.argsort(np.concatenate(order))
+    pooled_bucketed, pooled_one = (np.concatenate([o.pooled_output for o in run_batches(encoded, k)])[file_order]
+                                   for k in (defaults.BATCHES_IN_FLIGHT, 1))
     pooled_fixed = np.concatenate([o.pooled_output for o in run_batches(fixed)])
-    pooled_one = np.concatenate([o.pooled_output for o in run_batches(encoded, 1)])[
-        np.argsort(np.concatenate(order))]
     tokens = int(sum(e.input_mask.sum() for e in encoded))
     return {
         "texts": n, "tokens": tokens, "batch_size": batch_size,
