@@ -18,9 +18,12 @@ def test_bench_document(small_module_path, tmp_path, capsys):
     assert doc["machine"]["cores"] == os.cpu_count() and doc["machine"]["cpu"]
     e = doc["modules"]["module"]
     assert e["texts"] == 24 and e["hidden"] == 64 and e["batch_size"] == 8
+    assert set(doc["machine"]["cpu_flags"]) <= {"avx2", "avx512f", "avx512_vnni", "amx_tile"}
     for section in ("tokenize", "bare_forward", "study"):
         t = e[section]
-        assert 0 < t["min_s"] <= t["median_s"] <= t["max_s"] and t["repeats"] == 1
+        assert 0 < t["min_s"] <= t["median_s"] <= t["max_s"] and t["repeats"] == 1 and t["runs_s"] == [t["median_s"]]
+    # One round: the ratio is that round's own two passes.
+    assert e["study_vs_bare_throughput"] == e["bare_forward"]["runs_s"][0] / e["study"]["runs_s"][0]
     p = e["padding"]
     assert p["bucketed"] == e["bare_forward"]
     f = e["in_flight"]

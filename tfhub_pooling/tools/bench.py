@@ -1,14 +1,15 @@
 """How fast the study is, beside the bare model, in one process.
 
-Every figure is a wall-clock median over repeats after one warm-up pass, with
-its min and max. The in-process sections run with the TensorFlow the process set up:
-the command's, `tfhub-pooling bench`, runs with process_env.SETTINGS. Sections:
+Every figure is a wall-clock median over repeats after one warm-up pass, with its min,
+max and every pass in order (runs_s). The in-process sections run with the TensorFlow
+the process set up: the command's, `tfhub-pooling bench`, runs with
+process_env.SETTINGS. Sections:
   tokenize      tensorflow_text packing alone, texts/s
   bare_forward  the module's call on pre-tokenized, length-bucketed batches, run as the
                 study runs them (defaults.BATCHES_IN_FLIGHT at a time)
   in_flight     the same batches one at a time, and what running several at once gains
   study         tokenization + forward + pooler rebuild + statistics (corpus.run_corpus)
-                on the same texts, batched the same way; overhead = bare / study throughput
+                on the same texts, batched the same way
   padding       forward on every batch padded to 128 (what the TF Hub preprocessing
                 model does) against length-bucketed batches, and the largest change
                 in pooled_output between the two
@@ -21,6 +22,10 @@ the command's, `tfhub-pooling bench`, runs with process_env.SETTINGS. Sections:
                 the padded tokens), beside this machine's measured float32 matmul rate
   race          whole processes on a corpus: `verify --texts-file` against TF Hub's official
                 pipeline and Hugging Face PyTorch (tools/race/whole_process.py)
+
+Ratios of two in-process sections (study ÷ bare, in flight, padding) are medians over
+rounds of the two passes' ratio within a round (paired_ratio), so that the machine's
+drift from round to round cancels.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class Timing:
     min_s: float
     max_s: float
     repeats: int
+    runs_s: list[float]          # every timed pass, in order
 
 
 def time_it(fn: Callable[[], object], repeats: int) -> Timing:
@@ -71,18 +77,40 @@ def time_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict
             start = time.perf_counter()
             fn()
             runs[name].append(time.perf_counter() - start)
-    return {name: Timing(statistics.median(r), min(r), max(r), repeats) for name, r in runs.items()}
+    return {name: Timing(statistics.median(r), min(r), max(r), repeats, r) for name, r in runs.items()}
+
+
+def paired_ratio(a: Timing, b: Timing) -> float:
+    """The median over rounds of a's time / b's time, from time_interleaved: b's
+    throughput against a's. A round's passes run close together, so a change in the
+    machine's speed from round to round cancels, as it does not in a ratio of medians."""
+    return statistics.median(ta / tb for ta, tb in zip(a.runs_s, b.runs_s))
+
+
+# The instruction sets that decide TensorFlow's kernels: oneDNN is its default only
+# with AVX512-VNNI or AMX. Machines of one model name ("AMD EPYC") differ in them.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "amx_tile")
+
+
+def cpu_info() -> tuple[str, list[str]]:
+    """The CPU's model name and which of CPU_FLAGS it has, from /proc/cpuinfo."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    flags = set(fields.get("flags", "").split())
+    return fields.get("model name", platform.processor() or "unknown"), [f for f in CPU_FLAGS if f in flags]
 
 
 def machine() -> dict:
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     import tensorflow as tf
-    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+
+    model, flags = cpu_info()
+    return {"cores": os.cpu_count(), "cpu": model, "cpu_flags": flags, "python": platform.python_version(),
             "tensorflow": tf.__version__, "platform": platform.platform(),
             "environment": {name: os.environ.get(name) for name in process_env.SETTINGS}}
 
@@ -169,13 +197,13 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
         "tokenize": _rate(tokenize, n),
         "bare_forward": _rate(bare, n),
         "study": _rate(full, n),
-        "study_vs_bare_throughput": bare.median_s / full.median_s,
+        "study_vs_bare_throughput": paired_ratio(bare, full),
         "in_flight": {"batches": defaults.BATCHES_IN_FLIGHT, "one_at_a_time": _rate(one, n),
-                      "speedup": one.median_s / bare.median_s,
+                      "speedup": paired_ratio(one, bare),
                       "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_one).max())},
         "gflops_bare_forward": forward_flops(module, encoded) / bare.median_s / 1e9,
         "padding": {"fixed_128": _rate(fixed_t, n), "bucketed": _rate(bare, n),
-                    "bucketed_vs_fixed_throughput": fixed_t.median_s / bare.median_s,
+                    "bucketed_vs_fixed_throughput": paired_ratio(fixed_t, bare),
                     "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_fixed).max())},
     }
 
@@ -289,7 +317,7 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
 
 def table(doc: dict) -> str:
     m = doc["machine"]
-    lines = [f"machine: {m['cores']} cores, {m['cpu']}, TensorFlow {m['tensorflow']}",
+    lines = [f"machine: {m['cores']} cores, {m['cpu']} [{' '.join(m['cpu_flags'])}], TensorFlow {m['tensorflow']}",
              f"{'module':<10} {'texts/s tokenize':>16} {'bare':>8} {'study':>8} {'study/bare':>10} "
              f"{'fixed128':>9} {'bucketed/fixed':>14} {'max Δpooled':>11}"]
     for name, e in doc["modules"].items():
