@@ -8,13 +8,14 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
+from in_flight import assert_in_flight_bit_for_bit
 
 from tfhub_pooling import formats
 from tfhub_pooling.builder import build, sources, tf2_writer
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import forward, loading, pipeline, stored_variables
+from tfhub_pooling.study import loading, pipeline, stored_variables
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -52,11 +53,7 @@ def test_formats_agree_and_each_verifies(modules):
 def test_batches_in_flight_change_no_bit_in_any_format(fmt, modules):
     module = pipeline.load(modules[fmt])
     packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS, 128)
-    batches = [(i, packed.batch([i, (i + 3) % len(TEXTS)])) for i in range(len(TEXTS))]
-    alone = [forward.run(module, inputs) for _, inputs in batches]
-    for (i, _, out), ref in zip(forward.run_many(module, batches, in_flight=2), alone, strict=True):
-        assert np.array_equal(out.pooled_output, ref.pooled_output), (fmt, i)
-        assert np.array_equal(out.sequence_output, ref.sequence_output), (fmt, i)
+    assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 3) % len(TEXTS)])) for i in range(len(TEXTS))])
 
 
 def test_tf2_pooler_is_found_under_model_garden_names(modules):

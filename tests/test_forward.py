@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
+from in_flight import assert_in_flight_bit_for_bit
 
 from tfhub_pooling.study import forward
 from tfhub_pooling.study.encoder_inputs import Tokenizer
@@ -24,13 +25,7 @@ def batches(default_loaded):
 
 
 def test_batches_in_flight_give_each_batch_its_own_outputs_in_order_bit_for_bit(default_loaded, batches):
-    alone = [forward.run(default_loaded, b) for b in batches]
-    keyed = list(forward.run_many(default_loaded, enumerate(batches), in_flight=3))
-    assert [k for k, _, _ in keyed] == list(range(len(batches)))
-    assert all(inputs is b for (_, inputs, _), b in zip(keyed, batches))
-    for (_, _, out), ref in zip(keyed, alone):
-        assert np.array_equal(out.pooled_output, ref.pooled_output)
-        assert np.array_equal(out.sequence_output, ref.sequence_output)
+    assert_in_flight_bit_for_bit(default_loaded, list(enumerate(batches)), in_flight=3)
 
 
 def test_batches_are_drawn_only_a_few_ahead_of_what_is_used(default_loaded, batches):

@@ -11,13 +11,14 @@ import time
 import keras_hub
 import numpy as np
 import pytest
+from in_flight import assert_in_flight_bit_for_bit
 
 from tfhub_pooling import cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.process_env import LEGACY_KERAS
-from tfhub_pooling.study import forward, pipeline
+from tfhub_pooling.study import pipeline
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -47,11 +48,7 @@ def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, m
 def test_an_eager_preset_runs_batches_in_flight_bit_for_bit(minilm_preset):
     module = pipeline.load(minilm_preset)
     packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS * 3, 64)
-    batches = [(i, packed.batch([i, (i + 4) % 9])) for i in range(9)]
-    alone = [forward.run(module, inputs) for _, inputs in batches]
-    for (_, _, out), ref in zip(forward.run_many(module, batches, in_flight=2), alone, strict=True):
-        assert np.array_equal(out.pooled_output, ref.pooled_output)
-        assert np.array_equal(out.sequence_output, ref.sequence_output)
+    assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 4) % 9])) for i in range(9)])
 
 
 def test_a_preset_computes_the_tanh_gelu_and_our_modules_agree_when_the_source_does(
