@@ -99,7 +99,8 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
         root.sp_model_file = tf.saved_model.Asset(weights.vocab_file)
 
     def encode(input_word_ids, input_mask, input_type_ids):
-        layers = bert.encoder(params, input_word_ids, input_mask, input_type_ids, config)
+        layers = bert.encoder(params, input_word_ids, input_mask, input_type_ids, config,
+                              bert.MODEL_GARDEN)
         pooled = controls.pooled_output(control, layers[-1], input_mask, params[POOLER_KERNEL],
                                         params[POOLER_BIAS])
         return pooled, layers
