@@ -159,4 +159,4 @@ def encoder(params: Params, input_ids: tf.Tensor, input_mask: tf.Tensor, segment
 def pooler(sequence_output: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
     """sequence_output [B, S, H] -> pooled_output = tanh(first_token · W + b) [B, H]."""
     first_token = sequence_output[:, 0, :]
-    return tf.tanh(tf.matmul(first_token, kernel) + bias)
+    return tf.tanh(tf.nn.bias_add(tf.matmul(first_token, kernel), bias))   # a Dense, in both exporters
