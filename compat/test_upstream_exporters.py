@@ -26,7 +26,7 @@ TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite und
          "Crème brûlée, naïve café: résumé!", "北京欢迎你 and 東京",
          ("A pair's first segment.", "Its second, with ümlauts."), "word " * 200]
 KINDS = ("tf1_hub", "model_garden")
-LAYOUT_OPS = ("BiasAdd", "BatchMatMulV2", "Einsum", "Tanh", "Pow", "Erf")
+STYLE_OPS = ("BiasAdd", "BatchMatMulV2", "Einsum", "Tanh", "Pow", "Erf")
 
 
 def _tar_gz(directory: str, archive) -> str:
@@ -86,12 +86,12 @@ def test_our_tf1_writer_writes_what_the_exporter_writes(small_export, tmp_path):
         assert not a.HasField("saver_def") and not b.HasField("saver_def")
         resource_ops = [{n.op for n in g.graph_def.node} & {"VarHandleOp", "VariableV2"} for g in (a, b)]
         assert resource_ops[0] == resource_ops[1] == {"VarHandleOp"}
-        # modeling.py's layout: dense layers as MatMul + BiasAdd on [B·S, H] matrices, which
+        # modeling.py's graph style: dense layers as MatMul + BiasAdd on [B·S, H] matrices, which
         # oneDNN fuses with their activation; attention's products batched; no Einsum.
         # (MatMul is not compared: modeling.py looks up token types by a one-hot product.)
-        layout_ops = [collections.Counter(n.op for n in g.graph_def.node if n.op in LAYOUT_OPS) for g in (a, b)]
-        assert layout_ops[0] == layout_ops[1]
-        assert layout_ops[1]["BiasAdd"] == 6 * 2 + 1 and not layout_ops[1]["Einsum"]   # 6 a layer, the pooler
+        style_ops = [collections.Counter(n.op for n in g.graph_def.node if n.op in STYLE_OPS) for g in (a, b)]
+        assert style_ops[0] == style_ops[1]
+        assert style_ops[1]["BiasAdd"] == 6 * 2 + 1 and not style_ops[1]["Einsum"]   # 6 a layer, the pooler
 
 
 @pytest.mark.parametrize("export", ["small_export", "albert_export"])

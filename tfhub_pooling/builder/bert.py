@@ -7,8 +7,8 @@ embeddings of width E projected to H and one layer's weights used by every
 layer (bert_config.layer_names says where each layer's weights are). The ops work in a TF1 graph and in a tf.function
 alike, so the TF1 Hub writer and any TF2 writer share this code; a writer only
 decides how variables are created and named and passes them in `params`,
-keyed by google-research names (see bert_config.param_shapes), and which
-exporter's graph layout to follow (MODELING_PY or MODEL_GARDEN below).
+keyed by google-research names (see bert_config.param_shapes), and whose
+exporter's graph style to follow (MODELING_PY or MODEL_GARDEN below).
 
 Shapes: B = batch, S = sequence length, H = hidden size, E = embedding width
 (H for BERT), N = heads, D = H / N.
@@ -42,11 +42,10 @@ ACTIVATIONS: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class Layout:
+class GraphStyle:
     """How an exporter's graph holds the hidden states and runs its dense layers. Both
-    layouts compute the same values; they differ in the ops TensorFlow sees."""
+    styles compute the same values; they differ in the ops TensorFlow sees."""
 
-    name: str
     matrix: bool        # hidden states as [B·S, H] matrices; else [B, S, H]
     dense: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor]   # (x, kernel [in, out], bias [out])
 
@@ -54,9 +53,9 @@ class Layout:
 # google-research modeling.py (the TF1 Hub modules): reshape_to_matrix once, then
 # tf.layers.dense, i.e. MatMul + BiasAdd. TensorFlow's oneDNN remapper fuses MatMul,
 # BiasAdd and the GELU after them into one kernel, which Einsum + AddV2 does not get.
-MODELING_PY = Layout("modeling.py", True, lambda x, kernel, bias: tf.nn.bias_add(tf.matmul(x, kernel), bias))
+MODELING_PY = GraphStyle(True, lambda x, kernel, bias: tf.nn.bias_add(tf.matmul(x, kernel), bias))
 # Model Garden's EinsumDense on [B, S, H] (the TF2 exports of export_tfhub_lib).
-MODEL_GARDEN = Layout("Model Garden", False, lambda x, kernel, bias: tf.einsum("bsi,io->bso", x, kernel) + bias)
+MODEL_GARDEN = GraphStyle(False, lambda x, kernel, bias: tf.einsum("bsi,io->bso", x, kernel) + bias)
 
 
 def dropout(x: tf.Tensor, rate: float, training: bool) -> tf.Tensor:
@@ -70,9 +69,9 @@ def layer_norm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: float) -> t
     return (x - mean) * tf.math.rsqrt(variance + eps) * gamma + beta
 
 
-def dense(x: tf.Tensor, params: Params, prefix: str, layout: Layout) -> tf.Tensor:
+def dense(x: tf.Tensor, params: Params, prefix: str, style: GraphStyle) -> tf.Tensor:
     """x [..., in] · kernel [in, out] + bias [out] -> [..., out], the weights under prefix."""
-    return layout.dense(x, params[f"{prefix}/kernel"], params[f"{prefix}/bias"])
+    return style.dense(x, params[f"{prefix}/kernel"], params[f"{prefix}/bias"])
 
 
 def embeddings(params: Params, input_ids: tf.Tensor, segment_ids: tf.Tensor,
@@ -98,9 +97,9 @@ def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
 
 
 def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, names: Mapping[str, str],
-                   config: BertConfig, layout: Layout, batch: tf.Tensor, seq_length: tf.Tensor,
+                   config: BertConfig, style: GraphStyle, batch: tf.Tensor, seq_length: tf.Tensor,
                    training: bool = False) -> tf.Tensor:
-    """x [B·S, H] or [B, S, H] (the layout's), bias [B, 1, 1, S] -> context, shaped as x;
+    """x [B·S, H] or [B, S, H] (the style's), bias [B, 1, 1, S] -> context, shaped as x;
     names: the layer's (layer_names)."""
     n = config.num_attention_heads
     d = config.hidden_size // n
@@ -108,9 +107,9 @@ def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, names: Mapping
     def heads(t: tf.Tensor) -> tf.Tensor:   # -> [B, N, S, D]
         return tf.transpose(tf.reshape(t, [batch, seq_length, n, d]), [0, 2, 1, 3])
 
-    q = heads(dense(x, params, names["query"], layout))
-    k = heads(dense(x, params, names["key"], layout))
-    v = heads(dense(x, params, names["value"], layout))
+    q = heads(dense(x, params, names["query"], style))
+    k = heads(dense(x, params, names["key"], style))
+    v = heads(dense(x, params, names["value"], style))
     scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(d) + bias   # [B, N, S, S]
     probs = dropout(tf.nn.softmax(scores, axis=-1), config.attention_probs_dropout_prob, training)
     context = tf.matmul(probs, v)                                    # [B, N, S, D]
@@ -118,41 +117,41 @@ def self_attention(x: tf.Tensor, bias: tf.Tensor, params: Params, names: Mapping
 
 
 def transformer_layer(x: tf.Tensor, bias: tf.Tensor, params: Params, n: int, config: BertConfig,
-                      layout: Layout, batch: tf.Tensor, seq_length: tf.Tensor,
+                      style: GraphStyle, batch: tf.Tensor, seq_length: tf.Tensor,
                       training: bool = False) -> tf.Tensor:
     """Layer n, a post-LayerNorm encoder block; x -> x's shape ([B·S, H] or [B, S, H])."""
     names = layer_names(config, n)
     eps = config.layer_norm_eps
-    context = self_attention(x, bias, params, names, config, layout, batch, seq_length, training)
-    attended = dropout(dense(context, params, names["attention_output"], layout),
+    context = self_attention(x, bias, params, names, config, style, batch, seq_length, training)
+    attended = dropout(dense(context, params, names["attention_output"], style),
                        config.hidden_dropout_prob, training)
     x = layer_norm(attended + x, params[f"{names['attention_norm']}/gamma"],
                    params[f"{names['attention_norm']}/beta"], eps)
-    hidden = ACTIVATIONS[config.hidden_act](dense(x, params, names["intermediate"], layout))
-    out = dropout(dense(hidden, params, names["output"], layout), config.hidden_dropout_prob, training)
+    hidden = ACTIVATIONS[config.hidden_act](dense(x, params, names["intermediate"], style))
+    out = dropout(dense(hidden, params, names["output"], style), config.hidden_dropout_prob, training)
     return layer_norm(out + x, params[f"{names['output_norm']}/gamma"],
                       params[f"{names['output_norm']}/beta"], eps)
 
 
 def encoder(params: Params, input_ids: tf.Tensor, input_mask: tf.Tensor, segment_ids: tf.Tensor,
-            config: BertConfig, layout: Layout, training: bool = False) -> list[tf.Tensor]:
+            config: BertConfig, style: GraphStyle, training: bool = False) -> list[tf.Tensor]:
     """The three [B, S] int32 inputs -> every layer's output, each [B, S, H].
 
-    The last entry is `sequence_output`. layout: the graph of the exporter the writer
+    The last entry is `sequence_output`. style: the graph style of the exporter the writer
     follows. training: apply dropout, as the {"train"} graph variant of a TF1 Hub
     module does.
     """
     batch, seq_length = tf.unstack(tf.shape(input_ids))
     bias = attention_bias(input_mask)
     x = embeddings(params, input_ids, segment_ids, config, training)     # [B, S, E]
-    if layout.matrix:
+    if style.matrix:
         x = tf.reshape(x, [-1, config.embedding_width])                  # [B·S, E]
     if config.embedding_width != config.hidden_size:
-        x = dense(x, params, EMBEDDING_PROJECTION, layout)               # ALBERT's E -> H
+        x = dense(x, params, EMBEDDING_PROJECTION, style)                # ALBERT's E -> H
     layers = []
     for n in range(config.num_hidden_layers):
-        x = transformer_layer(x, bias, params, n, config, layout, batch, seq_length, training)
-        layers.append(tf.reshape(x, [batch, seq_length, config.hidden_size]) if layout.matrix else x)
+        x = transformer_layer(x, bias, params, n, config, style, batch, seq_length, training)
+        layers.append(tf.reshape(x, [batch, seq_length, config.hidden_size]) if style.matrix else x)
     return layers
 
 
