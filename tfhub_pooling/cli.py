@@ -12,13 +12,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import traceback
 from typing import Callable, Iterator, Sequence
 
 from tfhub_pooling import defaults, formats, process_env
 from tfhub_pooling.builder import bert_config, controls
-from tfhub_pooling.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, StudyError, UsageError
+from tfhub_pooling.errors import (
+    EXIT_CANNOT_WRITE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    StudyError,
+    UsageError,
+)
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
@@ -81,14 +90,21 @@ class _TextAction(argparse.Action):
         namespace.texts = texts
 
 
+class _Parser(argparse.ArgumentParser):
+    """A refused argument is one `error:` line that points to --help, not the whole usage."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message}; see `{self.prog} --help`\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tfhub-pooling",
+    p = _Parser(prog="tfhub-pooling",
                                 description="Shows that a BERT module's pooled_output is "
                                             "tanh(cls · W + b) with its own stored pooler weights.")
     p.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # --debug also after the subcommand; SUPPRESS keeps it from resetting the top-level one.
-    debug = argparse.ArgumentParser(add_help=False)
+    debug = _Parser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     v = sub.add_parser("verify", parents=[debug], help="run the study on a module")
@@ -276,7 +292,7 @@ def _verify_corpus(args: argparse.Namespace) -> int:
            render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result),
            escape=not args.json)
     if result.stats.interrupted:
-        raise KeyboardInterrupt
+        raise result.stats.interrupted_by
     return result.exit_code
 
 
@@ -292,8 +308,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from tfhub_pooling import atomic
     from tfhub_pooling.builder import build, cache, sources
 
+    atomic.check_new_directory(args.dest)
     shape = {"hidden_size": args.hidden, "num_hidden_layers": args.layers, "num_attention_heads": args.heads,
              "intermediate_size": 4 * args.hidden}
     if args.architecture == bert_config.ALBERT and not args.random:
@@ -347,7 +365,10 @@ def printable(text: str) -> str:
 
 
 def _print(text: str, escape: bool = True) -> None:
-    """Prints a report; a reader that went away (`| head`) is no error of ours."""
+    """Prints a report; a reader that went away (`| head`) is no error of ours, a full
+    device is one line (exit 7)."""
+    from tfhub_pooling import atomic
+
     if escape:
         text = printable(text)
     try:
@@ -355,6 +376,17 @@ def _print(text: str, escape: bool = True) -> None:
     except BrokenPipeError:
         # Python would complain again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as e:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise atomic.cannot_write("standard output", e) from None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that corpus mode keeps its figures."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {printable(str(e))}", file=sys.stderr)
         return e.exit_code
+    except _Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -382,6 +417,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _standard_streams() -> bool:
+    """Opens /dev/null on any of fds 0-2 that the caller closed, before anything else
+    opens a file there; True if stdout was among them. With stderr closed the command
+    still runs and its exit code still tells; stdin closed is said when it is read."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if 2 in closed:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+    return 1 in closed
+
 
 def run() -> None:
     """The `tfhub-pooling` command: main(), then exit without the interpreter's teardown,
@@ -389,11 +442,17 @@ def run() -> None:
     (`bench --race` measures it). Every file the command writes is closed by then
     (atomic.py), so only the standard streams are left to flush. TensorFlow is set
     up for the command's process before it is imported (process_env.py)."""
+    if _standard_streams():
+        print("error: standard output is closed, so there is nowhere to write the report; "
+              "redirect it to a file or to /dev/null", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(EXIT_CANNOT_WRITE)
+    signal.signal(signal.SIGTERM, _terminate)
     process_env.prepare()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):   # a reader that left, or a stream already closed
+        except (OSError, ValueError):   # a reader that left, a full device, a stream already closed
             pass
     os._exit(code)

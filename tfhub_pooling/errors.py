@@ -17,7 +17,8 @@ EXIT_CANNOT_WRITE = 7     # an output, the cache or a module destination cannot 
 EXIT_NO_POOLED_OUTPUT = 16  # the model returns no pooled_output at all (KerasHub DistilBERT, RoBERTa, ...)
 EXIT_NOT_ALL_MATCH = 20   # several modules: at least one did not match or could not be checked
 EXIT_INTERNAL = 70        # a bug in this tool; rerun with --debug and report it
-EXIT_INTERRUPTED = 130    # Ctrl-C
+EXIT_INTERRUPTED = 130    # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143     # SIGTERM, what CI timeouts send; corpus mode still prints its figures so far
 
 
 class StudyError(Exception):

@@ -75,6 +75,7 @@ def build_module(weights: BertWeights, dest: str, fmt: str = TF1_HUB,
             raise UsageError(f"a {fmt} holds no pooler, so a negative control cannot be written "
                              "into it; drop --control or choose an encoder format")
         control.check(weights.config.hidden_size)
+    atomic.check_new_directory(dest)
     dest = os.path.abspath(dest)
     if os.path.exists(dest):
         if reuse and is_complete(dest):

@@ -14,7 +14,6 @@ dense kernels are stored [in, out], as `modeling.py` computes `x · W + b`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -33,6 +32,7 @@ from tfhub_pooling.builder.bert_config import (
     checkpoint_architecture,
     param_shapes,
 )
+from tfhub_pooling import untrusted
 from tfhub_pooling.errors import NotAModuleError, UsageError, first_line
 from tfhub_pooling.study import vocabs
 
@@ -85,7 +85,8 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
     do_lower_case = True
     tok_config = model_dir / "tokenizer_config.json"
     if tok_config.is_file():
-        do_lower_case = bool(json.loads(tok_config.read_text()).get("do_lower_case", True))
+        tok = untrusted.read_json(str(tok_config), "tokenizer_config.json", UsageError)
+        do_lower_case = bool(tok.get("do_lower_case", True)) if isinstance(tok, dict) else True
     return BertWeights(config, params, str(model_dir / "vocab.txt"), do_lower_case,
                        description=f"HF BERT directory {model_dir}")
 
@@ -136,9 +137,14 @@ def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = Tr
 
     Biases are random too, not zero, so a test cannot pass by ignoring them.
     """
+    shapes = param_shapes(config)
+    # float32 weights, held once by numpy and once more by TensorFlow while a module is written.
+    untrusted.check_fits(2 * 4 * sum(int(np.prod(s, dtype=np.int64)) for s in shapes.values()),
+                         (f"a BERT of hidden size {config.hidden_size}, {config.num_hidden_layers} layers and "
+                          f"intermediate size {config.intermediate_size}"), UsageError)
     rng = np.random.default_rng(seed)
     params = {}
-    for name, shape in param_shapes(config).items():
+    for name, shape in shapes.items():
         if name.endswith("/gamma"):
             value = 1.0 + 0.1 * rng.standard_normal(shape)
         elif name.endswith("/beta") or name.endswith("/bias"):
@@ -158,10 +164,7 @@ def random_weights(config: BertConfig, vocab_file: str, do_lower_case: bool = Tr
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"cannot read {path} ({e}); it must be a BERT config in JSON") from None
+    d = untrusted.read_json(str(path), "the BERT config", UsageError)
     if not isinstance(d, dict):
         raise UsageError(f"{path} is no JSON object; it must be a BERT config")
     return d

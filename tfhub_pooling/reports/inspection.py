@@ -3,14 +3,15 @@ where the pooler lives and under which naming, the vocab and casing."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.builder import cache
+from tfhub_pooling.errors import NotAModuleError
 from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, PREPROCESS
 from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
@@ -46,8 +47,8 @@ def built_by(path: str) -> dict[str, Any] | None:
     record = os.path.join(path, *BUILD_RECORD)
     if not os.path.isfile(record):
         return None
-    with open(record, encoding="utf-8") as f:
-        return json.load(f)
+    built = untrusted.read_json(record, "the build record", NotAModuleError)
+    return built if isinstance(built, dict) else None
 
 
 def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
@@ -80,9 +81,12 @@ def inspect(handle: str | None) -> dict[str, Any]:
 def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
     variants = [saved_model_proto.describe_tags(t)
                 for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
+    asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
+    vocab_file, place = loading.asset_file(path, asset) if asset is not None else (None, loading.NO_VOCAB)
+    # ALBERT's preprocessing model carries sp_model_file and lower-cases, as its encoder does.
+    lower = bool(obj.do_lower_case.numpy()) if hasattr(obj, "do_lower_case") else asset is not None
     return loading.ModuleFacts(handle, path, PREPROCESS, "__call__, tokenize, bert_pack_inputs",
-                               variants[0], variants, obj.vocab_file.asset_path.numpy().decode(),
-                               loading.VOCAB_IN_MODULE, bool(obj.do_lower_case.numpy()), None, None)
+                               variants[0], variants, vocab_file, place, lower, None, None)
 
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import numpy as np
@@ -17,6 +18,9 @@ from tfhub_pooling.study.pipeline import VerifyResult
 
 def plot(r: VerifyResult, path: str) -> None:
     """Writes the figure in the format path's extension names (png, svg, pdf), whole or not at all."""
+    # With HOME read-only, matplotlib warns that it made a temporary cache; that is its
+    # business, not the report's.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -58,5 +62,5 @@ def plot(r: VerifyResult, path: str) -> None:
     fig.suptitle(f"{r.handle}  ({r.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
                  f"verdict: {r.verdict}", fontsize=11)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    atomic.write_file(path, lambda f: fig.savefig(f, format=fmt, dpi=110))
+    atomic.write_file(path, lambda f: fig.savefig(f, format=fmt, dpi=110), "--plot")
     plt.close(fig)

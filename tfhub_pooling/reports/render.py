@@ -274,7 +274,7 @@ def save_arrays(r: VerifyResult, path: str) -> None:
               "sequence_output": r.sequence_output}
     if r.rebuilt is not None:
         arrays["rebuilt"] = r.rebuilt
-    atomic.write_file(path, lambda f: np.savez(f, **arrays))
+    atomic.write_file(path, lambda f: np.savez(f, **arrays), "--save-arrays")
 
 
 def zoo_row(e: ZooEntry) -> dict[str, Any]:

@@ -55,7 +55,8 @@ class CorpusStats:
     verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
     first_mismatch: str = ""     # the first non-matching batch's reason
     worst: list[WorstText] = dataclasses.field(default_factory=list)
-    interrupted: bool = False    # Ctrl-C stopped the run; the figures cover what was done
+    interrupted: bool = False    # Ctrl-C or SIGTERM stopped the run; the figures cover what was done
+    interrupted_by: KeyboardInterrupt | None = dataclasses.field(default=None, repr=False)  # to raise again
 
     @property
     def verdict(self) -> str:
@@ -105,10 +106,10 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if progress is not None:
                     progress.update(len(lines))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         if not stats.texts:
             raise
-        stats.interrupted = True      # the figures so far are still worth printing
+        stats.interrupted, stats.interrupted_by = True, e   # the figures so far are still worth printing
     stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
     return stats
 

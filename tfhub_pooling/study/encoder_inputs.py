@@ -157,12 +157,12 @@ class PreprocessingModel:
     tensorflow/albert_en_preprocess/3 style), used instead of our own tokenizer:
     its `tokenize` and `bert_pack_inputs`."""
 
-    def __init__(self, handle: str, obj):
+    def __init__(self, handle: str, obj, vocab_file: str | None):
+        """vocab_file: the vocab it carries, if any (loading.preprocess_vocab), for generated
+        texts (recovery) when the encoder carries none."""
         self.handle = handle
         self._obj = obj
-        # The vocab it carries, if any, for generated texts (recovery) when the encoder carries none.
-        asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
-        self.vocab_file = asset.asset_path.numpy().decode() if asset is not None else None
+        self.vocab_file = vocab_file
 
     def describe(self) -> str:
         return f"preprocessing model {self.handle}"

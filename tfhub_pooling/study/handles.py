@@ -16,16 +16,21 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import sys
+import tarfile
 import tempfile
 import threading
+import time
 import urllib.error
+import zlib
 from typing import Iterator
 
 import tensorflow as tf
 import tensorflow_hub as hub
+from tensorflow_hub import file_utils as hub_file_utils
 from tensorflow_hub import resolver as hub_resolver
 
 from tfhub_pooling import atomic
@@ -37,6 +42,10 @@ URL_TIMEOUT_S = 10.0
 # Seconds the whole fetch may take (a server can send a byte every few seconds
 # forever); TFHUB_POOLING_FETCH_DEADLINE overrides it.
 FETCH_DEADLINE_S = 600.0
+DEADLINE_VARIABLE = "TFHUB_POOLING_FETCH_DEADLINE"
+# A local archive's declared contents are capped before anything is unpacked: the
+# largest BERT-family modules (bert-large, 24 layers) unpack to 1.3 GB.
+MAX_UNPACKED_BYTES = 8 << 30
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
@@ -81,10 +90,40 @@ class LocalArchiveResolver(hub_resolver.Resolver):
         os.makedirs(os.path.dirname(module_dir), exist_ok=True)
 
         def unpack(handle: str, tmp_dir: str) -> None:
+            for directory in _archive_directories(handle, tmp_dir):
+                os.makedirs(directory, exist_ok=True)
             with open(handle, "rb") as f:
                 hub_resolver.DownloadManager(handle).download_and_uncompress(f, tmp_dir)
 
         return hub_resolver.atomic_download(handle, unpack, module_dir)
+
+
+def _archive_directories(handle: str, tmp_dir: str) -> set[str]:
+    """Reads the archive's member list before tensorflow_hub unpacks it: sizes against
+    MAX_UNPACKED_BYTES and the cache's free space, and the directories its files go in.
+    `tar czf m.tgz $(find . -type f)` records no directory entries, and
+    tensorflow_hub's unpacker makes no parent directories."""
+    total, directories = 0, set()
+    free = shutil.disk_usage(tmp_dir).free
+    try:
+        with tarfile.open(handle, mode="r|*") as tar:
+            for member in tar:
+                total += member.size if member.isfile() else 0
+                if total > MAX_UNPACKED_BYTES:
+                    raise NotAModuleError(f"{handle} would unpack to more than {MAX_UNPACKED_BYTES >> 30} GiB "
+                                          f"(member {member.name} alone is {member.size / 2**30:,.1f} GiB); "
+                                          "no BERT module is that large, so it was not unpacked")
+                if total > free:
+                    raise CannotWriteError(f"{handle} unpacks to {total / 2**20:,.0f} MiB and "
+                                           f"TFHUB_CACHE_DIR={hub_resolver.tfhub_cache_dir(use_temp=True)} has "
+                                           f"{free / 2**20:,.0f} MiB free; free some, or set TFHUB_CACHE_DIR "
+                                           "to a directory with more space")
+                if member.isfile():
+                    parent = os.path.dirname(hub_file_utils.merge_relative_path(tmp_dir, member.name))
+                    directories.add(parent)
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as e:
+        raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
+    return directories
 
 
 _registered = False
@@ -102,6 +141,13 @@ def resolve(handle: str) -> str:
     """Returns the local directory tensorflow_hub resolves `handle` to."""
     if not handle.strip():
         raise UsageError("the handle is empty; pass a module directory, a .tar.gz of one, or a URL")
+    try:
+        handle.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"the handle {handle.encode('utf-8', 'backslashreplace').decode()} holds bytes "
+                         "that are not UTF-8, and TensorFlow opens UTF-8 paths only; rename it, or link "
+                         "it under a UTF-8 name") from None
+    fetch_deadline()    # a bad setting is said before anything is fetched
     if kaggle_keras_handle(handle):
         return _resolve_kaggle(handle)
     if is_url(handle):
@@ -125,11 +171,9 @@ def _resolve_archive(handle: str) -> str:
     _clear_stale_lock(archive_module_dir(handle))
     try:
         return hub.resolve(handle)
-    except (OSError, tf.errors.PermissionDeniedError) as e:
+    except (OSError, ValueError, tf.errors.OpError) as e:
         if _is_write_failure(e):
             raise _cache_error(handle, e) from None
-        raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
-    except (ValueError, tf.errors.OpError) as e:
         raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
 
 
@@ -174,10 +218,25 @@ def _fetch_limits(handle: str) -> Iterator[None]:
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(URL_TIMEOUT_S)
     try:
-        with _deadline(float(os.environ.get("TFHUB_POOLING_FETCH_DEADLINE") or FETCH_DEADLINE_S), handle):
+        with _deadline(fetch_deadline(), handle):
             yield
     finally:
         socket.setdefaulttimeout(previous)
+
+
+def fetch_deadline() -> float:
+    """Seconds the whole fetch may take: TFHUB_POOLING_FETCH_DEADLINE, or FETCH_DEADLINE_S."""
+    value = os.environ.get(DEADLINE_VARIABLE) or ""
+    if not value:
+        return FETCH_DEADLINE_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{DEADLINE_VARIABLE}={value!r} is not a number of seconds above 0; set it "
+                         f"like {DEADLINE_VARIABLE}=600, or unset it")
+    return seconds
 
 
 class _FetchDeadline(Exception):
@@ -226,28 +285,69 @@ def _cache_error(handle: str, e: OSError) -> CannotWriteError:
 
 
 def _is_write_failure(e: BaseException) -> bool:
+    """A cache that cannot take the files: unwritable or full. TensorFlow's file
+    system says so in its errors' types and messages, not in errno."""
     return getattr(e, "errno", None) in (errno.EACCES, errno.EROFS, errno.ENOSPC, errno.EPERM) \
-        or isinstance(e, tf.errors.PermissionDeniedError)
+        or isinstance(e, (tf.errors.PermissionDeniedError, tf.errors.ResourceExhaustedError)) \
+        or "No space left on device" in str(e)
 
 
 def _clear_stale_lock(module_dir: str) -> None:
-    """Removes tensorflow_hub's download lock when the process that took it is gone
-    (killed mid-download), instead of waiting ten minutes for it in silence."""
+    """Removes tensorflow_hub's download lock when no download holds it (the process
+    that took it was killed, or its pid now belongs to another program), instead of
+    waiting ten minutes for it in silence; and the temp directories of downloads
+    killed before they could clean up."""
     lock = module_dir + ".lock"
-    try:
-        with open(lock, encoding="utf-8") as f:
-            host, pid, _ = f.read().strip().split(".", 2)
-    except (OSError, ValueError):
-        return
-    if host != socket.gethostname() or not pid.isdigit() or atomic.process_alive(int(pid)):
-        if os.path.exists(lock):
+    holder = _lock_holder(lock)
+    if holder is not None:
+        host, pid, uid = holder
+        downloading = os.path.isdir(f"{module_dir}.{uid}.tmp") or _age_s(lock) < LOCK_GRACE_S
+        if host != socket.gethostname() or (atomic.process_alive(int(pid)) and downloading):
             print(f"note: waiting for another download of this module (lock {lock}, held by "
                   f"process {pid} on {host}); if none is running, delete the lock", file=sys.stderr)
+            _remove_stale_temps(module_dir, keep=uid)
+            return
+        with contextlib.suppress(OSError):
+            os.remove(lock)
+            why = "which is gone" if not atomic.process_alive(int(pid)) else "which is not downloading it"
+            print(f"note: removed a stale download lock {lock} left by process {pid}, {why}",
+                  file=sys.stderr)
+    _remove_stale_temps(module_dir, keep=None)
+
+
+# Seconds between tensorflow_hub taking its lock and making its temp directory: far less than this.
+LOCK_GRACE_S = 30.0
+
+
+def _lock_holder(lock: str) -> tuple[str, str, str] | None:
+    """(host, pid, task uid) from tensorflow_hub's lock file `HOST.PID.UID`, or None."""
+    try:
+        with open(lock, encoding="utf-8") as f:
+            host, pid, uid = f.read(4096).strip().rsplit(".", 2)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return (host, pid, uid) if pid.isdigit() else None
+
+
+def _age_s(path: str) -> float:
+    try:
+        return time.time() - os.stat(path).st_mtime
+    except OSError:
+        return float("inf")
+
+
+def _remove_stale_temps(module_dir: str, keep: str | None) -> None:
+    """tensorflow_hub unpacks into MODULE.UID.tmp and removes it itself, unless it was
+    killed (kill -9, a CI timeout); only the live lock's own temp directory is kept."""
+    parent, name = os.path.split(module_dir)
+    try:
+        entries = os.listdir(parent)
+    except OSError:
         return
-    with contextlib.suppress(OSError):
-        os.remove(lock)
-        print(f"note: removed a stale download lock {lock} left by process {pid}, which is gone",
-              file=sys.stderr)
+    for entry in entries:
+        uid = entry[len(name) + 1:-len(".tmp")]
+        if entry.startswith(name + ".") and entry.endswith(".tmp") and uid and uid != keep:
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
 
 
 def _single_folder(path: str) -> str:

@@ -13,17 +13,25 @@ name, so the pooler is found among the loaded model's weights, by their paths
 
 from __future__ import annotations
 
-import json
 import os
+import warnings
 from typing import Any, Callable
 
 import numpy as np
 import tensorflow as tf
 
-from tfhub_pooling.errors import InterfaceError, NoPooledOutputError, UsageError
+from tfhub_pooling import untrusted
+from tfhub_pooling.errors import (
+    InterfaceError,
+    NoPooledOutputError,
+    NotAModuleError,
+    StudyError,
+    UsageError,
+    first_line,
+)
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import VOCAB_IN_MODULE, LoadedModule
+from tfhub_pooling.study.loading import LoadedModule, vocab_place
 
 CONFIG_FILE = "config.json"
 # BertTokenizer's WordPiece vocabulary; AlbertTokenizer's SentencePiece model.
@@ -32,15 +40,24 @@ VOCABULARIES = (os.path.join("assets", "tokenizer", "vocabulary.txt"),
 EXTRA = "pip install 'tfhub-pooling[keras-hub]'"
 
 
+# keras-nlp saved presets under its own name before it became keras_hub, and
+# keras_hub still loads them (Kaggle serves many); ours registers the control class.
+REGISTERED_PREFIXES = ("keras_hub>", "keras_nlp>", "tfhub_pooling>")
+# Backbone config fields that size the weights; each must be a whole number of at least 1.
+SIZES = ("vocabulary_size", "num_layers", "num_heads", "hidden_dim", "intermediate_dim",
+         "max_sequence_length")
+
+
 def is_preset(path: str) -> bool:
-    """A directory whose config.json names a keras_hub class."""
-    try:
-        with open(os.path.join(path, CONFIG_FILE), encoding="utf-8") as f:
-            config = json.load(f)
-    except (OSError, ValueError):
+    """A directory whose config.json names a keras_hub (or keras_nlp) class. A config.json
+    that cannot be read is no preset's: a SavedModel may have one beside it (Hugging Face's)."""
+    if not os.path.isfile(os.path.join(path, CONFIG_FILE)):
         return False
-    return isinstance(config, dict) and str(config.get("registered_name", "")).startswith(
-        ("keras_hub>", "tfhub_pooling>"))
+    try:
+        config = untrusted.read_json(os.path.join(path, CONFIG_FILE), CONFIG_FILE, NotAModuleError)
+    except NotAModuleError:
+        return False
+    return isinstance(config, dict) and str(config.get("registered_name", "")).startswith(REGISTERED_PREFIXES)
 
 
 def _keras_hub():
@@ -53,14 +70,51 @@ def _keras_hub():
     return keras_hub
 
 
+def check_config(path: str) -> None:
+    """Sizes in config.json that make no model, or more than memory holds, refused before Keras
+    builds anything."""
+    config = untrusted.read_json(os.path.join(path, CONFIG_FILE), CONFIG_FILE, NotAModuleError)
+    sizes = config.get("config") if isinstance(config, dict) else None
+    if not isinstance(sizes, dict):
+        raise NotAModuleError(f"{path}: {CONFIG_FILE} has no backbone `config` object; is it a KerasHub preset?")
+    bad = [f"{k} {sizes[k]!r}" for k in SIZES if k in sizes
+           and (isinstance(sizes[k], bool) or not isinstance(sizes[k], int) or sizes[k] < 1)]
+    if bad:
+        raise NotAModuleError(f"{path}: {CONFIG_FILE} gives {', '.join(bad)}; each must be a whole "
+                              "number of at least 1")
+    h, heads = sizes.get("hidden_dim", 1), sizes.get("num_heads", 1)
+    if h % heads:
+        raise NotAModuleError(f"{path}: {CONFIG_FILE} gives hidden_dim {h}, which {heads} heads do not divide")
+    e = sizes.get("embedding_dim", h) if isinstance(sizes.get("embedding_dim"), int) else h
+    i, layers = sizes.get("intermediate_dim", 4 * h), sizes.get("num_layers", 1)
+    # ALBERT shares its layers (num_groups of them), BERT has one set a layer.
+    stored_layers = sizes.get("num_groups", layers) if isinstance(sizes.get("num_groups"), int) else layers
+    parameters = (sizes.get("vocabulary_size", 1) + sizes.get("max_sequence_length", 1)) * e \
+        + stored_layers * (4 * h * h + 2 * h * i) + h * h
+    untrusted.check_fits(4 * parameters, f"the preset {path} ({CONFIG_FILE})", NotAModuleError)
+
+
+def _quietly(load: Callable[[], Any], path: str, what: str) -> Any:
+    """Keras deserializes whatever the preset's files say, and raises whatever type that
+    leads to (ValueError, KeyError, TypeError, AttributeError, json's errors, its safe
+    mode's refusals): each is the file's fault, said in one line. Its warnings about
+    the files are the preset's business, not the report's."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load()
+    except (StudyError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # noqa: BLE001  (see the docstring)
+        raise NotAModuleError(f"{path}: {what} could not be loaded by keras_hub ({type(e).__name__}: "
+                              f"{first_line(e)}); is the preset complete, uncorrupted and of a class "
+                              "keras_hub knows?") from None
+
+
 def load(handle: str, path: str) -> LoadedModule:
     keras_hub = _keras_hub()
-    try:
-        backbone = keras_hub.models.Backbone.from_preset(path)
-    except (ValueError, OSError, KeyError, TypeError) as e:
-        from tfhub_pooling.errors import NotAModuleError, first_line
-        raise NotAModuleError(f"{path} could not be loaded as a KerasHub preset ({first_line(e)}); "
-                              "is it complete and uncorrupted?") from None
+    check_config(path)
+    backbone = _quietly(lambda: keras_hub.models.Backbone.from_preset(path), path, "the backbone")
     kind = type(backbone).__name__
     outputs = backbone.output
     if not (isinstance(outputs, dict) and "pooled_output" in outputs):
@@ -68,9 +122,10 @@ def load(handle: str, path: str) -> LoadedModule:
                     if isinstance(outputs, dict) else f"one tensor {list(outputs.shape)}")
         raise NoPooledOutputError(f"{handle}: KerasHub's {kind} returns {returned} and no pooled_output, so "
                                   "there is no pooler to rebuild; its [CLS] vector is sequence_output[:, 0, :]")
-    tokenizer = keras_hub.models.Tokenizer.from_preset(path)
-    vocab_file = next((os.path.join(path, v) for v in VOCABULARIES if os.path.isfile(os.path.join(path, v))), None)
-    if vocab_file is None:
+    tokenizer = _quietly(lambda: keras_hub.models.Tokenizer.from_preset(path), path, "tokenizer.json")
+    vocab = next((f for f in (untrusted.inside(path, v, "the tokenizer's vocabulary", InterfaceError)
+                              for v in VOCABULARIES) if os.path.isfile(f.path)), None)
+    if vocab is None:
         raise InterfaceError(f"{path}: the preset's tokenizer ({type(tokenizer).__name__}) has neither a "
                              f"WordPiece {VOCABULARIES[0]} nor a SentencePiece {VOCABULARIES[1]}; only those "
                              "are read")
@@ -82,10 +137,10 @@ def load(handle: str, path: str) -> LoadedModule:
 
     variables = list(backbone.weights)
     return LoadedModule(handle, path, KERAS_HUB, f"{kind}.__call__ (token_ids, segment_ids, padding_mask)",
-                        backbone, variables, run, vocab_file, VOCAB_IN_MODULE,
+                        backbone, variables, run, vocab.path, vocab_place(vocab),
                         bool(getattr(tokenizer, "lowercase", False)),
                         int(backbone.max_sequence_length), [], frozenset(), int(backbone.num_layers),
-                        tokenizer)
+                        tokenizer, vocab_rows=int(backbone.vocabulary_size))
 
 
 def word_pieces(tokenizer: Any) -> Callable[[tf.Tensor], tf.RaggedTensor]:

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.errors import InterfaceError, NotAModuleError, first_line
 from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.study import saved_model_proto, stored_variables
@@ -41,13 +42,14 @@ class LoadedModule:
     variables: list             # tf.Variables, with their names as loaded
     run: RunFn
     vocab_file: str | None      # None: the module carries none (a preprocessing model must make inputs)
-    vocab_source: str           # VOCAB_IN_MODULE, NO_VOCAB, or where outside the module it came from
+    vocab_source: str           # VOCAB_IN_MODULE (and where a link in assets/ leads), or NO_VOCAB
     do_lower_case: bool
     max_seq_length: int         # rows of the position-embedding table
     graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb; TF1 modules may have several
     loaded_variant: frozenset[str]         # the one hub.load picked and the study runs
     num_layers: int | None      # transformer layers, counted off the stored names
     tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
+    vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
 
 
 VOCAB_IN_MODULE = "the module's own assets/"
@@ -82,10 +84,12 @@ def facts(module: LoadedModule) -> ModuleFacts:
 
 def load_saved_model(path: str) -> Any:
     """hub.load, with its failures turned into one line."""
-    if saved_model_proto.proto_file(path) is None:
+    proto = saved_model_proto.proto_file(path)
+    if proto is None:
         raise NotAModuleError(f"{path} is none of: TF1 Hub module, TF2 SavedModel, google-research "
                               "checkpoint directory (no saved_model.pb, no bert_config.json); "
                               "point --handle at the module's top directory")
+    untrusted.check_size(proto, untrusted.MAX_PROTO_BYTES, "the SavedModel graph", NotAModuleError)
     if not os.path.isfile(os.path.join(path, "variables", "variables.index")):
         raise NotAModuleError(f"{path} has no variables/variables.index; the module's "
                               "weights are missing, fetch or unpack it again")
@@ -116,16 +120,62 @@ def detect_format(path: str, obj: Any) -> str:
         return TF1_HUB
     if hasattr(obj, "tokenize") and hasattr(obj, "bert_pack_inputs"):
         return PREPROCESS
+    found = _tf2_call(obj)
+    if found is not None:
+        return found[0]
+    raise InterfaceError(f"{path} is a SavedModel but no BERT encoder: it has no `tokens` signature "
+                         "(TF1 Hub) and is not callable on a dict of input_word_ids, input_mask, "
+                         "input_type_ids or a list of three id tensors (TF2)")
+
+
+def _tf2_call(obj: Any) -> tuple[str, Any] | None:
+    """The TF2 format and the concrete function of __call__ the study will call, if any."""
     for concrete in getattr(getattr(obj, "__call__", None), "concrete_functions", ()):
         args = concrete.structured_input_signature[0]
         first = args[0] if args else None
         if isinstance(first, dict) and set(TF2_INPUTS) <= set(first):
-            return TF2_DICT
+            return TF2_DICT, concrete
         if isinstance(first, (list, tuple)) and len(first) == 3:
-            return TF2_LIST
-    raise InterfaceError(f"{path} is a SavedModel but no BERT encoder: it has no `tokens` signature "
-                         "(TF1 Hub) and is not callable on a dict of input_word_ids, input_mask, "
-                         "input_type_ids or a list of three id tensors (TF2)")
+            return TF2_LIST, concrete
+    return None
+
+
+def _dtype(x: Any) -> tf.DType | None:
+    return getattr(x, "dtype", None)
+
+
+def _kinds(structure: Any) -> str:
+    """What a signature returns, for an error line: `a dict of a (string), b (float32)`."""
+    if isinstance(structure, dict):
+        return "a dict of " + ", ".join(f"{k} ({getattr(_dtype(v), 'name', type(v).__name__)})"
+                                        for k, v in sorted(structure.items()))
+    if isinstance(structure, (list, tuple)):
+        return f"a list of {len(structure)}"
+    return f"one {getattr(_dtype(structure), 'name', type(structure).__name__)} tensor"
+
+
+def _check_inputs(path: str, where: str, specs: dict[str, Any] | list) -> None:
+    items = specs.items() if isinstance(specs, dict) else enumerate(specs)
+    wrong = [f"{k} ({_dtype(v).name})" for k, v in items if _dtype(v) is not None and not _dtype(v).is_integer]
+    if wrong:
+        raise InterfaceError(f"{path}: {where} takes {', '.join(map(str, wrong))}, where a BERT encoder takes "
+                             "integer token ids; it is no BERT encoder")
+
+
+def _check_outputs(path: str, where: str, outputs: Any, names: tuple[str, ...] | None) -> None:
+    """names: the dict keys it must return; None for a list of [pooled, sequence]."""
+    if names is None:
+        values = list(outputs) if isinstance(outputs, (list, tuple)) and len(outputs) == 2 else None
+    else:
+        values = [outputs.get(k) for k in names] if isinstance(outputs, dict) else None
+        if values is not None and any(v is None for v in values):
+            missing = [k for k, v in zip(names, values) if v is None]
+            raise InterfaceError(f"{path}: {where} returns no {', '.join(missing)} (it returns "
+                                 f"{_kinds(outputs)}); it is no BERT encoder")
+    wanted = "a list of [pooled_output, sequence_output]" if names is None else f"a dict with {', '.join(names)}"
+    if values is None or any(_dtype(v) is None or not _dtype(v).is_floating for v in values):
+        raise InterfaceError(f"{path}: {where} returns {_kinds(outputs)}, where a BERT encoder returns "
+                             f"{wanted} of floating-point tensors; it is no BERT encoder")
 
 
 def load(handle: str, path: str, obj: Any = None) -> LoadedModule:
@@ -151,10 +201,12 @@ def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
     if missing_in or missing_out:
         raise InterfaceError(f"{path}: the `tokens` signature lacks "
                              f"{', '.join(missing_in + missing_out)}; it is no BERT module")
+    _check_inputs(path, "the `tokens` signature", tokens.structured_input_signature[1])
+    _check_outputs(path, "the `tokens` signature", tokens.structured_outputs, OUTPUTS)
     if "tokenization_info" not in obj.signatures:
         raise InterfaceError(f"{path} has no `tokenization_info` signature, so its vocab is "
                              "unknown; it is no BERT module of the TF1 Hub kind")
-    info = obj.signatures["tokenization_info"]()
+    info = _tokenization_info(path, obj.signatures["tokenization_info"])
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         out = tokens(input_ids=tf.constant(input_ids, tf.int32),
@@ -164,12 +216,29 @@ def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
 
     proto = saved_model_proto.read(path)
     graph = saved_model_proto.meta_graph(proto, saved_model_proto.INFERENCE_TAGS)
-    vocab_file, vocab_source = _tf1_vocab_file(path, graph, info["vocab_file"].numpy().decode())
-    return _loaded(handle, path, fmt, "tokens", obj, run, vocab_file, vocab_source,
-                   bool(info["do_lower_case"].numpy()), proto)
+    vocab_file, vocab_source = _tf1_vocab_file(path, graph, info[0])
+    return _loaded(handle, path, fmt, "tokens", obj, run, vocab_file, vocab_source, info[1], proto)
+
+
+def _tokenization_info(path: str, signature: Any) -> tuple[str, bool]:
+    """The vocab_file value and do_lower_case of a TF1 module's `tokenization_info`."""
+    wanted = {"vocab_file": tf.string, "do_lower_case": tf.bool}
+    outputs = signature.structured_outputs
+    wrong = [f"{k} ({getattr(_dtype(outputs.get(k)), 'name', 'missing')})" for k, dtype in wanted.items()
+             if _dtype(outputs.get(k)) != dtype]
+    if wrong:
+        raise InterfaceError(f"{path}: its `tokenization_info` signature gives {', '.join(wrong)}, where a "
+                             "TF1 Hub BERT gives vocab_file (string) and do_lower_case (bool); so its vocab "
+                             "and casing are unknown")
+    info = signature()
+    return info["vocab_file"].numpy().decode("utf-8", "replace"), bool(info["do_lower_case"].numpy())
 
 
 def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
+    _, concrete = _tf2_call(obj)
+    first = concrete.structured_input_signature[0][0]
+    _check_inputs(path, "its __call__", first)
+    _check_outputs(path, "its __call__", concrete.structured_outputs, OUTPUTS if fmt == TF2_DICT else None)
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         ids, mask, types = (tf.constant(a, tf.int32) for a in (input_ids, input_mask, segment_ids))
@@ -184,22 +253,45 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
 
     vocab_file, vocab_source, do_lower_case = None, NO_VOCAB, False
     if hasattr(obj, "vocab_file") and hasattr(obj, "do_lower_case"):
-        vocab_file, do_lower_case = _tf2_asset(path, obj.vocab_file), bool(obj.do_lower_case.numpy())
-        vocab_source = VOCAB_IN_MODULE
+        vocab_file, vocab_source = asset_file(path, obj.vocab_file)
+        if _dtype(obj.do_lower_case) != tf.bool:
+            raise InterfaceError(f"{path}: its do_lower_case is {_kinds(obj.do_lower_case)}, not a bool; "
+                                 "so its casing is unknown")
+        do_lower_case = bool(obj.do_lower_case.numpy())
     elif hasattr(obj, "sp_model_file"):
         # Model Garden's ALBERT encoders: lower case (and no accents) implied, as export_tfhub_lib says.
-        vocab_file, do_lower_case, vocab_source = _tf2_asset(path, obj.sp_model_file), True, VOCAB_IN_MODULE
+        (vocab_file, vocab_source), do_lower_case = asset_file(path, obj.sp_model_file), True
     return _loaded(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
                    obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path))
 
 
-def _tf2_asset(path: str, asset: Any) -> str:
-    """The file of a TF2 object's Asset; TF2 restores its path into the module's own assets/."""
-    file = asset.asset_path.numpy().decode()
-    if not os.path.isfile(file):
-        raise InterfaceError(f"{path}: the vocab file {os.path.basename(file)} is missing "
+def asset_file(path: str, asset: Any) -> tuple[str, str]:
+    """The file of a TF2 object's Asset and where it came from. TF2 restores the
+    recorded file name joined onto the module's assets/; a name that climbs out is
+    refused before anything reads it."""
+    assets = os.path.join(path, "assets")
+    if _dtype(getattr(asset, "asset_path", None)) != tf.string:
+        raise InterfaceError(f"{path}: its vocab is {_kinds(asset)}, not a file Asset; so its vocab is unknown")
+    restored = asset.asset_path.numpy().decode("utf-8", "replace")
+    recorded = os.path.relpath(restored, assets) if os.path.isabs(restored) else restored
+    file = untrusted.inside(assets, recorded, "the vocab file (the object's Asset)", InterfaceError)
+    if not os.path.isfile(file.path):
+        raise InterfaceError(f"{path}: the vocab file {recorded} is missing "
                              "from assets/; the module is incomplete, fetch or unpack it again")
-    return file
+    return file.path, vocab_place(file)
+
+
+def preprocess_vocab(path: str, obj: Any) -> str | None:
+    """The vocab a preprocessing model carries (vocab_file or sp_model_file), if any."""
+    asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
+    return asset_file(path, asset)[0] if asset is not None else None
+
+
+def vocab_place(file: untrusted.ModuleFile) -> str:
+    """Where a vocab inside the module really is: a link that leads out is said."""
+    if file.leads_to is None:
+        return VOCAB_IN_MODULE
+    return f"{VOCAB_IN_MODULE}, through a link to {file.leads_to}"
 
 
 def _model_garden_checks(out: dict) -> dict:
@@ -228,27 +320,29 @@ def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: Run
     return LoadedModule(handle, path, fmt, signature, obj, variables, run, vocab_file, vocab_source,
                         do_lower_case, max_seq_length or FALLBACK_MAX_SEQ_LENGTH,
                         saved_model_proto.graph_variants(proto), saved_model_proto.INFERENCE_TAGS,
-                        stored_variables.num_layers(entries))
+                        stored_variables.num_layers(entries), vocab_rows=stored_variables.vocab_rows(entries))
 
 
 def _tf1_vocab_file(path: str, graph, signature_value: str) -> tuple[str, str]:
     """The vocab of a TF1 module: the file the exporter recorded for the
-    `tokenization_info` output, under the module's own assets/. A path from the
-    exporting machine is used only when the module records and carries none."""
+    `tokenization_info` output, under the module's own assets/. A path baked in on
+    the exporting machine is never read: it lies outside what the user named."""
     assets = os.path.join(path, "assets")
     tensor = graph and saved_model_proto.signature_output_tensor(graph, "tokenization_info", "vocab_file")
     recorded = graph and tensor and saved_model_proto.asset_records(graph).get(tensor)
     if recorded:
-        vocab_file = os.path.join(assets, recorded)
-        if not os.path.isfile(vocab_file):
+        file = untrusted.inside(assets, recorded, f"the vocab file (the asset recorded for {tensor})",
+                                InterfaceError)
+        if not os.path.isfile(file.path):
             raise InterfaceError(f"{path}: the vocab file {recorded} (recorded for {tensor}) is missing "
                                  "from assets/; the module is incomplete, fetch or unpack it again")
-        return vocab_file, VOCAB_IN_MODULE
-    own = os.path.join(assets, os.path.basename(signature_value))
-    if os.path.isfile(own):
-        return own, VOCAB_IN_MODULE
-    if os.path.isabs(signature_value) and os.path.isfile(signature_value):
-        return signature_value, f"outside the module: {signature_value} (the path baked in at export)"
-    raise InterfaceError(f"{path}: no vocab found: saved_model.pb records no asset for {tensor or 'vocab_file'}, "
-                         f"assets/ has no {os.path.basename(signature_value) or 'vocab file'}, and the "
-                         f"signature's value {signature_value!r} is no file; fetch or unpack the module again")
+        return file.path, vocab_place(file)
+    name = os.path.basename(signature_value)
+    if name not in ("", ".", ".."):
+        own = untrusted.inside(assets, name, "the vocab file", InterfaceError)
+        if os.path.isfile(own.path):
+            return own.path, vocab_place(own)
+    raise InterfaceError(f"{path}: the module carries no vocab: saved_model.pb records no asset for "
+                         f"{tensor or 'vocab_file'}, assets/ has no {name or 'vocab file'}, and the signature "
+                         f"names {signature_value!r}, which the tool does not read (it reads nothing outside "
+                         "the module); put the module's vocab in its assets/ and record it there")

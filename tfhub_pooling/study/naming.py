@@ -1,4 +1,4 @@
-"""The one table of how BERT exporters name the pooler (and position embeddings).
+"""The one table of how BERT exporters name the pooler (and the embedding tables).
 
 Each scheme gives variable names without the `:0` suffix. A variable matches a
 scheme when its name equals the pattern or ends with `/` + pattern, so prefixes
@@ -19,23 +19,29 @@ class NamingScheme:
     pooler_kernel: str          # [H, H], applied as cls · kernel
     pooler_bias: str            # [H]
     position_embeddings: str    # [max_seq_length, H]
+    word_embeddings: str        # [vocab_size, E]: one row a vocab entry
 
 
 GOOGLE_RESEARCH = NamingScheme(
     "google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
-    "bert/pooler/dense/kernel", "bert/pooler/dense/bias", "bert/embeddings/position_embeddings")
+    "bert/pooler/dense/kernel", "bert/pooler/dense/bias", "bert/embeddings/position_embeddings",
+    "bert/embeddings/word_embeddings")
 MODEL_GARDEN = NamingScheme(
     "model-garden", "TF Model Garden BertEncoder and AlbertEncoder; TF2 Hub BERT and ALBERT encoders",
-    "pooler_transform/kernel", "pooler_transform/bias", "position_embedding/embeddings")
+    "pooler_transform/kernel", "pooler_transform/bias", "position_embedding/embeddings",
+    "word_embeddings/embeddings")
 MODEL_GARDEN_SCAFFOLD = NamingScheme(
     "model-garden-scaffold", "TF Model Garden EncoderScaffold; TF2 Hub Talking-Heads BERT encoders",
-    "cls_transform/kernel", "cls_transform/bias", "position_embedding/embeddings")
+    "cls_transform/kernel", "cls_transform/bias", "position_embedding/embeddings",
+    "word_embeddings/embeddings")
 HF_TF = NamingScheme(
     "hf-tf", "Hugging Face TFBertModel (Keras)",
-    "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings")
+    "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings",
+    "embeddings/word_embeddings/weight")
 KERAS_HUB = NamingScheme(
     "keras-hub", "KerasHub BertBackbone",
-    "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings")
+    "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings",
+    "token_embedding/embeddings")
 
 SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, MODEL_GARDEN_SCAFFOLD, HF_TF, KERAS_HUB)
 

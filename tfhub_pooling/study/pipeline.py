@@ -132,7 +132,7 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
     if loading.detect_format(path, obj) != PREPROCESS:
         raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
                              "bert_pack_inputs)")
-    return PreprocessingModel(handle, obj)
+    return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj))
 
 
 def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess: str | None,
@@ -150,6 +150,10 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
                                name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
         else:
             source = Tokenizer(module.vocab_file, module.do_lower_case)
+        if module.vocab_rows is not None and source.vocab.size > module.vocab_rows:
+            raise InterfaceError(f"vocab {module.vocab_file} has {source.vocab.size} entries, and the module's "
+                                 f"word-embedding table has {module.vocab_rows} rows; the vocab is not this "
+                                 "module's, or one of the two is damaged")
     else:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
@@ -267,9 +271,10 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     from tqdm import tqdm
 
     check_lengths(max_seq_length, [])
+    opened = text_sources.open_texts(texts_file)
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     pooler, search = find_pooler(module, None)
-    texts = text_sources.iter_texts_file(texts_file)
+    texts = text_sources.iter_texts_file(texts_file, opened)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
               leave=False) as bar:
         stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar)

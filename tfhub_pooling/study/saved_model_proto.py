@@ -17,6 +17,7 @@ import tensorflow as tf
 from google.protobuf import message, text_format
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.errors import NotAModuleError
 
 # The tag set hub.load picks for a TF1 Hub module: the inference variant.
@@ -36,6 +37,7 @@ def read(path: str) -> saved_model_pb2.SavedModel:
     file = proto_file(path)
     if file is None:
         raise NotAModuleError(f"{path} has no {tf.saved_model.SAVED_MODEL_FILENAME_PB}")
+    untrusted.check_size(file, untrusted.MAX_PROTO_BYTES, "the SavedModel graph", NotAModuleError)
     proto = saved_model_pb2.SavedModel()
     try:
         with open(file, "rb") as f:

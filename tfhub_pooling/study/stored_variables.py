@@ -53,12 +53,21 @@ def from_checkpoint(module_path: str) -> list[Entry]:
             for key, shape in sorted(shapes.items()) if key != "_CHECKPOINTABLE_OBJECT_GRAPH"]
 
 
-def max_seq_length(entries: list[Entry]) -> int | None:
-    """Rows of the position-embedding table, found by name (naming.SCHEMES)."""
+def _rows(entries: list[Entry], table: Callable[[naming.NamingScheme], str]) -> int | None:
     for e in entries:
-        if any(naming.matches(e.name, s.position_embeddings) for s in naming.SCHEMES):
+        if e.shape and any(naming.matches(e.name, table(s)) for s in naming.SCHEMES):
             return e.shape[0]
     return None
+
+
+def max_seq_length(entries: list[Entry]) -> int | None:
+    """Rows of the position-embedding table, found by name (naming.SCHEMES)."""
+    return _rows(entries, lambda s: s.position_embeddings)
+
+
+def vocab_rows(entries: list[Entry]) -> int | None:
+    """Rows of the word-embedding table: the most vocab entries the module can look up."""
+    return _rows(entries, lambda s: s.word_embeddings)
 
 
 # `bert/encoder/layer_3/...` (google-research), `transformer/layer_3/...` (Model Garden).

@@ -51,6 +51,11 @@ def _check_one(n: int, t: Any) -> Text:
     for s in segments(t):
         if not s.strip():
             raise UsageError(f"text {n} is empty or only white space; every text needs a word")
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError as e:    # bytes the command line could not decode, kept as surrogates
+            raise UsageError(f"text {n} is not valid UTF-8 (at character {e.start + 1}); pass texts "
+                             "in UTF-8") from None
     return t
 
 

@@ -21,6 +21,7 @@ import os
 import tensorflow as tf
 import tensorflow_text as text
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.errors import UsageError, first_line
 
 WORDPIECE = "WordPiece"
@@ -39,9 +40,10 @@ class Vocab:
 
 def read(vocab_file: str) -> Vocab:
     """The vocab at vocab_file, of either kind; UsageError if it is neither."""
+    untrusted.check_size(vocab_file, untrusted.MAX_VOCAB_BYTES, "vocab", UsageError)
     try:
         with open(vocab_file, "rb") as f:
-            data = f.read()
+            data = f.read(untrusted.MAX_VOCAB_BYTES + 1)
     except OSError as e:
         raise UsageError(f"cannot read vocab {vocab_file}: {e.strerror}") from None
     try:
@@ -49,13 +51,29 @@ def read(vocab_file: str) -> Vocab:
     except UnicodeDecodeError:
         tokens = None
     if tokens is not None and "[CLS]" in tokens:
-        ids = {token: i for i, token in enumerate(tokens)}
+        if tokens[-1] == "":
+            tokens.pop()            # the newline that ends the last line
+        ids = _line_ids(vocab_file, tokens)
         for special in ("[SEP]", "[UNK]"):
             if special not in ids:
                 raise UsageError(f"vocab {vocab_file} has no {special} token; it is no BERT vocab")
-        return Vocab(vocab_file, WORDPIECE, len(tokens) - (tokens[-1] == ""), ids["[CLS]"],
-                     ids["[SEP]"], ids.get("[PAD]", 0))
+        return Vocab(vocab_file, WORDPIECE, len(tokens), ids["[CLS]"], ids["[SEP]"], ids.get("[PAD]", 0))
     return _sentencepiece(vocab_file, data)
+
+
+def _line_ids(vocab_file: str, tokens: list[str]) -> dict[str, int]:
+    """Token -> id (its line, from 0). A token's id is its line, so an empty line or a
+    token on two lines is a damaged vocab: TensorFlow's lookup table refuses both."""
+    ids: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        if token == "":
+            raise UsageError(f"vocab {vocab_file} line {i + 1} is empty; a WordPiece vocab has one "
+                             "token a line, so the file is damaged")
+        if token in ids:
+            raise UsageError(f"vocab {vocab_file} line {i + 1} repeats {token!r} from line "
+                             f"{ids[token] + 1}; the file is damaged")
+        ids[token] = i
+    return ids
 
 
 def _sentencepiece(vocab_file: str, model: bytes) -> Vocab:
