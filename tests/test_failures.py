@@ -408,17 +408,3 @@ def test_saturation_is_said(tmp_path, small_hf_dir):
     r = pipeline.verify(build.build_module(weights, str(tmp_path / "sat")), texts=["Hello there."])
     assert r.ok and r.comparison.saturated > 0.9
     assert "saturated" in r.comparison.reason and "the check is weak there" in r.comparison.reason
-
-
-def test_an_interrupted_corpus_run_reports_what_it_did(tmp_path, default_module_path):
-    f = tmp_path / "long.txt"
-    f.write_text("A sentence of a few words to run.\n" * 200_000, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", str(f)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_as_in_a_terminal)
-    time.sleep(20)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130
-    assert "interrupted after" in out and "pooled vs rebuilt" in out
-    assert err.strip().splitlines() == ["error: interrupted"]

@@ -14,13 +14,11 @@ import tensorflow as tf
 
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.errors import HandleError, InterfaceError, NotAModuleError
-from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
     handles,
     loading,
     naming,
     pipeline,
-    saved_model_proto,
     stored_pooler,
     stored_variables,
 )
@@ -91,25 +89,6 @@ def test_missing_vocab_asset_is_refused_though_the_exporters_file_exists(tmp_pat
     with pytest.raises(InterfaceError, match="vocab.txt .*missing from assets/") as e:
         pipeline.load(str(copy))
     assert e.value.exit_code == 5
-
-
-def test_exporter_path_is_used_only_when_the_module_records_no_asset(tmp_path, small_module_path, minilm_dir):
-    """A TF1 module written by other code: an absolute path in the graph, no asset record, no assets/."""
-    copy = shutil.copytree(small_module_path, tmp_path / "m")
-    shutil.rmtree(copy / "assets")
-    proto = saved_model_proto.read(str(copy))
-    outside = str(minilm_dir / "vocab.txt")
-    for graph in proto.meta_graphs:
-        records = saved_model_proto.asset_records(graph)
-        del graph.collection_def[tf.compat.v1.saved_model.ASSETS_KEY]
-        for node in graph.graph_def.node:
-            if node.name + ":0" in records:
-                node.attr["value"].tensor.string_val[0] = outside.encode()
-    (copy / "saved_model.pb").write_bytes(proto.SerializeToString())
-    r = pipeline.verify(str(copy), texts=["Hello there."])
-    assert r.ok and r.module.vocab_file == outside
-    assert r.module.vocab_source.startswith("outside the module")
-    assert f"vocab from outside the module: {outside}" in render.terminal(r)
 
 
 def _var(name: str, value) -> tf.Variable:

@@ -101,20 +101,24 @@ def write_file(path: str, write: Callable[[BinaryIO], None], option: str = "the 
 
 
 def _write_through(target: str, path: str, write: Callable[[BinaryIO], None]) -> None:
-    """A character device or FIFO, opened for writing as it is. A FIFO nobody reads is
-    refused rather than waited on."""
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as e:
-        if e.errno == errno.ENXIO:
-            raise UsageError(f"{path} is a FIFO that nobody is reading; start its reader first") from None
-        raise cannot_write(path, e) from None
-    os.set_blocking(fd, True)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-    except OSError as e:
-        raise cannot_write(path, e) from None
+    """A character device or FIFO, opened for writing as it is, and given the file whole
+    once it is made: writers may seek (zip does), and a failed one sends nothing. A FIFO
+    nobody reads is refused rather than waited on."""
+    with tempfile.TemporaryFile() as made:
+        write(made)
+        made.seek(0)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno == errno.ENXIO:
+                raise UsageError(f"{path} is a FIFO that nobody is reading; start its reader first") from None
+            raise cannot_write(path, e) from None
+        os.set_blocking(fd, True)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                shutil.copyfileobj(made, f)
+        except OSError as e:
+            raise cannot_write(path, e) from None
 
 
 def check_new_directory(dest: str) -> None:

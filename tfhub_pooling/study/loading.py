@@ -273,7 +273,7 @@ def asset_file(path: str, asset: Any) -> tuple[str, str]:
     if _dtype(getattr(asset, "asset_path", None)) != tf.string:
         raise InterfaceError(f"{path}: its vocab is {_kinds(asset)}, not a file Asset; so its vocab is unknown")
     restored = asset.asset_path.numpy().decode("utf-8", "replace")
-    recorded = os.path.relpath(restored, assets) if os.path.isabs(restored) else restored
+    recorded = restored.removeprefix(assets + os.sep)     # the file name the module records
     file = untrusted.inside(assets, recorded, "the vocab file (the object's Asset)", InterfaceError)
     if not os.path.isfile(file.path):
         raise InterfaceError(f"{path}: the vocab file {recorded} is missing "
