@@ -1,10 +1,11 @@
 """`tfhub-pooling verify|inspect|build|bench` (also `python -m tfhub_pooling`):
 a thin shell over the Python API.
 
-Exit codes (README "Exit codes"): 0 the pooler matches; verdict codes 10-15
+Exit codes (docs/errors.md, errors.py): 0 the pooler matches; verdict codes 10-15
 (comparison.VERDICT_EXIT_CODES); 2 usage or bad input; 3 handle missing or
 unfetchable; 4 not a module; 5 no BERT interface; 6 bad pooler weights or
-outputs; 7 cannot write; 70 an internal error; 130 interrupted.
+outputs; 7 cannot write; 16 no pooled_output; 20 several modules, not all
+matched; 70 an internal error; 130 interrupted; 143 terminated.
 """
 
 from __future__ import annotations

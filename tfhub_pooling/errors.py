@@ -1,7 +1,7 @@
 """The study's errors and the exit codes the CLI maps them to.
 
 Each error carries one line for the user: what went wrong and what to do.
-The exit codes are documented in README.md; keep the two in step.
+The exit codes are documented in docs/errors.md; keep the two in step.
 """
 
 from __future__ import annotations
