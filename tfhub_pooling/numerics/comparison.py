@@ -1,5 +1,6 @@
 """The verdict: what pooled_output is, given the module's outputs and its stored
-pooler weights, judged element by element against the rounding bound of bounds.py."""
+pooler weights, judged element by element against the rounding bound of bounds.py,
+and, where that bound holds, by the residual-structure test of structure.py."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tfhub_pooling.numerics.bounds import (
     rebuild,
 )
 from tfhub_pooling.numerics.recovery import Recovery
+from tfhub_pooling.numerics.structure import ALPHA, Structure
 
 # Verdicts and their exit codes (README: "Exit codes").
 # Where |pooled| > SATURATED, tanh' < 0.002: a change in W barely moves pooled_output,
@@ -58,6 +60,7 @@ class Comparison:
     saturated: float                        # share of pooled elements with |value| > SATURATED
     recovery: Recovery | None               # the black-box fit, where a mismatch called for it
     pooler_note: str | None                 # what a matching pooler is: the identity, a zero bias
+    structure: Structure | None = None      # the residual-structure test, where it ran
 
     @property
     def exit_code(self) -> int:
@@ -92,7 +95,7 @@ def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None,
             recover: Callable[[], Recovery] | None = None, problems: Sequence[str] = (),
-            note: str | None = None) -> Comparison:
+            note: str | None = None, structure: Structure | None = None) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
     recover: runs a black-box fit (recovery.py), called only on a mismatch that
@@ -102,8 +105,12 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
     a fact of the weights, so callers work it out once, not per batch.
+    structure: the residual-structure test on these texts and more (structure.py);
+    where the bound holds everywhere, a structure it finds makes POOLER_WEIGHTS_DIFFER.
     """
     c = _compare(pooled, sequence_output, input_mask, kernel, bias, recover, note)
+    if structure is not None and kernel is not None:
+        c = _judge_structure(c, structure)
     if not problems:
         return c
     breach = "the module's outputs break Model Garden's export checks: " + "; ".join(problems)
@@ -147,6 +154,25 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
             reason += _other_activation(pooled, cls, kernel, bias)
     return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
                       verdict, reason, saturated, recovered, None)
+
+
+def _judge_structure(c: Comparison, s: Structure) -> Comparison:
+    """The bound is a proof and loose; a residual shaped like a changed W[i, j] is caught
+    below it (structure.py)."""
+    c = dataclasses.replace(c, structure=s)
+    if c.verdict != MATCHES_POOLER:
+        return c
+    found = (f"column {s.col}'s residual follows cls[:, {s.row}] across {s.texts} texts, "
+             f"t = {s.t:.3g}, false-alarm probability {s.false_alarm:.2g} over {s.tested} pairs")
+    if not s.differs:
+        return dataclasses.replace(c, reason=f"{c.reason}; no residual has the shape of a changed "
+                                   f"weight (strongest: {found})")
+    return dataclasses.replace(
+        c, verdict=POOLER_WEIGHTS_DIFFER,
+        reason=(f"pooled_output is within the float32 bound of tanh(cls · W + b) everywhere (worst "
+                f"element at {c.worst_bound_ratio:.3g} of its bound), but its residual has the shape "
+                f"of a changed weight, which rounding does not leave: {found} (below {ALPHA:g}); "
+                f"the graph's W[{s.row}, {s.col}] differs from the stored one by about {s.delta:+.2g}"))
 
 
 def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:

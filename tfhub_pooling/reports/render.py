@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tfhub_pooling import atomic
-from tfhub_pooling.numerics import bounds, comparison
+from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
 from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry, zoo_exit_code
@@ -25,7 +25,7 @@ def _short(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
-SCHEMA_VERSION = 2   # bumped when a field of any document changes; every document carries it
+SCHEMA_VERSION = 3   # bumped when a field of any document changes; every document carries it
 
 
 def module_json(m: ModuleFacts) -> dict[str, Any]:
@@ -78,7 +78,9 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "max": c.tolerance_max,
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,
+            "full_float32": r.full_float32,
         },
+        "structure": c.structure and c.structure.as_dict(),
         "pooler_note": c.pooler_note,
         "saturated": c.saturated,
         "interface_checks": r.interface_checks,
@@ -125,6 +127,14 @@ def recovery_lines(r: VerifyResult) -> list[str]:
             f"{r.recovery_seconds:.1f} s: {r.recovery.summary()}"]
 
 
+def structure_lines(c: comparison.Comparison) -> list[str]:
+    s = c.structure
+    if s is None:
+        return []
+    return [f"structure          strongest residual shape: W[{s.row}, {s.col}] across {s.texts} texts, "
+            f"t = {s.t:.3g}, false-alarm probability {s.false_alarm:.2g} (decides below {structure.ALPHA:g})"]
+
+
 def terminal(r: VerifyResult) -> str:
     c = r.comparison
     lines = [
@@ -160,7 +170,9 @@ def terminal(r: VerifyResult) -> str:
         lines.append(f"pooled vs rebuilt  max |diff| {m64.max_abs:.2e}  mean {m64.mean_abs:.2e}  "
                      f"min cosine {m64.min_cosine:.7f}   (float64; float32: max {m32.max_abs:.2e})")
         lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
-                     f"worst element at {c.worst_bound_ratio:.3g} of its bound")
+                     f"worst element at {c.worst_bound_ratio:.3g} of its bound"
+                     f"{'' if r.full_float32 else ' (TF32 could not be turned off: the bound is wrong)'}")
+    lines += structure_lines(c)
     lines += interface_lines(r.interface_checks)
     lines += recovery_lines(r)
     lines.append(f"verdict            {c.verdict}: {c.reason}")
@@ -187,7 +199,7 @@ def markdown(r: VerifyResult) -> str:
              f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
              f"- pooler weights: {_pooler_line(r.pooler)}",
              *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)
-               + recovery_lines(r)], "",
+               + structure_lines(c) + recovery_lines(r)], "",
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
     if c.tolerance_max is not None:

@@ -30,6 +30,20 @@ class Outputs:
         return self.sequence_output[:, 0, :]
 
 
+def full_float32() -> bool:
+    """Turns TF32 off for this process and says whether float32 matmuls are full float32.
+
+    On Ampere and newer GPUs TensorFlow runs float32 matmuls in TF32 by default, with a
+    10-bit mantissa (u = 2^-11, not 2^-24): the float32 bound would then be wrong by 8,000
+    times, and the module would not compute what it stores. On a CPU the switch changes
+    nothing; it is made everywhere so the bound holds wherever the study runs.
+    """
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    return not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
 def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     pooled, sequence = out["pooled_output"], out["sequence_output"]

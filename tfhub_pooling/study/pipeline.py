@@ -13,7 +13,7 @@ from tfhub_pooling import defaults
 from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, NotAModuleError, StudyError, UsageError
 from tfhub_pooling.formats import PREPROCESS
-from tfhub_pooling.numerics import bounds, comparison, recovery
+from tfhub_pooling.numerics import bounds, comparison, recovery, structure
 from tfhub_pooling.study import (
     corpus,
     forward,
@@ -60,6 +60,7 @@ class VerifyResult:
     recovery_seconds: float | None     # what the black-box fit cost, when a mismatch called for it
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
+    full_float32: bool = True          # float32 matmuls ran in full float32 (TF32 off)
 
     @property
     def handle(self) -> str:
@@ -194,11 +195,27 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
                             pooler.kernel if pooler else None, pooler.bias if pooler else None)
 
 
+def run_structure_test(module: loading.LoadedModule, source: InputSource, out: forward.Outputs,
+                   pooler: stored_pooler.PoolerWeights, max_seq_length: int,
+                   batch_size: int = defaults.BATCH_SIZE, seed: int = 0) -> structure.Structure:
+    """The residual-structure test on the study's outputs and enough generated texts to
+    reach structure.TEXTS: short ones, so the forward pass costs little."""
+    sums = structure.ResidualSums(pooler.kernel, pooler.bias)
+    sums.add(out.pooled_output, out.cls)
+    more = structure.TEXTS - len(out.cls)
+    if more > 0:
+        vocab_file = module.vocab_file or source.vocab_file
+        texts = text_sources.generate_texts(more, vocab_file, seed, max_words=structure.WORDS)
+        _, extra = run_texts(module, source, texts, max_seq_length, batch_size)
+        sums.add(extra.pooled_output, extra.cls)
+    return sums.result()
+
+
 def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
            module: loading.LoadedModule | None = None,
            recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
-           preprocess: str | None = None) -> VerifyResult:
+           preprocess: str | None = None, structure_test: bool = True) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
     handle: URL, module directory or archive; None for the embedded default.
@@ -211,11 +228,14 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     preprocess: a preprocessing model's handle, to make the encoder inputs with it
       (packed to max_seq_length, default defaults.PREPROCESS_SEQ_LENGTH) instead of our
       own tokenizer.
+    structure_test: where the bound holds, look for the residual a changed weight leaves
+      (structure.py), on these texts and generated ones up to structure.TEXTS.
     """
     texts = check_texts(texts if texts is not None else DEFAULT_TEXTS)
     check_lengths(max_seq_length, texts)
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, not {batch_size}")
+    full_float32 = forward.full_float32()
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     recovery_seconds = None
 
@@ -231,13 +251,17 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
         problems = comparison.interface_problems(out.checks, module.num_layers)
+        shape = None
+        if structure_test and pooler is not None and pooler.kernel.shape[0] == out.cls.shape[1]:
+            shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
                                     kernel, bias, timed_recovery if recover_weights else None, problems,
-                                    pooler and pooler.note)
+                                    pooler and pooler.note, shape)
     return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search,
                         result.recovery, recovery_seconds, result,
-                        out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems})
+                        out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems},
+                        full_float32=full_float32)
 
 
 @dataclasses.dataclass
@@ -272,6 +296,7 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
 
     check_lengths(max_seq_length, [])
     opened = text_sources.open_texts(texts_file)
+    forward.full_float32()
     module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
     pooler, search = find_pooler(module, None)
     texts = text_sources.iter_texts_file(texts_file, opened)

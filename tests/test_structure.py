@@ -1,0 +1,122 @@
+"""The residual-structure test: changes below the worst-case bound are caught on real
+modules, clean modules are not flagged, and TF32 is off while the study runs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tfhub_pooling import cli
+from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.numerics import bounds, comparison, structure
+from tfhub_pooling.reports import schema
+from tfhub_pooling.study import pipeline
+
+
+@pytest.fixture(scope="module")
+def minilm_weights(default_module_path):
+    return sources.from_hf_dir(cache.weights_dir())
+
+
+def _perturbed(tmp_path_factory, w, amount, row, col):
+    dest = tmp_path_factory.mktemp("perturbed") / "module"
+    return build.build_module(w, str(dest), control=Control("perturbed", amount=amount, row=row, col=col))
+
+
+@pytest.mark.parametrize("amount, row, col", [(1e-5, 0, 0), (-3e-6, 211, 57)])
+def test_a_change_inside_the_bound_is_caught_and_named(tmp_path_factory, minilm_weights, amount, row, col):
+    """Real MiniLM weights, one kernel element moved by far less than the bound allows."""
+    r = pipeline.verify(_perturbed(tmp_path_factory, minilm_weights, amount, row, col))
+    c = r.comparison
+    assert c.elements_outside == 0 and c.worst_bound_ratio < 1.0     # the bound alone passes it
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER and r.exit_code == 12, c.reason
+    s = c.structure
+    assert (s.row, s.col) == (row, col)
+    assert s.delta == pytest.approx(amount, rel=0.05)
+    assert s.false_alarm < structure.ALPHA
+    assert f"W[{row}, {col}]" in c.reason and "false-alarm probability" in c.reason
+
+
+def test_the_default_module_is_clean_with_margin(default_loaded):
+    r = pipeline.verify(module=default_loaded)
+    s = r.comparison.structure
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert s.texts == structure.TEXTS and s.tested > 0.99 * 384 * 384
+    assert s.false_alarm > 1e3 * structure.ALPHA
+
+
+def test_no_false_alarm_on_a_thousand_clean_texts_of_a_random_bert(small_module_path):
+    """Random weights: cls barely varies between texts, where rounding is most regular."""
+    from tfhub_pooling.study import text_sources
+
+    module = pipeline.load(small_module_path)
+    texts = text_sources.generate_texts(1000, module.vocab_file, seed=5)
+    r = pipeline.verify(texts=texts, module=module)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.comparison.structure.texts == 1000
+    assert r.comparison.structure.false_alarm > 1e3 * structure.ALPHA
+
+
+def test_it_can_be_turned_off_and_then_the_bound_decides(tmp_path_factory, minilm_weights):
+    path = _perturbed(tmp_path_factory, minilm_weights, 1e-5, 0, 0)
+    r = pipeline.verify(path, structure_test=False)
+    assert r.comparison.structure is None and r.verdict == comparison.MATCHES_POOLER
+
+
+def test_its_figures_are_in_the_json_report(capsys, default_module_path):
+    assert cli.main(["verify", "--handle", default_module_path, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    schema.validator("verify").validate(doc)
+    assert doc["structure"]["texts"] == structure.TEXTS and doc["structure"]["differs"] is False
+    assert doc["tolerance"]["full_float32"] is True
+
+
+def test_the_statistic_finds_a_planted_residual_and_ignores_one_that_follows_z():
+    """Pure numbers: a residual shaped like a changed W[2, 5] is found; one that is a smooth
+    function of z_j alone (what a float32 tanh's own error looks like) is not."""
+    rng = np.random.default_rng(0)
+    n, h = 200, 16
+    cls = rng.standard_normal((n, h)).astype(np.float32)
+    kernel = (0.2 * rng.standard_normal((h, h))).astype(np.float32)
+    bias = (0.1 * rng.standard_normal(h)).astype(np.float32)
+    z = cls.astype(np.float64) @ kernel + bias
+    clean = np.tanh(z)
+    bound = bounds.pooler_error_bound(cls, kernel, bias)
+    noise = 1e-3 * bound * rng.standard_normal((n, h))
+    smooth = np.zeros((n, h))
+    smooth[:, 5] = 50 * noise.std() * np.sin(z[:, 5])                 # z_j's own shape, no cls_i
+    planted = np.zeros((n, h))
+    planted[:, 5] = (1 - clean[:, 5] ** 2) * cls[:, 2] * 1e-7
+
+    found = structure.residual_structure(clean + noise + planted, cls, kernel, bias)
+    assert (found.row, found.col) == (2, 5) and found.differs
+    assert found.delta == pytest.approx(1e-7, rel=0.1)
+    assert not structure.residual_structure(clean + noise, cls, kernel, bias).differs
+    assert not structure.residual_structure(clean + noise + smooth, cls, kernel, bias).differs
+
+
+def test_batches_add_up_to_the_whole():
+    rng = np.random.default_rng(1)
+    cls = rng.standard_normal((90, 8))
+    kernel, bias = 0.3 * rng.standard_normal((8, 8)), 0.1 * rng.standard_normal(8)
+    pooled = np.tanh(cls @ kernel + bias) + 1e-9 * rng.standard_normal((90, 8))
+    sums = structure.ResidualSums(kernel, bias)
+    for rows in (slice(0, 30), slice(30, 31), slice(31, 90)):
+        sums.add(pooled[rows], cls[rows])
+    batched, whole = sums.result(), structure.residual_structure(pooled, cls, kernel, bias)
+    assert (batched.row, batched.col, batched.texts) == (whole.row, whole.col, 90)
+    assert batched.t == pytest.approx(whole.t, rel=1e-9)
+
+
+def test_tf32_is_off_while_the_study_runs(default_loaded):
+    """No GPU here: what can be tested is that the switch is made, in the study's process."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    try:
+        r = pipeline.verify(module=default_loaded, texts=["Hello."])
+        assert r.full_float32
+        assert not tf.config.experimental.tensor_float_32_execution_enabled()
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(True)

@@ -1,0 +1,159 @@
+"""The residual-structure test: a pooler change too small for the worst-case bound.
+
+The bound of bounds.py is a proof, and loose: it lets the float32 sum of H products
+err by gamma_{H+1} * sum_i |cls_i W_ij|, while the real error is a thousand times
+smaller. A changed element W[i, j] + delta leaves a residual that rounding never
+leaves, though: to first order
+
+    pooled_bj - rebuilt_bj = (1 - rebuilt_bj^2) * cls_bi * delta        (b: the text)
+
+so column j's residual follows cls[:, i] from text to text (and a changed bias b_j
+follows the constant 1). Rounding residuals do not: they change sign and size with
+every text, with no linear relation to any one cls column.
+
+For every pair (i, j), i over the H rows of W and the bias, the test regresses column
+j's residual on that predicted shape, through the origin, each text weighted by its
+own bound (the noise scale varies with |cls| · |W| from text to text):
+
+    q_b = (1 - rebuilt_bj^2) * x_bi / bound_bj,   e_b = (pooled_bj - rebuilt_bj) / bound_bj
+    r = q·e / (|q| |e|),   t = r sqrt(N - 1) / sqrt(1 - r^2)        (x = [cls, 1], N texts)
+
+The t statistic is scale-free within a column, so it needs no estimate of the
+rounding noise. Under the null (the residual is noise independent of cls[:, i],
+mean zero, about normal after the weighting), t follows Student's t with N - 1
+degrees of freedom; the family-wise false-alarm probability over the H (H + 1)
+pairs is at most H (H + 1) times the smallest pair's two-sided p (Bonferroni).
+The test says the pooler differs when that probability is below ALPHA.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tfhub_pooling.numerics.bounds import pooler_error_bound
+
+# The family-wise false-alarm probability below which a residual structure decides
+# the verdict. Clean runs of every format stay far above it (docs/method.md).
+ALPHA = 1e-6
+# The texts the test runs on, the study's own and generated ones: enough that a
+# change of 1e-5 in one element stands out on bert-base and bert-large shapes.
+TEXTS = 64
+# Words in each generated text: short texts keep the extra forward pass cheap.
+WORDS = 12
+# Regressors partialled out of every column: the slope s = (1 - rebuilt^2) / bound, s z and
+# 1 / bound, so that a residual varying smoothly with z_j is not taken for cls_i's shape.
+NUISANCES = 3
+# Partialling out subtracts nearly equal sums where the nuisances explain a column (or a
+# cls column) almost whole; what is left below this share of the sum is cancellation, not data.
+UNTESTABLE = 1e-6
+MIN_DF = 8
+RCOND = 1e-9
+R_MAX = 1.0 - 1e-12
+# tanh' below this (|rebuilt| > 0.975): the element is left out of the test.
+MIN_SLOPE = 0.05
+
+
+@dataclasses.dataclass
+class Structure:
+    """The strongest residual structure found, and how likely rounding makes one."""
+
+    texts: int              # N, the texts the test ran on
+    row: int                # i of the strongest pair
+    col: int                # j
+    t: float                # its t statistic
+    false_alarm: float      # family-wise probability of a |t| this large from rounding
+    delta: float            # the change of W[row, col] the residual implies
+    tested: int             # pairs (i, j) tested; the Bonferroni factor
+
+    @property
+    def differs(self) -> bool:
+        return self.false_alarm < ALPHA
+
+    def as_dict(self) -> dict:
+        return {"texts": self.texts, "row": self.row, "col": self.col, "t": self.t,
+                "false_alarm_probability": self.false_alarm, "delta": self.delta,
+                "tested_pairs": self.tested, "alpha": ALPHA,
+                "differs": self.differs}
+
+
+class ResidualSums:
+    """The test's sums over texts, added a batch at a time (corpus mode streams)."""
+
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray):
+        self.kernel, self.bias = kernel, bias
+        h = kernel.shape[0]
+        self.n = 0
+        self.qe = np.zeros((h, h))           # sum_b q_bij e_bj
+        self.qq = np.zeros((h, h))           # sum_b q_bij^2
+        self.qa = np.zeros((NUISANCES, h, h))        # sum_b q_bij a_kbj, the nuisances a = (s, s z, 1 / bound)
+        self.ae = np.zeros((NUISANCES, h))           # sum_b a_kbj e_bj
+        self.aa = np.zeros((NUISANCES, NUISANCES, h))        # sum_b a_kbj a_lbj
+        self.ee = np.zeros(h)                # sum_b e_bj^2
+        self.used = np.zeros(h, dtype=np.int64)  # texts whose element j the test uses
+
+    def add(self, pooled: np.ndarray, cls: np.ndarray) -> None:
+        """pooled, cls [B, H]: one batch of texts."""
+        x = cls.astype(np.float64)                                             # [B, H]
+        z = x @ self.kernel + self.bias                                        # [B, H]
+        rebuilt = np.tanh(z)
+        slope = 1.0 - rebuilt ** 2
+        # Near saturation the float32 tanh's own error, a function of z alone, outweighs
+        # the sum's rounding; those elements would lend the residual a shape of their own.
+        used = slope >= MIN_SLOPE                                              # [B, H]
+        bound = pooler_error_bound(cls, self.kernel, self.bias)                # [B, H]
+        e = np.where(used, (pooled.astype(np.float64) - rebuilt) / bound, 0.0)  # [B, H]
+        s = np.where(used, slope / bound, 0.0)                                 # [B, H]
+        a = np.stack([s, s * z, used / bound])                                 # [k, B, H]
+        self.qe += x.T @ (s * e)
+        self.qq += (x ** 2).T @ s ** 2
+        self.qa += np.einsum("bi,kbj->kij", x, s * a)
+        self.ae += np.einsum("kbj,bj->kj", a, e)
+        self.aa += np.einsum("kbj,lbj->klj", a, a)
+        self.ee += (e ** 2).sum(axis=0)
+        self.used += used.sum(axis=0)
+        self.n += cls.shape[0]
+
+    def result(self) -> Structure:
+        """The strongest pair (i, j) so far, with its statistic (module docstring)."""
+        from scipy.special import stdtr     # only the test needs scipy; importing it costs 0.1 s
+
+        n, h = self.n, self.kernel.shape[0]
+        df = self.used - 1 - NUISANCES                                          # [H], per column
+        # Partial out the nuisances column by column: m = aa^-1 [k, k, H]. Where z_j barely
+        # varies the three are nearly collinear; scaled to unit diagonal, directions below
+        # RCOND are dropped rather than inverted into noise.
+        aa = np.moveaxis(self.aa, 2, 0)                                         # [H, k, k]
+        d = np.sqrt(np.maximum(np.einsum("jkk->jk", aa), np.finfo(float).tiny))  # [H, k]
+        scale = d[:, :, None] * d[:, None, :]
+        m = (np.linalg.pinv(aa / scale, rcond=RCOND, hermitian=True) / scale).transpose(1, 2, 0)
+        m_ae = np.einsum("klj,lj->kj", m, self.ae)                              # [k, H]
+        ee = self.ee - np.einsum("kj,kj->j", self.ae, m_ae)                     # [H]
+        qe = self.qe - np.einsum("kij,kj->ij", self.qa, m_ae)                   # [H, H]
+        qq = self.qq - np.einsum("kij,klj,lij->ij", self.qa, m, self.qa)        # [H, H]
+        # Untestable: what the nuisances explain almost whole, and columns with too few texts.
+        testable = (qq > UNTESTABLE * self.qq) & (ee > UNTESTABLE * self.ee) & (df >= MIN_DF)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # |r| = 1 (a residual that is all signal) would give an infinite t; JSON has no inf.
+            r = np.clip(np.where(testable, qe / np.sqrt(qq * ee), 0.0), -R_MAX, R_MAX)
+            t = r * np.sqrt(np.maximum(df, 1)) / np.sqrt(1.0 - r ** 2)
+        if not testable.any():
+            return Structure(n, 0, 0, 0.0, 1.0, 0.0, 0)
+        rows = np.argmax(np.abs(t), axis=0)                                      # [H]
+        cols = np.arange(h)
+        p = 2.0 * stdtr(np.maximum(df, 1), -np.abs(t[rows, cols]))               # [H]
+        p = np.where(testable[rows, cols], p, 1.0)
+        j = int(np.argmin(p))
+        i = int(rows[j])
+        tested = int(testable.sum())
+        return Structure(n, i, j, float(t[i, j]), min(1.0, tested * float(p[j])),
+                         float(qe[i, j] / qq[i, j]), tested)
+
+
+def residual_structure(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,
+                       bias: np.ndarray) -> Structure:
+    """pooled, cls [N, H]; kernel [H, H]; bias [H]: the test on N texts at once."""
+    sums = ResidualSums(kernel, bias)
+    sums.add(pooled, cls)
+    return sums.result()
