@@ -120,3 +120,11 @@ def test_tf32_is_off_while_the_study_runs(default_loaded):
         assert not tf.config.experimental.tensor_float_32_execution_enabled()
     finally:
         tf.config.experimental.enable_tensor_float_32_execution(True)
+
+
+def test_the_cli_skips_it_when_asked(capsys, tmp_path_factory, minilm_weights):
+    path = _perturbed(tmp_path_factory, minilm_weights, 1e-5, 0, 0)
+    assert cli.main(["verify", "--handle", path, "--json"]) == 12
+    assert json.loads(capsys.readouterr().out)["structure"]["differs"] is True
+    assert cli.main(["verify", "--handle", path, "--json", "--no-structure"]) == 0
+    assert json.loads(capsys.readouterr().out)["structure"] is None

@@ -129,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--recover", action=argparse.BooleanOptionalAction,
                    help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts to name "
                         "what differs (the default; --no-recover skips it)")
+    v.add_argument("--structure", action=argparse.BooleanOptionalAction,
+                   help="where the float32 bound holds, look for the residual a changed weight leaves, "
+                        "on the texts and generated ones up to 64 (the default; --no-structure skips it)")
     v.add_argument("--max-seq-length", type=_int_at_least(3),
                    help="trim texts to this many tokens (default and upper limit: the module's own)")
     out = v.add_mutually_exclusive_group()
@@ -236,7 +239,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.texts_file:
         return _verify_corpus(args)
     result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
-                             recover_weights=args.recover is not False, preprocess=args.preprocess)
+                             recover_weights=args.recover is not False, preprocess=args.preprocess,
+                             structure_test=args.structure is not False)
     _print(render.json_text(result) if args.json else
            render.markdown(result) if args.markdown else render.terminal(result), escape=not args.json)
     if args.save_arrays:
@@ -268,7 +272,8 @@ def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
     if refused:
         raise UsageError(f"{', '.join(refused)} cannot go with several modules; check them one at a time")
     entries = pipeline.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
-                                   recover_weights=args.recover is not False, preprocess=args.preprocess)
+                                   recover_weights=args.recover is not False, preprocess=args.preprocess,
+                                   structure_test=args.structure is not False)
     _print(json.dumps(render.zoo_to_json(entries), indent=2, ensure_ascii=False) if args.json else
            render.zoo_markdown(entries) if args.markdown else render.zoo_terminal(entries),
            escape=not args.json)
