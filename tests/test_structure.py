@@ -19,6 +19,12 @@ def minilm_weights(default_module_path):
     return sources.from_hf_dir(cache.weights_dir())
 
 
+@pytest.fixture(scope="module")
+def moved_by_1e5(tmp_path_factory, minilm_weights):
+    """MiniLM with W[0, 0] moved by 1e-5: 0.3 of the bound on the default texts."""
+    return _perturbed(tmp_path_factory, minilm_weights, 1e-5, 0, 0)
+
+
 def _perturbed(tmp_path_factory, w, amount, row, col):
     dest = tmp_path_factory.mktemp("perturbed") / "module"
     return build.build_module(w, str(dest), control=Control("perturbed", amount=amount, row=row, col=col))
@@ -58,9 +64,8 @@ def test_no_false_alarm_on_a_thousand_clean_texts_of_a_random_bert(small_module_
     assert r.comparison.structure.false_alarm > 1e3 * structure.ALPHA
 
 
-def test_it_can_be_turned_off_and_then_the_bound_decides(tmp_path_factory, minilm_weights):
-    path = _perturbed(tmp_path_factory, minilm_weights, 1e-5, 0, 0)
-    r = pipeline.verify(path, structure_test=False)
+def test_it_can_be_turned_off_and_then_the_bound_decides(moved_by_1e5):
+    r = pipeline.verify(moved_by_1e5, structure_test=False)
     assert r.comparison.structure is None and r.verdict == comparison.MATCHES_POOLER
 
 
@@ -122,9 +127,29 @@ def test_tf32_is_off_while_the_study_runs(default_loaded):
         tf.config.experimental.enable_tensor_float_32_execution(True)
 
 
-def test_the_cli_skips_it_when_asked(capsys, tmp_path_factory, minilm_weights):
-    path = _perturbed(tmp_path_factory, minilm_weights, 1e-5, 0, 0)
+def test_the_cli_skips_it_when_asked(capsys, moved_by_1e5):
+    path = moved_by_1e5
     assert cli.main(["verify", "--handle", path, "--json"]) == 12
     assert json.loads(capsys.readouterr().out)["structure"]["differs"] is True
     assert cli.main(["verify", "--handle", path, "--json", "--no-structure"]) == 0
+    assert json.loads(capsys.readouterr().out)["structure"] is None
+
+
+def test_corpus_mode_runs_it_over_the_whole_file(capsys, tmp_path, moved_by_1e5):
+    """Every batch is within the bound; the test over all the file's texts is not fooled."""
+    from tfhub_pooling.study import text_sources
+
+    texts_file = tmp_path / "texts.txt"
+    vocab = pipeline.load(moved_by_1e5).vocab_file
+    texts = text_sources.generate_texts(100, vocab, seed=3)     # some are pairs: a tab splits them
+    texts_file.write_text("".join((t if isinstance(t, str) else "\t".join(t)) + "\n" for t in texts))
+    assert cli.main(["verify", "--handle", moved_by_1e5, "--texts-file", str(texts_file), "--json"]) == 12
+    doc = json.loads(capsys.readouterr().out)
+    schema.validator("corpus").validate(doc)
+    assert doc["batch_verdicts"] == {comparison.MATCHES_POOLER: doc["batch_verdicts"][comparison.MATCHES_POOLER]}
+    s = doc["structure"]
+    assert (s["row"], s["col"], s["texts"], s["differs"]) == (0, 0, 100, True)
+    assert doc["verdict"] == comparison.POOLER_WEIGHTS_DIFFER and "W[0, 0]" in doc["reason"]
+    assert cli.main(["verify", "--handle", moved_by_1e5, "--texts-file", str(texts_file),
+                     "--no-structure", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["structure"] is None

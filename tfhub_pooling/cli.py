@@ -131,7 +131,8 @@ def parser() -> argparse.ArgumentParser:
                         "what differs (the default; --no-recover skips it)")
     v.add_argument("--structure", action=argparse.BooleanOptionalAction,
                    help="where the float32 bound holds, look for the residual a changed weight leaves, "
-                        "on the texts and generated ones up to 64 (the default; --no-structure skips it)")
+                        "on the texts and generated ones up to 64, or on every text of --texts-file "
+                        "(the default; --no-structure skips it)")
     v.add_argument("--max-seq-length", type=_int_at_least(3),
                    help="trim texts to this many tokens (default and upper limit: the module's own)")
     out = v.add_mutually_exclusive_group()
@@ -293,7 +294,8 @@ def _verify_corpus(args: argparse.Namespace) -> int:
                          "statistics, not per-text arrays")
     progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
     result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
-                                    preprocess=args.preprocess, progress=progress)
+                                    preprocess=args.preprocess, progress=progress,
+                                    structure_test=args.structure is not False)
     _print(json.dumps(render.corpus_to_json(result), indent=2, ensure_ascii=False) if args.json else
            render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result),
            escape=not args.json)

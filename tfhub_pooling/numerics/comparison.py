@@ -157,22 +157,28 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
 
 
 def _judge_structure(c: Comparison, s: Structure) -> Comparison:
-    """The bound is a proof and loose; a residual shaped like a changed W[i, j] is caught
-    below it (structure.py)."""
     c = dataclasses.replace(c, structure=s)
     if c.verdict != MATCHES_POOLER:
         return c
+    verdict, reason = judge_structure(s, c.worst_bound_ratio, c.reason)
+    return dataclasses.replace(c, verdict=verdict, reason=reason)
+
+
+def judge_structure(s: Structure, worst_ratio: float, reason: str) -> tuple[str, str]:
+    """(verdict, reason) where the bound holds everywhere and `reason` says so.
+
+    The bound is a proof and loose; a residual shaped like a changed W[i, j] is caught
+    below it (structure.py). Corpus mode judges its whole run with this too.
+    """
     found = (f"column {s.col}'s residual follows cls[:, {s.row}] across {s.texts} texts, "
              f"t = {s.t:.3g}, false-alarm probability {s.false_alarm:.2g} over {s.tested} pairs")
     if not s.differs:
-        return dataclasses.replace(c, reason=f"{c.reason}; no residual has the shape of a changed "
-                                   f"weight (strongest: {found})")
-    return dataclasses.replace(
-        c, verdict=POOLER_WEIGHTS_DIFFER,
-        reason=(f"pooled_output is within the float32 bound of tanh(cls · W + b) everywhere (worst "
-                f"element at {c.worst_bound_ratio:.3g} of its bound), but its residual has the shape "
-                f"of a changed weight, which rounding does not leave: {found} (below {ALPHA:g}); "
-                f"the graph's W[{s.row}, {s.col}] differs from the stored one by about {s.delta:+.2g}"))
+        return MATCHES_POOLER, f"{reason}; no residual has the shape of a changed weight (strongest: {found})"
+    return POOLER_WEIGHTS_DIFFER, (
+        f"pooled_output is within the float32 bound of tanh(cls · W + b) everywhere (worst "
+        f"element at {worst_ratio:.3g} of its bound), but its residual has the shape "
+        f"of a changed weight, which rounding does not leave: {found} (below {ALPHA:g}); "
+        f"the graph's W[{s.row}, {s.col}] differs from the stored one by about {s.delta:+.2g}")
 
 
 def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:

@@ -127,8 +127,7 @@ def recovery_lines(r: VerifyResult) -> list[str]:
             f"{r.recovery_seconds:.1f} s: {r.recovery.summary()}"]
 
 
-def structure_lines(c: comparison.Comparison) -> list[str]:
-    s = c.structure
+def structure_lines(s: structure.Structure | None) -> list[str]:
     if s is None:
         return []
     return [f"structure          strongest residual shape: W[{s.row}, {s.col}] across {s.texts} texts, "
@@ -172,7 +171,7 @@ def terminal(r: VerifyResult) -> str:
         lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
                      f"worst element at {c.worst_bound_ratio:.3g} of its bound"
                      f"{'' if r.full_float32 else ' (TF32 could not be turned off: the bound is wrong)'}")
-    lines += structure_lines(c)
+    lines += structure_lines(c.structure)
     lines += interface_lines(r.interface_checks)
     lines += recovery_lines(r)
     lines.append(f"verdict            {c.verdict}: {c.reason}")
@@ -199,7 +198,7 @@ def markdown(r: VerifyResult) -> str:
              f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
              f"- pooler weights: {_pooler_line(r.pooler)}",
              *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)
-               + structure_lines(c) + recovery_lines(r)], "",
+               + structure_lines(c.structure) + recovery_lines(r)], "",
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
     if c.tolerance_max is not None:
@@ -234,13 +233,13 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "batch_verdicts": st.verdicts,
         "interrupted": st.interrupted,
         "verdict": st.verdict,
-        "reason": st.first_mismatch or "every batch: pooled_output = tanh(cls · W + b) within the float32 bound",
+        "structure": st.structure and st.structure.as_dict(),
+        "reason": st.reason,
         "exit_code": st.exit_code,
     }
 
 
 def corpus_terminal(cr: CorpusResult) -> str:
-    d = corpus_to_json(cr)
     st = cr.stats
     lines = [f"module   {cr.module.handle}", *module_lines(cr.module),
              f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
@@ -257,12 +256,12 @@ def corpus_terminal(cr: CorpusResult) -> str:
         lines.append("worst texts (line, share of bound, max |pooled-rebuilt|, max |pooled-cls|):")
         lines += [f"  {w.line:>7}  {w.bound_ratio:.3g}  {w.max_abs_rebuilt:.2e}  {w.max_abs_cls:.3f}  "
                   f"{_short(texts.label(w.text), 60)}" for w in st.worst]
-    lines.append(f"verdict            {d['verdict']}: {d['reason']}")
+    lines += structure_lines(st.structure)
+    lines.append(f"verdict            {st.verdict}: {st.reason}")
     return "\n".join(lines)
 
 
 def corpus_markdown(cr: CorpusResult) -> str:
-    d = corpus_to_json(cr)
     st = cr.stats
     lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
              f"- module: `{cr.module.handle}` ({cr.module.format}, `{cr.module.signature}`, graph "
@@ -273,7 +272,8 @@ def corpus_markdown(cr: CorpusResult) -> str:
              f"| pooled vs cls | {st.max_abs_cls:.3g} | {st.mean_abs_cls:.3g} |"]
     if cr.pooler is not None:
         lines.append(f"| pooled vs tanh(cls · W + b) | {st.max_abs_rebuilt:.3g} | {st.mean_abs_rebuilt:.3g} |")
-    lines += ["", f"Verdict: **{st.verdict}**: {d['reason']}", ""]
+    lines += ["", *[f"- {line.split(maxsplit=1)[1]}" for line in structure_lines(st.structure)],
+              f"Verdict: **{st.verdict}**: {st.reason}", ""]
     if st.verdict == comparison.MATCHES_POOLER:
         lines.append(EXPLANATION)
     return "\n".join(lines)

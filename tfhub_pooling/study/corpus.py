@@ -19,7 +19,7 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.errors import BadWeightsError
-from tfhub_pooling.numerics import bounds, comparison
+from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.study import forward, stored_pooler
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Packed
 from tfhub_pooling.study.loading import LoadedModule
@@ -55,13 +55,30 @@ class CorpusStats:
     verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
     first_mismatch: str = ""     # the first non-matching batch's reason
     worst: list[WorstText] = dataclasses.field(default_factory=list)
+    structure: structure.Structure | None = None   # the residual-structure test over every text
     interrupted: bool = False    # Ctrl-C or SIGTERM stopped the run; the figures cover what was done
     interrupted_by: KeyboardInterrupt | None = dataclasses.field(default=None, repr=False)  # to raise again
 
     @property
-    def verdict(self) -> str:
+    def judgement(self) -> tuple[str, str]:
+        """(verdict, reason) for the whole run: the commonest failing batch verdict, else the
+        residual-structure test over every text."""
         others = {v: n for v, n in self.verdicts.items() if v != comparison.MATCHES_POOLER}
-        return max(others, key=others.get) if others else comparison.MATCHES_POOLER
+        if others:
+            return max(others, key=others.get), self.first_mismatch
+        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the float32 bound "
+                  f"(worst element at {self.worst_bound_ratio:.3g} of its bound)")
+        if self.structure is None:
+            return comparison.MATCHES_POOLER, reason
+        return comparison.judge_structure(self.structure, self.worst_bound_ratio, reason)
+
+    @property
+    def verdict(self) -> str:
+        return self.judgement[0]
+
+    @property
+    def reason(self) -> str:
+        return self.judgement[1]
 
     @property
     def exit_code(self) -> int:
@@ -86,12 +103,16 @@ def token_sorted_batches(packed: Packed, batch_size: int) -> Iterator[np.ndarray
 
 def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int, Text]], max_seq_length: int,
                pooler: stored_pooler.PoolerWeights | None, batch_size: int = defaults.BATCH_SIZE,
-               progress=None) -> CorpusStats:
-    """Streams (line number, text) pairs through the study; `progress` is tqdm-like or None."""
+               progress=None, structure_test: bool = True) -> CorpusStats:
+    """Streams (line number, text) pairs through the study; `progress` is tqdm-like or None.
+
+    structure_test: fold every batch into the residual-structure test (structure.py).
+    """
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(numbered_texts)
     kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
+    sums = structure.ResidualSums(kernel, bias) if pooler and structure_test else None
     try:
         with bounds.quiet_blas():
             for (lines, batch_texts), inputs, out in forward.run_many(
@@ -104,6 +125,8 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                                        problems=comparison.interface_problems(out.checks, module.num_layers),
                                        note=pooler and pooler.note)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
+                if sums is not None:
+                    sums.add(out.pooled_output, out.cls)
                 if progress is not None:
                     progress.update(len(lines))
     except KeyboardInterrupt as e:
@@ -111,6 +134,8 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
             raise
         stats.interrupted, stats.interrupted_by = True, e   # the figures so far are still worth printing
     stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
+    if sums is not None and sums.n:
+        stats.structure = sums.result()
     return stats
 
 

@@ -287,10 +287,12 @@ class CorpusResult:
 
 def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
                   module: loading.LoadedModule | None = None, preprocess: str | None = None,
-                  batch_size: int = defaults.BATCH_SIZE, progress: bool = False) -> CorpusResult:
+                  batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
+                  structure_test: bool = True) -> CorpusResult:
     """verify() over a texts file (one text a line, a tab splits a pair), streamed.
 
     progress: show a tqdm bar (its total is the file's line count).
+    structure_test: run the residual-structure test over every text of the file.
     """
     from tqdm import tqdm
 
@@ -302,7 +304,8 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     texts = text_sources.iter_texts_file(texts_file, opened)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
               leave=False) as bar:
-        stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar)
+        stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar,
+                                  structure_test)
     return CorpusResult(loading.facts(module), source.describe(), max_seq_length, texts_file,
                         pooler, search, stats)
 

@@ -25,14 +25,18 @@ AMOUNTS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 SHAPES = {"bert-base": (12, 768), "bert-large": (24, 1024)}
 
 
-def outcome(r: pipeline.VerifyResult) -> str:
-    """caught by the bound, caught by the structure test, or missed."""
+def outcome(r: pipeline.VerifyResult, element: tuple[int, int] | None) -> str:
+    """caught by the bound, caught by the structure test (naming the changed element),
+    missed, or flagged for another element (a false alarm on the clean module)."""
     c = r.comparison
     if r.verdict == comparison.MATCHES_POOLER:
         return "missed"
     if c.elements_outside:
         return "bound"
-    return "structure" if c.structure is not None and c.structure.differs else r.verdict
+    s = c.structure
+    if s is not None and s.differs:
+        return "structure" if (s.row, s.col) == element else f"other element W[{s.row}, {s.col}]"
+    return r.verdict
 
 
 def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
@@ -42,7 +46,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-sensitivity-") as tmp:
         clean = pipeline.verify(build.build_module(weights, os.path.join(tmp, "clean")),
                                 recover_weights=False)
-        rows.append({"row": None, "col": None, "amount": 0.0, "outcome": outcome(clean),
+        rows.append({"row": None, "col": None, "amount": 0.0, "outcome": outcome(clean, None),
                      "bound_ratio": clean.comparison.worst_bound_ratio,
                      "false_alarm": clean.comparison.structure.false_alarm})
         for row, col in elements:
@@ -51,7 +55,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
                 path = build.build_module(weights, os.path.join(tmp, f"{row}-{col}-{amount:g}"),
                                           control=control)
                 r = pipeline.verify(path, recover_weights=False)   # caught or not is all we ask
-                rows.append({"row": row, "col": col, "amount": amount, "outcome": outcome(r),
+                rows.append({"row": row, "col": col, "amount": amount, "outcome": outcome(r, (row, col)),
                              "bound_ratio": r.comparison.worst_bound_ratio,
                              "false_alarm": r.comparison.structure.false_alarm})
                 shutil.rmtree(path)     # a bert-large module is 1.3 GB
@@ -64,22 +68,27 @@ def random_elements(hidden: int, n: int, seed: int = 0) -> list[tuple[int, int]]
 
 
 def smallest_caught(rows: list[dict]) -> float | None:
-    """The smallest amount caught for every element tried at it."""
+    """The smallest amount such that it, and every larger amount, was caught at every element."""
     by_amount: dict[float, list[bool]] = {}
     for r in rows:
         if r["row"] is not None:
-            by_amount.setdefault(r["amount"], []).append(r["outcome"] != "missed")
-    caught = [a for a, hits in by_amount.items() if all(hits)]
-    return min(caught) if caught else None
+            by_amount.setdefault(r["amount"], []).append(r["outcome"] in ("bound", "structure"))
+    smallest = None
+    for amount in sorted(by_amount, reverse=True):
+        if not all(by_amount[amount]):
+            break
+        smallest = amount
+    return smallest
 
 
 def table(name: str, rows: list[dict], seconds: float) -> list[str]:
     clean = rows[0]
+    smallest = smallest_caught(rows)
     lines = [f"### {name}", "",
-             f"Clean module: {clean['outcome'] if clean['outcome'] != 'missed' else 'MATCHES_POOLER'}, "
+             f"Clean module: {'MATCHES_POOLER' if clean['outcome'] == 'missed' else 'FALSE ALARM, ' + clean['outcome']}, "
              f"worst element at {clean['bound_ratio']:.3g} of its bound, structure test's false-alarm "
              f"probability {clean['false_alarm']:.2g}. Smallest change caught at every element tried: "
-             f"**{smallest_caught(rows):g}**. ({seconds / 60:.1f} min)", "",
+             f"**{'none' if smallest is None else f'{smallest:g}'}**. ({seconds / 60:.1f} min)", "",
              "| element | amount | caught by | worst bound ratio | false-alarm probability |",
              "|---|---|---|---|---|"]
     lines += [f"| W[{r['row']}, {r['col']}] | {r['amount']:g} | {r['outcome']} | {r['bound_ratio']:.3g} | "
