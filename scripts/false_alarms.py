@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """False alarms of the residual-structure test on clean modules: 1,000 generated texts
-through every format the builder writes (MiniLM's real weights; ALBERT's random), with
+through every format the builder writes (MiniLM's real weights; ALBERT's random; random
+weights of bert-base and bert-large shapes), with
 oneDNN on and off (TF_ENABLE_ONEDNN_OPTS, read when TensorFlow starts, so each setting
 runs in its own process). Prints a Markdown table; `--out FILE` writes it too.
 """
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,9 +25,11 @@ def one_setting(texts: int) -> list[dict]:
     from tfhub_pooling.builder import build, cache, sources
     from tfhub_pooling.numerics import comparison
     from tfhub_pooling.study import pipeline, text_sources
+    from tfhub_pooling.tools import sensitivity
 
     tf.get_logger().setLevel("ERROR")
     minilm = sources.from_hf_dir(cache.weights_dir())
+    vocab = str(cache.weights_dir() / "vocab.txt")
     rows = []
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-false-alarms-") as tmp:
         cases = [(fmt, minilm, fmt, None) for fmt in
@@ -33,13 +37,16 @@ def one_setting(texts: int) -> list[dict]:
         cases.append(("tf2-dict + preprocess", minilm, formats.TF2_DICT,
                       build.build_module(minilm, os.path.join(tmp, "pre"), formats.PREPROCESS)))
         cases.append(("albert tf1-hub", cache.albert_weights(), formats.TF1_HUB, None))
+        for shape in sensitivity.SHAPES:      # random weights: deep, collapsed cls vectors
+            cases.append((f"{shape} shape tf1-hub", sensitivity.shape_weights(shape, vocab),
+                          formats.TF1_HUB, None))
         for name, w, fmt, pre in cases:
             path = build.build_module(w, os.path.join(tmp, name.replace(" ", "_")), fmt)
             module = pipeline.load(path)
-            generated = text_sources.generate_texts(texts, module.vocab_file or str(cache.weights_dir() / "vocab.txt"),
-                                                    seed=2026)
+            generated = text_sources.generate_texts(texts, module.vocab_file or vocab, seed=2026)
             r = pipeline.verify(module=module, texts=generated, preprocess=pre, recover_weights=False)
             s = r.comparison.structure
+            shutil.rmtree(path)         # a bert-large module is 1.3 GB
             rows.append({"format": name, "texts": s.texts, "verdict": r.verdict,
                          "bound_ratio": r.comparison.worst_bound_ratio, "t": s.t,
                          "element": f"W[{s.row}, {s.col}]", "false_alarm": s.false_alarm,
