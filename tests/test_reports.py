@@ -179,3 +179,16 @@ def test_a_model_zoo_in_one_run(tmp_path, small_module_path, identity_module, ca
                      "--text", "Hello."]) == 0
     out = capsys.readouterr().out
     assert out.count("MATCHES_POOLER") == 2 and "2 of 2 modules" in out
+
+
+def test_the_zoo_markdown_is_a_commonmark_table(small_module_path, identity_module, capsys):
+    """docs/ci-example.yml writes it into GitHub's step summary, which renders tables."""
+    from markdown_it import MarkdownIt
+
+    assert cli.main(["verify", "--handle", small_module_path, "--handle", identity_module,
+                     "--markdown", "--text", "Hello."]) == 20
+    html = MarkdownIt("commonmark").enable("table").render(capsys.readouterr().out)
+    header = html[html.index("<thead>"):html.index("</thead>")]
+    assert header.count("<th>") == len(render.ZOO_HEADER)
+    assert "max |pooled-rebuilt|" in header
+    assert html.count("<tr>") == 3 and "EQUALS_CLS" in html

@@ -304,7 +304,7 @@ def zoo_row(e: ZooEntry) -> dict[str, Any]:
 
 def zoo_to_json(entries: list[ZooEntry]) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "modules": [zoo_row(e) for e in entries],
-            "matching": sum(e.exit_code == 0 for e in entries), "exit_code": zoo_exit_code(entries)}
+            "matching": zoo_matching(entries), "exit_code": zoo_exit_code(entries)}
 
 
 def _zoo_cells(e: ZooEntry) -> list[str]:
@@ -319,19 +319,26 @@ def _zoo_cells(e: ZooEntry) -> list[str]:
 ZOO_HEADER = ["module", "format", "pooler kernel", "max |pooled-rebuilt|", "worst/bound", "verdict"]
 
 
+def zoo_matching(entries: list[ZooEntry]) -> int:
+    return sum(e.exit_code == 0 for e in entries)
+
+
 def zoo_terminal(entries: list[ZooEntry]) -> str:
     rows = [ZOO_HEADER] + [_zoo_cells(e) for e in entries]
     widths = [max(len(r[i]) for r in rows) for i in range(len(ZOO_HEADER) - 1)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
-    d = zoo_to_json(entries)
-    lines.append(f"{d['matching']} of {len(entries)} modules: pooled_output = tanh(cls · W + b) "
+    lines.append(f"{zoo_matching(entries)} of {len(entries)} modules: pooled_output = tanh(cls · W + b) "
                  f"with their stored pooler weights")
     return "\n".join(lines)
 
 
+def _markdown_row(cells: list[str]) -> str:
+    """A table row; a pipe inside a cell would end it (CommonMark tables)."""
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
 def zoo_markdown(entries: list[ZooEntry]) -> str:
-    d = zoo_to_json(entries)
-    lines = [f"### Is `pooled_output` = tanh(cls · W + b)? {d['matching']} of {len(entries)} modules match", "",
-             "| " + " | ".join(ZOO_HEADER) + " |", "|" + "---|" * len(ZOO_HEADER)]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _zoo_cells(e)) + " |" for e in entries]
+    lines = [f"### Is `pooled_output` = tanh(cls · W + b)? {zoo_matching(entries)} of {len(entries)} modules match",
+             "", _markdown_row(ZOO_HEADER), "|" + "---|" * len(ZOO_HEADER)]
+    lines += [_markdown_row(_zoo_cells(e)) for e in entries]
     return "\n".join(lines)
