@@ -25,6 +25,8 @@ def test_one_test_per_handle_with_the_verdict_on_failure(pytester, small_module_
     out = result.stdout.str()
     assert f"pooler[{small_module_path}] PASSED" in out or "1 passed" in out
     assert "EQUALS_CLS: pooled_output is the [CLS] vector itself" in out
+    # the short summary line keeps the verdict (it cuts long messages at the terminal width)
+    assert any(line.startswith("FAILED") and "] - EQUALS_CL" in line for line in out.splitlines())
     assert "error: /no/such/module does not exist" in out and "(exit code 3)" in out
     assert "internal error" not in out
     assert "EQUALS_CLS" in junit.read_text(encoding="utf-8")
@@ -54,3 +56,17 @@ def test_a_bad_option_is_a_usage_error(pytester):
     result = pytester.runpytest("--pooler-handle", "m,tokenizer=x")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "the only option is preprocess=HANDLE" in result.stderr.str()
+
+
+def test_a_hand_written_failure_shows_the_callers_line_not_our_source(pytester, identity_module):
+    pytester.makepyfile(f"""
+        from tfhub_pooling.testing import assert_pooler_matches
+
+        def test_encoder():
+            assert_pooler_matches({identity_module!r}, texts=["Hello."])
+    """)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "assert_pooler_matches(" in out and "EQUALS_CLS" in out
+    assert "r = verify(handle, texts" not in out and "__tracebackhide__" not in out

@@ -22,6 +22,7 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
     Extra keyword arguments go to tfhub_pooling.verify (max_seq_length, preprocess,
     recover_weights, ...). Returns the result for further checks.
     """
+    __tracebackhide__ = True    # pytest shows the caller's line, not this function's source
     r = verify(handle, texts, **verify_kwargs)
     if not r.ok:
         c = r.comparison
@@ -30,6 +31,7 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
             figures += (f", max |pooled - tanh(cls·W+b)| {c.pooled_vs_rebuilt.max_abs:.4g} "
                         f"(worst element at {c.worst_bound_ratio:.3g}x its float32 bound, "
                         f"{c.elements_outside} elements outside)")
-        raise AssertionError(f"{r.handle}: {r.verdict}: {c.reason}; {figures}; "
+        # The verdict first: pytest's short summary keeps only the message's start.
+        raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.handle}; "
                              f"pooler: {r.pooler_search}")
     return r
