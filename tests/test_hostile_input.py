@@ -1,7 +1,7 @@
 """Inputs built as an attacker, or a broken exporter, would build them: each is refused in
 one line with its documented exit code, or handled, and never read outside what the
 user named, replaces an output that is not a regular file, or spends unbounded memory.
-One class of defect a section, in the order of the README's failure section."""
+One class of defect a section, in the order of docs/errors.md."""
 
 from __future__ import annotations
 

@@ -9,5 +9,5 @@ PREPROCESS_SEQ_LENGTH = 128
 # alone leaves a core idle in the module's small ops (LayerNorm, softmax, GELU,
 # [B, S, S] attention); a second batch in flight fills it. Measured on 2 cores, against
 # one at a time: the default module's calls 1.04-1.15x faster, its KerasHub preset's
-# 1.19x, the outputs bit for bit the same (README, "How fast it is").
+# 1.19x, the outputs bit for bit the same (docs/speed.md).
 BATCHES_IN_FLIGHT = 2

@@ -11,7 +11,7 @@ that and only where the user's environment does not choose:
                            imports tf_keras itself, keras_hub imports Keras 3 itself.
   TF_ENABLE_ONEDNN_OPTS=1  TensorFlow's oneDNN kernels, its default only on CPUs with
                            AVX512-VNNI or AMX; on an AVX2 machine they ran the default
-                           module's forward passes faster (README "How fast it is").
+                           module's forward passes faster (docs/speed.md).
                            The verdict's float32 bound holds for any order of summation,
                            and the suite passes with them on as with them off.
 

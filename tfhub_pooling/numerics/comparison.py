@@ -21,7 +21,7 @@ from tfhub_pooling.numerics.bounds import (
 from tfhub_pooling.numerics.recovery import Recovery
 from tfhub_pooling.numerics.structure import ALPHA, Structure
 
-# Verdicts and their exit codes (README: "Exit codes").
+# Verdicts and their exit codes (README, "What the verdict means"; docs/errors.md).
 # Where |pooled| > SATURATED, tanh' < 0.002: a change in W barely moves pooled_output,
 # so a match there says little. Above this share of elements, the reason says so.
 SATURATED = 0.999

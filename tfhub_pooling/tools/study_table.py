@@ -1,8 +1,8 @@
 """The study's table: every kind of module the project can make or load, built
 from the real MiniLM weights (ALBERT: seeded random weights at albert_base's
 shape, no ALBERT weights being on a package index), each verified on the
-default texts, written as docs/STUDY.md. The README's headline figures are
-quoted from that file.
+default texts, written as docs/STUDY.md. docs/method.md and docs/formats.md quote
+figures from that file.
 
     make study        # or: python scripts/study.py docs/STUDY.md
 """
@@ -116,7 +116,7 @@ def table() -> str:
              f"{albert_vocab_size}-piece SentencePiece model trained by `sentencepiece` in ALBERT's layout. "
              "Each is verified on the default texts (`tfhub_pooling.study.pipeline.DEFAULT_TEXTS`); mismatches get "
              "the black-box diagnosis. Modules written by the upstream exporters are checked by "
-             "`make test-compat` (README).",
+             "`make test-compat` (docs/formats.md).",
              "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
