@@ -272,8 +272,8 @@ def corpus_markdown(cr: CorpusResult) -> str:
              f"| pooled vs cls | {st.max_abs_cls:.3g} | {st.mean_abs_cls:.3g} |"]
     if cr.pooler is not None:
         lines.append(f"| pooled vs tanh(cls · W + b) | {st.max_abs_rebuilt:.3g} | {st.mean_abs_rebuilt:.3g} |")
-    lines += ["", *[f"- {line.split(maxsplit=1)[1]}" for line in structure_lines(st.structure)],
-              f"Verdict: **{st.verdict}**: {st.reason}", ""]
+    bullets = [f"- {line.split(maxsplit=1)[1]}" for line in structure_lines(st.structure)]
+    lines += ["", *bullets, *([""] if bullets else []), f"Verdict: **{st.verdict}**: {st.reason}", ""]
     if st.verdict == comparison.MATCHES_POOLER:
         lines.append(EXPLANATION)
     return "\n".join(lines)
