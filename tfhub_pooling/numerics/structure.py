@@ -30,7 +30,7 @@ rescaled column, which this test leaves to the bound, and the part of a changed 
 residual that follows cls[:, i]'s mean rather than its variation). With r the correlation
 that remains, t = r sqrt(df) / sqrt(1 - r^2), df = N - 1 - 3 (N texts).
 
-The t statistic is scale-free, so it needs no estimate of the rounding noise. Under the
+The t statistic is scale-free: the weights need the noise's shape, not its size. Under the
 null (residual independent of cls[:, i], mean zero, about normal after the weighting) it
 follows Student's t with df degrees of freedom. Where rounding itself leaves a residual
 linear in cls, every t of a column is wider than that; each column's t values are divided
