@@ -161,8 +161,9 @@ class ResidualSums:
         # residual linear in cls (random deep BERTs, whose cls vectors barely differ), every t
         # of the column is wider than Student's; its median |t| measures by how much. One
         # changed element is one outlier among H and leaves the median where it was.
-        median = np.nanmedian(np.where(testable, np.abs(t), np.nan), axis=0)            # [H]
-        scale = np.maximum(1.0, np.nan_to_num(median, nan=0.0) / NORMAL_MEDIAN_ABS)      # [H]
+        # A column with nothing testable (saturated everywhere) has no median: 0, scale 1.
+        median = np.ma.median(np.ma.masked_array(np.abs(t), ~testable), axis=0)         # [H]
+        scale = np.maximum(1.0, np.ma.filled(median, 0.0) / NORMAL_MEDIAN_ABS)           # [H]
         t = t / scale
         rows = np.argmax(np.where(testable, np.abs(t), -1.0), axis=0)                    # [H]
         cols = np.arange(h)
