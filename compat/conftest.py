@@ -28,6 +28,8 @@ HERE = Path(__file__).parent
 ENVS = {
     "tf1-hub": HERE / "requirements-tf1-hub.txt",           # tensorflow 2.15.1, hub 0.15.0, bert-tensorflow 1.0.1
     "model-garden": HERE / "requirements-model-garden.txt",  # tf-models-official 2.20.0
+    "hf-tf": HERE / "requirements-hf-tf.txt",               # transformers 4.47.1, tensorflow 2.15.1
+    "keras-nlp": HERE / "requirements-keras-nlp.txt",       # keras-nlp 0.15.1, keras 3.5.0, tensorflow 2.17.1
 }
 # The small random config of the tier: non-zero biases, tanh GELU as google-research meant "gelu".
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256,
@@ -130,3 +132,33 @@ def minilm_export(tmp_path_factory) -> Exported:
     weights = dataclasses.replace(weights, config=dataclasses.replace(weights.config,
                                                                       hidden_act=bert_config.GELU_TANH))
     return _export(tmp_path_factory.mktemp("minilm-export"), weights)
+
+
+@pytest.fixture(scope="session")
+def model_garden_encoders(tmp_path_factory, vocab_file) -> dict:
+    """Model Garden's other encoder types (MobileBERT, Funnel, FNet, SparseMixer, BigBird,
+    kernel attention, Reuse), built small by its own build_encoder and exported by its
+    export_model: kind -> module directory, and "versions"."""
+    out = tmp_path_factory.mktemp("model-garden-encoders")
+    exported = run_exporter("model-garden", "export_model_garden_encoders.py", vocab_file, str(out))
+    return exported["exported"] | {"versions": {k: v for k, v in exported.items() if k != "exported"}}
+
+
+@pytest.fixture(scope="session")
+def hf_tf_export(tmp_path_factory) -> Path:
+    """The real MiniLM weights saved by transformers' TFBertModel as TF SavedModels: the
+    save_pretrained directory, a tf.saved_model.save, and a sequence classifier."""
+    from tfhub_pooling.builder import cache
+    out = tmp_path_factory.mktemp("hf-tf-export")
+    run_exporter("hf-tf", "export_hf_tf.py", str(cache.weights_dir()), str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def keras_nlp_presets(tmp_path_factory) -> Path:
+    """Presets saved by keras-nlp 0.15.1 (`keras_nlp>…` classes): the real MiniLM weights
+    through its own converter, a tiny random BERT, and a DistilBERT."""
+    from tfhub_pooling.builder import cache
+    out = tmp_path_factory.mktemp("keras-nlp-presets")
+    run_exporter("keras-nlp", "export_keras_nlp.py", str(cache.weights_dir()), str(out))
+    return out

@@ -108,6 +108,17 @@ def test_model_garden_preprocessing_gives_our_inputs_and_the_same_verdict(export
     assert np.abs(with_model.pooled_output - ours.pooled_output).max() <= 1e-5
 
 
+@pytest.mark.parametrize("export", ["small_export", "albert_export"])
+def test_inspect_reads_model_gardens_preprocessing_models(export, request, capsys):
+    e = request.getfixturevalue(export)
+    assert cli.main(["inspect", e.preprocess, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["module"]["format"] == "preprocess"
+    encoder = pipeline.load(e.model_garden)          # which carries the same vocab and casing
+    assert os.path.basename(info["module"]["vocab_file"]) == os.path.basename(encoder.vocab_file)
+    assert info["module"]["do_lower_case"] == encoder.do_lower_case
+
+
 def test_model_garden_export_passes_its_own_export_checks(small_export):
     r = pipeline.verify(small_export.model_garden, texts=TEXTS)
     checks = r.interface_checks

@@ -134,7 +134,7 @@ def test_an_albert_encoder_with_no_vocab_verifies_with_a_preprocessing_model(tmp
     bare = tf.train.Checkpoint()
     bare.__call__, bare.variables = obj.__call__, list(obj.variables)
     tf.saved_model.save(bare, str(tmp_path / "bare"))
-    with pytest.raises(InterfaceError, match="pass its preprocessing model with --preprocess"):
+    with pytest.raises(InterfaceError, match="its preprocessing model with --preprocess"):
         pipeline.verify(str(tmp_path / "bare"))
     r = pipeline.verify(str(tmp_path / "bare"), preprocess=albert_modules[PREPROCESS])
     assert r.verdict == comparison.MATCHES_POOLER

@@ -38,6 +38,20 @@ def test_float32_pooler_matches():
     assert c.pooled_vs_rebuilt.max_abs < 1e-6
 
 
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+def test_a_half_precision_pooler_is_judged_in_its_own_precision(dtype):
+    """As Keras mixed precision runs it: the float32 weights rounded to the compute
+    dtype, the product and tanh in it. Within that precision's bound, and outside
+    float32's, which the same outputs cast up would be judged by."""
+    seq, mask, kernel, bias = _case()
+    seq = tf.cast(seq, dtype).numpy()
+    pooled = tf.tanh(tf.matmul(seq[:, 0, :], tf.cast(kernel, dtype)) + tf.cast(bias, dtype)).numpy()
+    c = comparison.compare(pooled, seq, mask, kernel, bias)
+    assert c.precision == dtype.name and c.verdict == comparison.MATCHES_POOLER, c.reason
+    as_float32 = comparison.compare(pooled.astype(np.float32), seq.astype(np.float32), mask, kernel, bias)
+    assert as_float32.precision == "float32" and as_float32.verdict != comparison.MATCHES_POOLER
+
+
 def test_perturbed_kernel_is_caught():
     seq, mask, kernel, bias = _case()
     graph_kernel = kernel.copy()

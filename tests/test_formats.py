@@ -171,6 +171,6 @@ def test_a_dict_encoder_that_breaks_model_gardens_checks_gets_its_own_verdict(mo
     r = pipeline.verify(str(tmp_path / "broken"), texts=TEXTS[:2])
     assert r.verdict == comparison.INCONSISTENT_OUTPUTS and r.exit_code == 15
     assert "`default` differs from pooled_output (max |diff| 1)" in r.comparison.reason
-    assert "`encoder_outputs` has 1 entries for 2 stored layers" in r.comparison.reason
+    assert "`encoder_outputs` has 1 entries where the stored layers imply 2" in r.comparison.reason
     assert "last `encoder_outputs` entry differs from sequence_output" in r.comparison.reason
     assert pipeline.verify(modules[formats.TF2_DICT], texts=TEXTS[:2]).interface_checks["problems"] == []

@@ -126,6 +126,13 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--preprocess", metavar="HANDLE",
                    help=f"make the encoder inputs with this BERT preprocessing model "
                         f"(packs to {defaults.PREPROCESS_SEQ_LENGTH})")
+    v.add_argument("--vocab", metavar="FILE",
+                   help="the vocab file, for an encoder that carries none (a Hugging Face SavedModel named "
+                        "by itself) or to override its own; its casing from the tokenizer_config.json "
+                        "beside it, or --lower-case")
+    v.add_argument("--lower-case", action=argparse.BooleanOptionalAction,
+                   help="lower-case texts before WordPiece (--no-lower-case: keep case), overriding the "
+                        "module's or the tokenizer_config.json's casing")
     v.add_argument("--recover", action=argparse.BooleanOptionalAction,
                    help="on a mismatch, fit W and b from outputs on 2(H+1) generated texts to name "
                         "what differs (the default; --no-recover skips it)")
@@ -241,7 +248,8 @@ def _verify(args: argparse.Namespace) -> int:
         return _verify_corpus(args)
     result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
                              recover_weights=args.recover is not False, preprocess=args.preprocess,
-                             structure_test=args.structure is not False)
+                             structure_test=args.structure is not False, vocab=args.vocab,
+                             lower_case=args.lower_case)
     _print(render.json_text(result) if args.json else
            render.markdown(result) if args.markdown else render.terminal(result), escape=not args.json)
     if args.save_arrays:
@@ -274,7 +282,8 @@ def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
         raise UsageError(f"{', '.join(refused)} cannot go with several modules; check them one at a time")
     entries = pipeline.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
                                    recover_weights=args.recover is not False, preprocess=args.preprocess,
-                                   structure_test=args.structure is not False)
+                                   structure_test=args.structure is not False, vocab=args.vocab,
+                                   lower_case=args.lower_case)
     _print(json.dumps(render.zoo_to_json(entries), indent=2, ensure_ascii=False) if args.json else
            render.zoo_markdown(entries) if args.markdown else render.zoo_terminal(entries),
            escape=not args.json)
@@ -295,7 +304,8 @@ def _verify_corpus(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
     result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
                                     preprocess=args.preprocess, progress=progress,
-                                    structure_test=args.structure is not False)
+                                    structure_test=args.structure is not False, vocab=args.vocab,
+                                    lower_case=args.lower_case)
     _print(json.dumps(render.corpus_to_json(result), indent=2, ensure_ascii=False) if args.json else
            render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result),
            escape=not args.json)

@@ -29,7 +29,7 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
         figures = f"max |pooled - cls| {c.pooled_vs_cls.max_abs:.4g}"
         if c.pooled_vs_rebuilt is not None:
             figures += (f", max |pooled - tanh(cls·W+b)| {c.pooled_vs_rebuilt.max_abs:.4g} "
-                        f"(worst element at {c.worst_bound_ratio:.3g}x its float32 bound, "
+                        f"(worst element at {c.worst_bound_ratio:.3g}x its {c.precision} bound, "
                         f"{c.elements_outside} elements outside)")
         # The verdict first: pytest's short summary keeps only the message's start.
         raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.handle}; "

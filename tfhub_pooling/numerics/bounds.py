@@ -28,6 +28,10 @@ import numpy as np
 
 U32 = 2.0 ** -24
 TANH_ERROR_U = 8.0
+# The unit roundoff u of the precision the pooler ran in. Under Keras mixed precision a
+# module computes in float16 or bfloat16 (its weights rounded to that on the way in) and
+# returns outputs of that dtype; a float64 output still comes from float32 weights.
+UNIT_ROUNDOFF = {"float32": U32, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
 
 
 def quiet_blas():
@@ -46,16 +50,38 @@ def gamma(n: int, u: float = U32) -> float:
     return n * u / (1.0 - n * u)
 
 
+def precision_of(*outputs: np.ndarray) -> str:
+    """The precision the pooler ran in: the least precise of its outputs' dtypes.
+
+    A module that computes in float16 and casts its outputs up to float32 reads as
+    float32; its pooler would then fall outside the float32 bound, and say so."""
+    names = {np.dtype(a.dtype).name for a in outputs}
+    return next((p for p in ("bfloat16", "float16") if p in names), "float32")
+
+
+def as_computed(kernel: np.ndarray, bias: np.ndarray, precision: str) -> tuple[np.ndarray, np.ndarray]:
+    """W and b as a module computing in `precision` uses them: rounded to it, in float64."""
+    if precision == "float32":
+        return kernel, bias
+    import ml_dtypes        # TensorFlow's own numpy dtypes (bfloat16)
+
+    dtype = ml_dtypes.bfloat16 if precision == "bfloat16" else np.float16
+    return (kernel.astype(dtype).astype(np.float64), bias.astype(dtype).astype(np.float64))
+
+
 def rebuild(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
             dtype: type = np.float64) -> np.ndarray:
     """The pooler: cls [B, H] · kernel [H, H] + bias [H], through tanh -> [B, H]."""
     return np.tanh(cls.astype(dtype) @ kernel.astype(dtype) + bias.astype(dtype))
 
 
-def pooler_error_bound(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Per-element bound [B, H] on |float32 pooler - exact pooler| (module docstring)."""
+def pooler_error_bound(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
+                       precision: str = "float32") -> np.ndarray:
+    """Per-element bound [B, H] on |pooler in `precision` - exact pooler| (module docstring),
+    for W and b as the module used them (as_computed)."""
+    u = UNIT_ROUNDOFF[precision]
     magnitude = np.abs(cls.astype(np.float64)) @ np.abs(kernel.astype(np.float64)) + np.abs(bias)
-    return gamma(cls.shape[1] + 1) * magnitude + TANH_ERROR_U * U32
+    return gamma(cls.shape[1] + 1, u) * magnitude + TANH_ERROR_U * u
 
 
 def masked_mean(sequence_output: np.ndarray, input_mask: np.ndarray) -> np.ndarray:

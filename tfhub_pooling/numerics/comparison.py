@@ -12,10 +12,12 @@ import numpy as np
 from tfhub_pooling.numerics.bounds import (
     U32,
     Metrics,
+    as_computed,
     gamma,
     masked_mean,
     metrics,
     pooler_error_bound,
+    precision_of,
     rebuild,
 )
 from tfhub_pooling.numerics.recovery import Recovery
@@ -61,18 +63,20 @@ class Comparison:
     recovery: Recovery | None               # the black-box fit, where a mismatch called for it
     pooler_note: str | None                 # what a matching pooler is: the identity, a zero bias
     structure: Structure | None = None      # the residual-structure test, where it ran
+    precision: str = "float32"              # what the pooler ran in (bounds.precision_of)
 
     @property
     def exit_code(self) -> int:
         return VERDICT_EXIT_CODES[self.verdict]
 
 
-def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]:
+def interface_problems(checks: dict | None, expected_outputs: int | None) -> list[str]:
     """What Model Garden's export test asserts of a dict encoder, and each breach.
 
     checks: {"encoder_outputs": count, "default_vs_pooled": max |diff|,
     "last_layer_vs_sequence": max |diff|}, None entries not checkable. The same
     tensors must come back, so the differences must be exactly 0.
+    expected_outputs: the `encoder_outputs` entries the stored layers imply, or None.
     """
     if checks is None:
         return []
@@ -84,8 +88,8 @@ def interface_problems(checks: dict | None, num_layers: int | None) -> list[str]
     count = checks["encoder_outputs"]
     if count is None:
         problems.append("it returns no `encoder_outputs`")
-    elif num_layers is not None and count != num_layers:
-        problems.append(f"`encoder_outputs` has {count} entries for {num_layers} stored layers")
+    elif expected_outputs is not None and count != expected_outputs:
+        problems.append(f"`encoder_outputs` has {count} entries where the stored layers imply {expected_outputs}")
     if checks["last_layer_vs_sequence"] is not None and checks["last_layer_vs_sequence"] != 0:
         problems.append("the last `encoder_outputs` entry differs from sequence_output "
                         f"(max |diff| {checks['last_layer_vs_sequence']:.3g})")
@@ -123,19 +127,21 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
              kernel: np.ndarray | None, bias: np.ndarray | None,
              recover: Callable[[], Recovery] | None, note: str | None) -> Comparison:
     cls = sequence_output[:, 0, :]
+    precision = precision_of(pooled, sequence_output)
     saturated = float(np.mean(np.abs(pooled) > SATURATED))
     vs_cls = metrics(pooled, cls)
     vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = per_text = None
     if kernel is not None and bias is not None:
+        kernel, bias = as_computed(kernel, bias, precision)
         rebuilt = rebuild(cls, kernel, bias)
-        bound = pooler_error_bound(cls, kernel, bias)
+        bound = pooler_error_bound(cls, kernel, bias, precision)
         excess = np.abs(pooled.astype(np.float64) - rebuilt) / bound
         vs_rebuilt = metrics(pooled, rebuilt)
         vs_rebuilt32 = metrics(pooled, rebuild(cls, kernel, bias, np.float32))
         tol, ratio, outside = float(bound.max()), float(excess.max()), int(np.sum(excess > 1.0))
         per_text = excess.max(axis=1)
         if outside == 0:
-            reason = (f"pooled_output = tanh(cls · W + b) within the float32 bound "
+            reason = (f"pooled_output = tanh(cls · W + b) within the {precision} bound "
                       f"everywhere (worst element at {ratio:.3g} of its bound)")
             if note:
                 reason += f"; {note}"
@@ -143,28 +149,29 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
                 reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
                            f"{SATURATED}), where tanh hides changes in W: the check is weak there")
             return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text,
-                              rebuilt, MATCHES_POOLER, reason, saturated, None, note)
+                              rebuilt, MATCHES_POOLER, reason, saturated, None, note, precision=precision)
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
     recovered = None
     if verdict == UNEXPLAINED:
         recovered = recover() if recover is not None else None
         verdict, reason = _mismatch(kernel is not None, outside, pooled.size, ratio, vs_rebuilt,
-                                    recovered, recover is not None)
+                                    recovered, recover is not None, precision)
         if kernel is not None:
-            reason += _other_activation(pooled, cls, kernel, bias)
+            reason += _other_activation(pooled, cls, kernel, bias, precision)
     return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
-                      verdict, reason, saturated, recovered, None)
+                      verdict, reason, saturated, recovered, None, precision=precision)
 
 
 def _judge_structure(c: Comparison, s: Structure) -> Comparison:
     c = dataclasses.replace(c, structure=s)
     if c.verdict != MATCHES_POOLER:
         return c
-    verdict, reason = judge_structure(s, c.worst_bound_ratio, c.reason)
+    verdict, reason = judge_structure(s, c.worst_bound_ratio, c.reason, c.precision)
     return dataclasses.replace(c, verdict=verdict, reason=reason)
 
 
-def judge_structure(s: Structure, worst_ratio: float, reason: str) -> tuple[str, str]:
+def judge_structure(s: Structure, worst_ratio: float, reason: str,
+                    precision: str = "float32") -> tuple[str, str]:
     """(verdict, reason) where the bound holds everywhere and `reason` says so.
 
     The bound is a proof and loose; a residual shaped like a changed W[i, j] is caught
@@ -175,7 +182,7 @@ def judge_structure(s: Structure, worst_ratio: float, reason: str) -> tuple[str,
     if not s.differs:
         return MATCHES_POOLER, f"{reason}; no residual has the shape of a changed weight (strongest: {found})"
     return POOLER_WEIGHTS_DIFFER, (
-        f"pooled_output is within the float32 bound of tanh(cls · W + b) everywhere (worst "
+        f"pooled_output is within the {precision} bound of tanh(cls · W + b) everywhere (worst "
         f"element at {worst_ratio:.3g} of its bound), but its residual has the shape "
         f"of a changed weight, which rounding does not leave: {found} (below {ALPHA:g}); "
         f"the graph's W[{s.row}, {s.col}] differs from the stored one by about {s.delta:+.2g}")
@@ -199,7 +206,7 @@ def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:
 
 def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,
               vs_rebuilt: Metrics | None, recovered: Recovery | None,
-              tried: bool) -> tuple[str, str]:
+              tried: bool, precision: str = "float32") -> tuple[str, str]:
     """Neither the stored pooler nor a look-alike: what the outputs still say."""
     affine = recovered is not None and recovered.explains
     if not has_weights:
@@ -208,7 +215,7 @@ def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | 
             reason += (", yet pooled_output is tanh of an affine map of cls "
                        f"(recovered from outputs: {recovered.summary()})")
         return NO_POOLER_WEIGHTS, reason
-    reason = (f"{outside} of {size} elements exceed the float32 bound for tanh(cls · W + b) "
+    reason = (f"{outside} of {size} elements exceed the {precision} bound for tanh(cls · W + b) "
               f"with the stored weights (worst at {ratio:.3g}x its bound, max |diff| "
               f"{vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
     if recovered is None:
@@ -220,10 +227,10 @@ def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | 
 
 
 def _other_activation(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,
-                      bias: np.ndarray) -> str:
+                      bias: np.ndarray, precision: str = "float32") -> str:
     """Names the activation if pooled is the stored dense layer under another one."""
     z = cls.astype(np.float64) @ kernel + bias
-    bound = pooler_error_bound(cls, kernel, bias)
+    bound = pooler_error_bound(cls, kernel, bias, precision)
     for name, value in (("no activation", z), ("relu", np.maximum(z, 0.0))):
         if np.all(np.abs(pooled - value) <= bound):
             return f"; it is the stored dense layer with {name} instead of tanh"

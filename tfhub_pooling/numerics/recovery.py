@@ -96,12 +96,16 @@ def recover(cls_fit: np.ndarray, pooled_fit: np.ndarray, cls_held: np.ndarray,
 
 def _pinpoint(cls: np.ndarray, pooled: np.ndarray, atanh_pooled: np.ndarray, keep: np.ndarray,
               kernel: np.ndarray, bias: np.ndarray) -> list[Differing]:
-    """Columns where atanh(pooled) departs from cls · W + b beyond float32 error, and for
-    each the one kernel row whose change explains the departure best."""
+    """Columns where atanh(pooled) departs from cls · W + b beyond rounding error (in the
+    precision the pooler ran in), and for each the one kernel row whose change explains
+    the departure best."""
+    precision = bounds.precision_of(pooled, cls)
+    kernel, bias = bounds.as_computed(kernel, bias, precision)
     z_stored = cls.astype(np.float64) @ kernel + bias
     residual = np.where(keep, atanh_pooled - z_stored, 0.0)
     # The pooler bound, carried through atanh: its slope is 1 / (1 - p^2).
-    bound = bounds.pooler_error_bound(cls, kernel, bias) / (1.0 - np.where(keep, pooled, 0.0) ** 2)
+    bound = (bounds.pooler_error_bound(cls, kernel, bias, precision)
+             / (1.0 - np.where(keep, pooled, 0.0) ** 2))
     out = []
     c = cls.astype(np.float64)
     for j in np.flatnonzero((np.abs(residual) > bound).any(axis=0)):

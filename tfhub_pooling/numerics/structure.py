@@ -47,6 +47,8 @@ import dataclasses
 
 import numpy as np
 
+from tfhub_pooling.numerics import bounds
+
 # The family-wise false-alarm probability below which a residual structure decides
 # the verdict. Clean runs of every format stay far above it (docs/false-alarms.md).
 ALPHA = 1e-6
@@ -63,7 +65,6 @@ NUISANCES = 3
 # u ||cls * W_:j|| tanh', and 0.38 float32 ulps of the output where tanh saturates.
 SUM_NOISE = 5.0
 TANH_NOISE = 0.4
-U32 = 2.0 ** -24
 # Partialling out subtracts nearly equal sums where the nuisances explain a column (or a
 # cls column) almost whole; what is left below this share of the sum is cancellation, not data.
 UNTESTABLE = 1e-6
@@ -103,7 +104,9 @@ class ResidualSums:
     """The test's sums over texts, added a batch at a time (corpus mode streams)."""
 
     def __init__(self, kernel: np.ndarray, bias: np.ndarray):
+        self.stored = kernel, bias
         self.kernel, self.bias = kernel, bias
+        self.precision: str | None = None    # what the pooler ran in, set by the first batch
         h = kernel.shape[0]
         self.n = 0
         self.qe = np.zeros((h, h))           # sum_b q_bij e_bj
@@ -115,11 +118,14 @@ class ResidualSums:
 
     def add(self, pooled: np.ndarray, cls: np.ndarray) -> None:
         """pooled, cls [B, H]: one batch of texts."""
+        if self.precision is None:      # W and b as the module used them: rounded to its precision
+            self.precision = bounds.precision_of(pooled, cls)
+            self.kernel, self.bias = bounds.as_computed(*self.stored, self.precision)
         x = cls.astype(np.float64)                                             # [B, H]
         z = x @ self.kernel + self.bias                                        # [B, H]
         rebuilt = np.tanh(z)
         slope = 1.0 - rebuilt ** 2
-        sigma = rounding_noise(x, self.kernel, rebuilt)                        # [B, H]
+        sigma = rounding_noise(x, self.kernel, rebuilt, self.precision)        # [B, H]
         e = (pooled.astype(np.float64) - rebuilt) / sigma                      # [B, H]
         s = slope / sigma                                                      # [B, H]
         a = np.stack([s, s * z, 1.0 / sigma])                                  # [k, B, H]
@@ -176,11 +182,14 @@ class ResidualSums:
                          float(qe[i, j] / qq[i, j]), tested, float(scale[j]))
 
 
-def rounding_noise(cls: np.ndarray, kernel: np.ndarray, rebuilt: np.ndarray) -> np.ndarray:
+def rounding_noise(cls: np.ndarray, kernel: np.ndarray, rebuilt: np.ndarray,
+                   precision: str = "float32") -> np.ndarray:
     """cls [B, H] float64, kernel [H, H], rebuilt [B, H] -> the noise scale sigma [B, H]."""
+    u = bounds.UNIT_ROUNDOFF[precision]
     spread = np.sqrt((cls ** 2) @ (kernel ** 2))                           # ||cls_b * W_:j||
-    ulp = np.spacing(np.abs(rebuilt).astype(np.float32)).astype(np.float64)
-    noise = np.hypot(SUM_NOISE * U32 * (1.0 - rebuilt ** 2) * spread, TANH_NOISE * ulp)
+    # The spacing of the output's floats at |tanh|: 2u times its power of two.
+    ulp = 2.0 * u * np.exp2(np.floor(np.log2(np.maximum(np.abs(rebuilt), np.finfo(np.float32).tiny))))
+    noise = np.hypot(SUM_NOISE * u * (1.0 - rebuilt ** 2) * spread, TANH_NOISE * ulp)
     return np.maximum(noise, np.finfo(np.float64).tiny)
 
 

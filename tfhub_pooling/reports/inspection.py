@@ -10,11 +10,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfhub_pooling import untrusted
-from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import NotAModuleError
 from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, PREPROCESS
 from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
+    detect,
     handles,
     keras_hub_loading,
     loading,
@@ -65,9 +65,10 @@ def inspect(handle: str | None) -> dict[str, Any]:
         module = pipeline.load(None)
     else:
         path, obj = handles.resolve(handle), None
-        if not (cache.is_checkpoint_dir(path) or keras_hub_loading.is_preset(path)):
-            obj = loading.load_saved_model(path)
-            if loading.detect_format(path, obj) == PREPROCESS:
+        found = detect.detect(path)
+        if found.saved_model is not None:
+            obj = loading.load_saved_model(found.saved_model)
+            if loading.detect_format(found.saved_model, obj) == PREPROCESS:
                 return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
         module = pipeline.load_resolved(handle, path, obj)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
@@ -81,12 +82,9 @@ def inspect(handle: str | None) -> dict[str, Any]:
 def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
     variants = [saved_model_proto.describe_tags(t)
                 for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
-    asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
-    vocab_file, place = loading.asset_file(path, asset) if asset is not None else (None, loading.NO_VOCAB)
-    # ALBERT's preprocessing model carries sp_model_file and lower-cases, as its encoder does.
-    lower = bool(obj.do_lower_case.numpy()) if hasattr(obj, "do_lower_case") else asset is not None
+    vocab_file, place = loading.preprocess_vocab(path, obj)
     return loading.ModuleFacts(handle, path, PREPROCESS, "__call__, tokenize, bert_pack_inputs",
-                               variants[0], variants, vocab_file, place, lower, None, None)
+                               variants[0], variants, vocab_file, place, loading.lower_cases(obj), None, None)
 
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def plot(r: VerifyResult, path: str) -> None:
         floor = np.finfo(np.float32).tiny
         bins = np.logspace(np.log10(max(diff.min(), 1e-12)), np.log10(max(c.tolerance_max, diff.max()) * 2), 50)
         ax.hist(np.maximum(diff, floor), bins=bins, color="tab:blue")
-        ax.axvline(c.tolerance_max, color="tab:red", label=f"largest float32 bound {c.tolerance_max:.2e}")
+        ax.axvline(c.tolerance_max, color="tab:red", label=f"largest {c.precision} bound {c.tolerance_max:.2e}")
         ax.set_xscale("log")
         ax.legend(loc="upper left")
         ax.set(title=f"|pooled − rebuilt|: worst at {c.worst_bound_ratio:.3g} of its bound")

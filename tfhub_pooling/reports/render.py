@@ -34,7 +34,7 @@ def module_json(m: ModuleFacts) -> dict[str, Any]:
             "graph_variant": m.graph_variant, "graph_variants": m.graph_variants,
             "vocab_file": m.vocab_file, "vocab_source": m.vocab_source,
             "do_lower_case": m.do_lower_case, "max_seq_length": m.max_seq_length,
-            "num_layers": m.num_layers}
+            "num_layers": m.num_layers, "static_length": m.static_length}
 
 
 def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
@@ -63,7 +63,8 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "module": module_json(r.module),
-        "inputs": {"tokenizer": r.tokenizer, "trimmed_to": r.trimmed_to, "text_count": len(r.texts)},
+        "inputs": {"tokenizer": r.tokenizer, "trimmed_to": r.trimmed_to, "text_count": len(r.texts),
+                   "padded_to": r.padded_to, "shortened_to": r.shortened_to},
         "pooler": pooler_json(r.pooler),
         "pooler_search": r.pooler_search,
         "texts": per_text,
@@ -73,8 +74,9 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "pooled_vs_rebuilt_float32": c.pooled_vs_rebuilt32 and c.pooled_vs_rebuilt32.as_dict(),
         },
         "tolerance": {
-            "kind": "per-element float32 rounding bound: gamma_(H+1) * (|cls|·|W| + |b|) + 8u",
-            "unit_roundoff": bounds.U32,
+            "kind": f"per-element {c.precision} rounding bound: gamma_(H+1) * (|cls|·|W| + |b|) + 8u",
+            "precision": c.precision,
+            "unit_roundoff": bounds.UNIT_ROUNDOFF[c.precision],
             "max": c.tolerance_max,
             "worst_ratio": c.worst_bound_ratio,
             "elements_outside": c.elements_outside,
@@ -111,6 +113,19 @@ def module_lines(m: ModuleFacts) -> list[str]:
     return lines
 
 
+def length_lines(m: ModuleFacts, padded_to: int | None, shortened_to: int | None) -> list[str]:
+    """Where the module ran at other lengths than the texts': padded up, or its sequence shortened."""
+    lines = []
+    if padded_to is not None:
+        why = ("the length its signature fixes" if m.static_length is not None
+               else "the shortest it takes above the texts' (it refused theirs; the padding is masked)")
+        lines.append(f"         run padded to {padded_to} tokens, {why}")
+    if shortened_to is not None:
+        lines.append(f"         sequence_output has {shortened_to} rows: the encoder shortens its sequence "
+                     "(as Funnel does); cls is its row 0")
+    return lines
+
+
 def interface_lines(checks: dict | None) -> list[str]:
     if checks is None:
         return []
@@ -141,6 +156,7 @@ def terminal(r: VerifyResult) -> str:
         f"module   {r.handle}",
         *module_lines(r.module),
         f"inputs   {r.tokenizer}, trimmed to {r.trimmed_to} tokens",
+        *length_lines(r.module, r.padded_to, r.shortened_to),
     ]
     if r.pooler is not None:
         lines.append(f"pooler   W = {r.pooler.kernel_name} {list(r.pooler.kernel.shape)}, "
@@ -168,7 +184,7 @@ def terminal(r: VerifyResult) -> str:
         m64, m32 = c.pooled_vs_rebuilt, c.pooled_vs_rebuilt32
         lines.append(f"pooled vs rebuilt  max |diff| {m64.max_abs:.2e}  mean {m64.mean_abs:.2e}  "
                      f"min cosine {m64.min_cosine:.7f}   (float64; float32: max {m32.max_abs:.2e})")
-        lines.append(f"tolerance          per-element float32 bound, largest {c.tolerance_max:.2e}; "
+        lines.append(f"tolerance          per-element {c.precision} bound, largest {c.tolerance_max:.2e}; "
                      f"worst element at {c.worst_bound_ratio:.3g} of its bound"
                      f"{'' if r.full_float32 else ' (TF32 could not be turned off: the bound is wrong)'}")
     lines += structure_lines(c.structure)
@@ -202,7 +218,7 @@ def markdown(r: VerifyResult) -> str:
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
     if c.tolerance_max is not None:
-        lines += ["", f"Tolerance: per-element float32 rounding bound, largest {c.tolerance_max:.2e}; "
+        lines += ["", f"Tolerance: per-element {c.precision} rounding bound, largest {c.tolerance_max:.2e}; "
                       f"the worst element used {c.worst_bound_ratio:.3g} of its bound."]
     lines += ["", f"Verdict: **{c.verdict}**: {c.reason}", ""]
     if c.verdict == comparison.MATCHES_POOLER:
@@ -216,6 +232,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "module": module_json(cr.module),
         "inputs": {"tokenizer": cr.tokenizer, "trimmed_to": cr.trimmed_to, "text_count": st.texts,
+                   "padded_to": st.padded_to,
                    "texts_file": cr.texts_file, "tokens": st.tokens,
                    "padded_tokens": st.padded_tokens, "truncated": st.truncated},
         "pooler": pooler_json(cr.pooler),
@@ -226,7 +243,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
             "pooled_vs_rebuilt": cr.pooler and {"max_abs_diff": st.max_abs_rebuilt,
                                                 "mean_abs_diff": st.mean_abs_rebuilt},
         },
-        "tolerance": {"worst_ratio": st.worst_bound_ratio if cr.pooler else None,
+        "tolerance": {"precision": st.precision, "worst_ratio": st.worst_bound_ratio if cr.pooler else None,
                       "elements_outside": st.elements_outside if cr.pooler else None},
         "worst": [dataclasses.asdict(w) | {"text": texts.as_json(w.text)}
                   for w in st.worst],
@@ -243,6 +260,7 @@ def corpus_terminal(cr: CorpusResult) -> str:
     st = cr.stats
     lines = [f"module   {cr.module.handle}", *module_lines(cr.module),
              f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
+             *length_lines(cr.module, st.padded_to, None),
              f"pooler   {_pooler_line(cr.pooler)}",
              f"corpus   {cr.texts_file}: {st.texts} texts, {st.tokens} tokens "
              f"({st.padded_tokens} with padding), {st.truncated} trimmed"

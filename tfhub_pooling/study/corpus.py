@@ -44,6 +44,8 @@ class CorpusStats:
     tokens: int = 0
     padded_tokens: int = 0       # what the batches cost, padding included
     truncated: int = 0
+    padded_to: int | None = None     # the longest length batches ran padded to, where the module takes only some
+    precision: str = "float32"       # what the pooler ran in (bounds.precision_of)
     max_abs_cls: float = 0.0
     sum_abs_cls: float = 0.0     # for the mean over elements
     max_abs_rebuilt: float = 0.0
@@ -66,11 +68,11 @@ class CorpusStats:
         others = {v: n for v, n in self.verdicts.items() if v != comparison.MATCHES_POOLER}
         if others:
             return max(others, key=others.get), self.first_mismatch
-        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the float32 bound "
+        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the {self.precision} bound "
                   f"(worst element at {self.worst_bound_ratio:.3g} of its bound)")
         if self.structure is None:
             return comparison.MATCHES_POOLER, reason
-        return comparison.judge_structure(self.structure, self.worst_bound_ratio, reason)
+        return comparison.judge_structure(self.structure, self.worst_bound_ratio, reason, self.precision)
 
     @property
     def verdict(self) -> str:
@@ -120,9 +122,9 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                 if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
                     raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
                                           f"but pooled_output has {out.pooled_output.shape[1]} values")
-                c = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+                c = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
                                        kernel, bias,
-                                       problems=comparison.interface_problems(out.checks, module.num_layers),
+                                       problems=comparison.interface_problems(out.checks, module.encoder_outputs),
                                        note=pooler and pooler.note)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if sums is not None:
@@ -158,8 +160,11 @@ def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,
     stats.tokens += int(inputs.input_mask.sum())
     stats.padded_tokens += inputs.input_mask.size
     stats.truncated += int(inputs.truncated.sum())
+    if out.ran_at is not None:
+        stats.padded_to = max(stats.padded_to or 0, out.ran_at)
     stats.elements += n * h
     stats.verdicts[c.verdict] = stats.verdicts.get(c.verdict, 0) + 1
+    stats.precision = c.precision
     if c.verdict != comparison.MATCHES_POOLER and not stats.first_mismatch:
         stats.first_mismatch = f"in a batch of lines {min(lines)} to {max(lines)}: {c.reason}"
     stats.max_abs_cls = max(stats.max_abs_cls, c.pooled_vs_cls.max_abs)

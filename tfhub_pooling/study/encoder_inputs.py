@@ -70,15 +70,16 @@ class Tokenizer:
     ~500 small ops a call, and no tf.function to trace (tracing cost 1.3-1.6 s)."""
 
     def __init__(self, vocab_file: str, do_lower_case: bool,
-                 word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None, name: str | None = None):
+                 word_pieces: Callable[[tf.Tensor], tf.RaggedTensor] | None = None, name: str | None = None,
+                 owner: str = "the module's"):
         """word_pieces: strings [B] -> ids ragged [B, (pieces)] from a module's own
         tokenizer (a KerasHub preset's), instead of tensorflow_text's over vocab_file;
-        name: what describe() calls it."""
+        name: what describe() calls it; owner: whose vocab it is."""
         self.vocab = vocabs.read(vocab_file)
         self.cls_id, self.sep_id, self.pad_id = self.vocab.cls_id, self.vocab.sep_id, self.vocab.pad_id
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
-        self._description = vocabs.describe(self.vocab, do_lower_case, name)
+        self._description = vocabs.describe(self.vocab, do_lower_case, name, owner)
         self._word_pieces = word_pieces or vocabs.WordPieces(self.vocab, do_lower_case)
 
     def describe(self) -> str:

@@ -20,9 +20,11 @@ Key = TypeVar("Key")
 @dataclasses.dataclass
 class Outputs:
     pooled_output: np.ndarray     # float32 [B, H]
-    sequence_output: np.ndarray   # float32 [B, S, H]
+    sequence_output: np.ndarray   # float32 [B, S', H]; S' = S but for encoders that shorten (Funnel)
+    row_mask: np.ndarray          # int [B, S']: 1 where a row of sequence_output holds real tokens
     # tf2-dict modules: Model Garden's export checks as numbers (loading._model_garden_checks).
     checks: dict | None = None
+    ran_at: int | None = None     # the length the batch was padded to, where the module takes only some
 
     @property
     def cls(self) -> np.ndarray:
@@ -45,10 +47,10 @@ def full_float32() -> bool:
 
 
 def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
-    out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
-    pooled, sequence = out["pooled_output"], out["sequence_output"]
     batch, seq_length = inputs.input_ids.shape
-    if sequence.ndim != 3 or sequence.shape[:2] != (batch, seq_length):
+    ran_at, out = module.lengths.run(seq_length, lambda length: _call(module, inputs, length))
+    pooled, sequence = out["pooled_output"], out["sequence_output"]
+    if sequence.ndim != 3 or sequence.shape[0] != batch or not 1 <= sequence.shape[1] <= ran_at:
         raise InterfaceError(f"sequence_output has shape {list(sequence.shape)}, expected "
                              f"[{batch}, {seq_length}, H]; the module is no BERT encoder")
     if pooled.shape != (batch, sequence.shape[2]):
@@ -58,7 +60,27 @@ def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
         if not np.all(np.isfinite(value)):
             raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
                                   "the module's weights or graph are broken")
-    return Outputs(pooled, sequence, out.get("checks"))
+    mask = pad_to(inputs.input_mask, ran_at)
+    if sequence.shape[1] == ran_at:          # rows of padding added here are dropped again
+        sequence, mask = sequence[:, :seq_length], inputs.input_mask
+    else:
+        mask = pooled_mask(mask, sequence.shape[1])
+    return Outputs(pooled, sequence, mask, out.get("checks"), ran_at if ran_at != seq_length else None)
+
+
+def _call(module: LoadedModule, inputs: EncoderInputs, length: int) -> dict:
+    padded = [pad_to(a, length) for a in (inputs.input_ids, inputs.input_mask, inputs.segment_ids)]
+    return module.run(*padded)
+
+
+def pooled_mask(input_mask: np.ndarray, rows: int) -> np.ndarray:
+    """The mask [B, rows] of a sequence an encoder shortened from S tokens to rows
+    (Funnel pools runs of ceil(S / rows) tokens): a row is real where any of its
+    tokens is."""
+    batch, width = input_mask.shape
+    stride = -(-width // rows)
+    padded = np.pad(input_mask, [(0, 0), (0, stride * rows - width)])
+    return padded.reshape(batch, rows, stride).max(axis=2)
 
 
 def run_many(module: LoadedModule, batches: Iterable[tuple[Key, EncoderInputs]],
@@ -97,10 +119,12 @@ def run_many(module: LoadedModule, batches: Iterable[tuple[Key, EncoderInputs]],
 def concat(parts: list[Outputs]) -> Outputs:
     """Stacks batches; sequence_output is zero-padded to the longest batch."""
     width = max(p.sequence_output.shape[1] for p in parts)
+    ran_at = [p.ran_at for p in parts if p.ran_at is not None]
     return Outputs(
         np.concatenate([p.pooled_output for p in parts]),
         np.concatenate([pad_to(p.sequence_output, width) for p in parts]),
-        merge_checks([p.checks for p in parts]))
+        np.concatenate([pad_to(p.row_mask, width) for p in parts]),
+        merge_checks([p.checks for p in parts]), max(ran_at) if ran_at else None)
 
 
 def merge_checks(checks: list[dict | None]) -> dict | None:

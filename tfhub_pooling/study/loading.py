@@ -18,13 +18,20 @@ import tensorflow as tf
 import tensorflow_hub as hub
 
 from tfhub_pooling import untrusted
-from tfhub_pooling.errors import InterfaceError, NotAModuleError, first_line
-from tfhub_pooling.formats import PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
+from tfhub_pooling.errors import InterfaceError, NoPooledOutputError, NotAModuleError, first_line
+from tfhub_pooling.formats import HF_TF, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.study import saved_model_proto, stored_variables
+from tfhub_pooling.study.lengths import Lengths
 
 TOKENS_INPUTS = ("input_ids", "input_mask", "segment_ids")
 TF2_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 OUTPUTS = ("pooled_output", "sequence_output")
+# Hugging Face TF's serving signature (TFBertModel.serving) and what each output is here.
+HF_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+HF_OUTPUTS = {"pooler_output": "pooled_output", "last_hidden_state": "sequence_output"}
+HF_SIGNATURE = "serving_default"
+# What save_pretrained writes beside saved_model/: the tokenizer's vocab and casing.
+HF_VOCAB, HF_TOKENIZER_CONFIG = "vocab.txt", "tokenizer_config.json"
 
 # Used when a module's position-embedding table cannot be found by name.
 FALLBACK_MAX_SEQ_LENGTH = 512
@@ -50,9 +57,16 @@ class LoadedModule:
     num_layers: int | None      # transformer layers, counted off the stored names
     tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
     vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
+    static_length: int | None = None   # the sequence length its signature fixes (FNet, SparseMixer)
+    encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
+    lengths: Lengths = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lengths = Lengths(self.static_length, self.max_seq_length)
 
 
 VOCAB_IN_MODULE = "the module's own assets/"
+VOCAB_BESIDE = "the directory save_pretrained wrote, beside saved_model/"
 NO_VOCAB = "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)"
 
 
@@ -71,6 +85,7 @@ class ModuleFacts:
     do_lower_case: bool
     max_seq_length: int         # the module's own maximum: rows of its position embeddings
     num_layers: int | None
+    static_length: int | None = None   # the length its signature fixes, or None: it takes any
 
 
 def facts(module: LoadedModule) -> ModuleFacts:
@@ -79,7 +94,7 @@ def facts(module: LoadedModule) -> ModuleFacts:
     return ModuleFacts(module.handle, module.path, module.format, module.signature, loaded,
                        [saved_model_proto.describe_tags(t) for t in module.graph_variants],
                        module.vocab_file, module.vocab_source, module.do_lower_case,
-                       module.max_seq_length, module.num_layers)
+                       module.max_seq_length, module.num_layers, module.static_length)
 
 
 def load_saved_model(path: str) -> Any:
@@ -120,6 +135,9 @@ def detect_format(path: str, obj: Any) -> str:
         return TF1_HUB
     if hasattr(obj, "tokenize") and hasattr(obj, "bert_pack_inputs"):
         return PREPROCESS
+    signature = getattr(obj, "signatures", {}).get(HF_SIGNATURE)
+    if signature is not None and set(HF_INPUTS) <= set(signature.structured_input_signature[1]):
+        return HF_TF
     found = _tf2_call(obj)
     if found is not None:
         return found[0]
@@ -178,17 +196,75 @@ def _check_outputs(path: str, where: str, outputs: Any, names: tuple[str, ...] |
                              f"{wanted} of floating-point tensors; it is no BERT encoder")
 
 
-def load(handle: str, path: str, obj: Any = None) -> LoadedModule:
+def load(handle: str, path: str, obj: Any = None, beside: str | None = None) -> LoadedModule:
     """Loads the encoder at local `path` (resolved from `handle`) with hub.load.
 
     obj: what hub.load already returned for path, so it is not loaded twice.
+    beside: the directory save_pretrained wrote around a Hugging Face SavedModel at
+      path, where its vocab and casing are; None where the handle named the SavedModel.
     """
     obj = obj if obj is not None else load_saved_model(path)
     fmt = detect_format(path, obj)
     if fmt == PREPROCESS:
         raise InterfaceError(f"{path} is a BERT preprocessing model, not an encoder; pass it with "
                              "--preprocess and the encoder with --handle")
+    if fmt == HF_TF:
+        return _hf_tf(handle, path, obj, beside)
     return {TF1_HUB: _tf1_hub, TF2_DICT: _tf2, TF2_LIST: _tf2}[fmt](handle, path, obj, fmt)
+
+
+def _hf_tf(handle: str, path: str, obj: Any, beside: str | None) -> LoadedModule:
+    """A Hugging Face TF SavedModel: its serving signature, and the vocab save_pretrained
+    wrote beside saved_model/ (its own assets/ are empty)."""
+    signature = obj.signatures[HF_SIGNATURE]
+    where = f"its `{HF_SIGNATURE}` signature"
+    _check_inputs(path, where, signature.structured_input_signature[1])
+    outputs = signature.structured_outputs
+    if not isinstance(outputs, dict) or "pooler_output" not in outputs:
+        raise NoPooledOutputError(f"{handle}: {where} returns {_kinds(outputs)} and no pooler_output (a model "
+                                  "with a task head, such as TFBertForSequenceClassification, returns only its "
+                                  "logits), so there is no pooled_output to rebuild; save the base model "
+                                  "(TFBertModel) to check its pooler")
+    _check_outputs(path, where, outputs, tuple(HF_OUTPUTS))
+
+    def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
+        out = signature(input_ids=tf.constant(input_ids, tf.int32), attention_mask=tf.constant(input_mask, tf.int32),
+                        token_type_ids=tf.constant(segment_ids, tf.int32))
+        return {ours: out[theirs].numpy() for theirs, ours in HF_OUTPUTS.items()}
+
+    vocab_file, vocab_source, do_lower_case = None, NO_VOCAB, False
+    if beside is not None:
+        vocab_file, vocab_source, do_lower_case = hf_vocab(beside)
+    return _loaded(handle, path, HF_TF, f"{HF_SIGNATURE} (input_ids, attention_mask, token_type_ids)", obj, run,
+                   vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path),
+                   _static_length(signature.structured_input_signature[1]))
+
+
+def hf_vocab(directory: str) -> tuple[str, str, bool]:
+    """The vocab.txt and do_lower_case save_pretrained wrote into directory."""
+    vocab = untrusted.inside(directory, HF_VOCAB, "the tokenizer's vocab.txt", InterfaceError)
+    if not os.path.isfile(vocab.path):
+        raise InterfaceError(f"{directory} holds a Hugging Face SavedModel and no {HF_VOCAB} beside it; save the "
+                             f"tokenizer there too (tokenizer.save_pretrained), or pass --vocab")
+    return vocab.path, saved_beside(vocab), tokenizer_casing(directory)
+
+
+def tokenizer_casing(directory: str) -> bool:
+    """do_lower_case from the tokenizer_config.json in directory."""
+    config_file = untrusted.inside(directory, HF_TOKENIZER_CONFIG, "the tokenizer config", InterfaceError)
+    config = (untrusted.read_json(config_file.path, HF_TOKENIZER_CONFIG, InterfaceError)
+              if os.path.isfile(config_file.path) else None)
+    if not isinstance(config, dict) or not isinstance(config.get("do_lower_case"), bool):
+        raise InterfaceError(f"{directory} has no {HF_TOKENIZER_CONFIG} that says do_lower_case, so the vocab's "
+                             "casing is unknown; pass --lower-case or --no-lower-case")
+    return config["do_lower_case"]
+
+
+def saved_beside(file: untrusted.ModuleFile) -> str:
+    """Where a vocab beside a Hugging Face SavedModel really is, as vocab_place says it."""
+    if file.leads_to is None:
+        return VOCAB_BESIDE
+    return f"{VOCAB_BESIDE}, through a link to {file.leads_to}"
 
 
 def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
@@ -217,7 +293,8 @@ def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
     proto = saved_model_proto.read(path)
     graph = saved_model_proto.meta_graph(proto, saved_model_proto.INFERENCE_TAGS)
     vocab_file, vocab_source = _tf1_vocab_file(path, graph, info[0])
-    return _loaded(handle, path, fmt, "tokens", obj, run, vocab_file, vocab_source, info[1], proto)
+    return _loaded(handle, path, fmt, "tokens", obj, run, vocab_file, vocab_source, info[1], proto,
+                   _static_length(tokens.structured_input_signature[1]))
 
 
 def _tokenization_info(path: str, signature: Any) -> tuple[str, bool]:
@@ -262,7 +339,8 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
         # Model Garden's ALBERT encoders: lower case (and no accents) implied, as export_tfhub_lib says.
         (vocab_file, vocab_source), do_lower_case = asset_file(path, obj.sp_model_file), True
     return _loaded(handle, path, fmt, "__call__ (dict)" if fmt == TF2_DICT else "__call__ (list)",
-                   obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path))
+                   obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path),
+                   _static_length(first))
 
 
 def asset_file(path: str, asset: Any) -> tuple[str, str]:
@@ -281,10 +359,29 @@ def asset_file(path: str, asset: Any) -> tuple[str, str]:
     return file.path, vocab_place(file)
 
 
-def preprocess_vocab(path: str, obj: Any) -> str | None:
-    """The vocab a preprocessing model carries (vocab_file or sp_model_file), if any."""
+def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, str]:
+    """The vocab a preprocessing model carries, if any: its vocab_file or sp_model_file
+    (our writer's), else the one asset its saved_model.pb records (Model Garden's keeps
+    the vocab inside its tokenize layer, out of reach of attributes)."""
     asset = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
-    return asset_file(path, asset)[0] if asset is not None else None
+    if asset is not None:
+        return asset_file(path, asset)
+    proto = saved_model_proto.read(path)
+    recorded = {name for graph in proto.meta_graphs for name in saved_model_proto.asset_records(graph).values()}
+    if len(recorded) != 1:
+        return None, NO_VOCAB
+    file = untrusted.inside(os.path.join(path, "assets"), recorded.pop(), "the recorded vocab asset",
+                            InterfaceError)
+    return (file.path, vocab_place(file)) if os.path.isfile(file.path) else (None, NO_VOCAB)
+
+
+def lower_cases(obj: Any) -> bool:
+    """Whether a preprocessing model lower-cases: its do_lower_case, or, where it keeps
+    none, whether its own tokenize gives "ABC" the pieces of "abc"."""
+    if hasattr(obj, "do_lower_case"):
+        return bool(obj.do_lower_case.numpy())
+    pieces = obj.tokenize(tf.constant(["ABC", "abc"]))
+    return pieces[0].flat_values.numpy().tolist() == pieces[1].flat_values.numpy().tolist()
 
 
 def vocab_place(file: untrusted.ModuleFile) -> str:
@@ -310,17 +407,32 @@ def _model_garden_checks(out: dict) -> dict:
 
 
 def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: RunFn,
-            vocab_file: str, vocab_source: str, do_lower_case: bool, proto) -> LoadedModule:
+            vocab_file: str, vocab_source: str, do_lower_case: bool, proto,
+            static_length: int | None = None) -> LoadedModule:
     variables = list(getattr(obj, "variables", []))
     entries = stored_variables.from_variables(variables)
-    max_seq_length = stored_variables.max_seq_length(entries)
-    if max_seq_length is None:   # the variables lost their names; the checkpoint keeps them
-        entries = stored_variables.from_checkpoint(path)
-        max_seq_length = stored_variables.max_seq_length(entries)
+    if stored_variables.max_seq_length(entries) is None:
+        # The variables lost their names (the checkpoint keeps them), or the encoder has no
+        # position table (RoFormer's are rotary): take whichever names say more.
+        stored = stored_variables.from_checkpoint(path)
+        if stored_variables.max_seq_length(stored) is not None or stored_variables.num_layers(entries) is None:
+            entries = stored
+    max_seq_length = stored_variables.max_seq_length(entries) or FALLBACK_MAX_SEQ_LENGTH
+    if static_length is not None:       # a fixed signature takes no longer text
+        max_seq_length = min(max_seq_length, static_length)
     return LoadedModule(handle, path, fmt, signature, obj, variables, run, vocab_file, vocab_source,
-                        do_lower_case, max_seq_length or FALLBACK_MAX_SEQ_LENGTH,
+                        do_lower_case, max_seq_length,
                         saved_model_proto.graph_variants(proto), saved_model_proto.INFERENCE_TAGS,
-                        stored_variables.num_layers(entries), vocab_rows=stored_variables.vocab_rows(entries))
+                        stored_variables.num_layers(entries), vocab_rows=stored_variables.vocab_rows(entries),
+                        static_length=static_length, encoder_outputs=stored_variables.encoder_outputs(entries))
+
+
+def _static_length(specs: dict[str, Any] | list) -> int | None:
+    """The sequence length a signature fixes ([None, 128] -> 128), or None where it takes any."""
+    values = specs.values() if isinstance(specs, dict) else specs
+    lengths = {s.shape[1] for s in values if getattr(s, "shape", None) is not None
+               and s.shape.rank == 2 and s.shape[1] is not None}
+    return lengths.pop() if len(lengths) == 1 else None
 
 
 def _tf1_vocab_file(path: str, graph, signature_value: str) -> tuple[str, str]:

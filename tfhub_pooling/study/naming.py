@@ -34,6 +34,9 @@ MODEL_GARDEN_SCAFFOLD = NamingScheme(
     "model-garden-scaffold", "TF Model Garden EncoderScaffold; TF2 Hub Talking-Heads BERT encoders",
     "cls_transform/kernel", "cls_transform/bias", "position_embedding/embeddings",
     "word_embeddings/embeddings")
+MODEL_GARDEN_MOBILEBERT = NamingScheme(
+    "model-garden-mobilebert", "TF Model Garden MobileBERTEncoder (classifier_activation=True)",
+    "pooler/kernel", "pooler/bias", "position_embedding/embeddings", "word_embedding/embeddings")
 HF_TF = NamingScheme(
     "hf-tf", "Hugging Face TFBertModel (Keras)",
     "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings",
@@ -43,7 +46,8 @@ KERAS_HUB = NamingScheme(
     "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings",
     "token_embedding/embeddings")
 
-SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, MODEL_GARDEN_SCAFFOLD, HF_TF, KERAS_HUB)
+SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, MODEL_GARDEN_SCAFFOLD,
+                                     MODEL_GARDEN_MOBILEBERT, HF_TF, KERAS_HUB)
 
 
 def strip_suffix(name: str) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Sequence
 
@@ -12,10 +13,11 @@ import numpy as np
 from tfhub_pooling import defaults
 from tfhub_pooling.builder import cache
 from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, NotAModuleError, StudyError, UsageError
-from tfhub_pooling.formats import PREPROCESS
+from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB, PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery, structure
 from tfhub_pooling.study import (
     corpus,
+    detect,
     forward,
     handles,
     keras_hub_loading,
@@ -61,6 +63,13 @@ class VerifyResult:
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
     full_float32: bool = True          # float32 matmuls ran in full float32 (TF32 off)
+    padded_to: int | None = None       # batches ran padded to this length, where the module takes only some
+
+    @property
+    def shortened_to(self) -> int | None:
+        """Rows of sequence_output, where the encoder shortens its sequence (Funnel)."""
+        rows = self.sequence_output.shape[1]
+        return rows if rows < self.inputs.input_ids.shape[1] else None
 
     @property
     def handle(self) -> str:
@@ -115,15 +124,18 @@ def load(handle: str | None) -> loading.LoadedModule:
 
 
 def load_resolved(handle: str, path: str, obj: object = None) -> loading.LoadedModule:
-    """Loads what `handle` resolved to at local `path`, by what is there.
+    """Loads what `handle` resolved to at local `path`, by what is there (detect.py).
 
-    obj: what hub.load already returned for a SavedModel at path, so it is not loaded twice.
+    obj: what hub.load already returned for the SavedModel there, so it is not loaded twice.
     """
-    if keras_hub_loading.is_preset(path):
+    found = detect.detect(path)
+    if found.kind == KERAS_HUB:
         return keras_hub_loading.load(handle, path)
-    if cache.is_checkpoint_dir(path):
+    if found.kind == CHECKPOINT:
         built = cache.ensure_from_checkpoint(path)
         return loading.load(f"google-research checkpoint {handle}, built into {built}", built)
+    if found.kind == detect.HF_SAVE_PRETRAINED:
+        return loading.load(handle, found.saved_model, obj, beside=path)
     return loading.load(handle, path, obj)
 
 
@@ -133,24 +145,36 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
     if loading.detect_format(path, obj) != PREPROCESS:
         raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
                              "bert_pack_inputs)")
-    return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj))
+    return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj)[0])
 
 
 def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess: str | None,
-            max_seq_length: int | None) -> tuple[loading.LoadedModule, InputSource, int]:
-    """The module, what makes its inputs, and the length to trim to."""
+            max_seq_length: int | None, vocab: str | None = None, lower_case: bool | None = None,
+            ) -> tuple[loading.LoadedModule, InputSource, int]:
+    """The module, what makes its inputs, and the length to trim to.
+
+    vocab, lower_case: the vocab file and casing the user named, for an encoder that
+    carries none (a Hugging Face SavedModel named by itself) or to override its own.
+    """
+    if preprocess is not None and (vocab is not None or lower_case is not None):
+        raise UsageError("--preprocess makes the inputs with the preprocessing model's own vocab and casing; "
+                         "leave out --vocab and --lower-case")
     module = module or load(handle)
+    if vocab is not None or lower_case is not None:
+        module = named_vocab(module, vocab, lower_case)
     if preprocess is None:
         if module.vocab_file is None:
             raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, "
-                                 "so its vocab is unknown; pass its preprocessing model with --preprocess")
+                                 "so its vocab is unknown; pass its vocab with --vocab, or its preprocessing "
+                                 "model with --preprocess")
         source: InputSource
         if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
             source = Tokenizer(module.vocab_file, module.do_lower_case,
                                word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
                                name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
         else:
-            source = Tokenizer(module.vocab_file, module.do_lower_case)
+            source = Tokenizer(module.vocab_file, module.do_lower_case,
+                               owner="the --vocab file" if vocab is not None else "the module's")
         if module.vocab_rows is not None and source.vocab.size > module.vocab_rows:
             raise InterfaceError(f"vocab {module.vocab_file} has {source.vocab.size} entries, and the module's "
                                  f"word-embedding table has {module.vocab_rows} rows; the vocab is not this "
@@ -159,6 +183,25 @@ def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess:
         source = load_preprocessor(preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
     return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
+
+
+def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: bool | None
+                ) -> loading.LoadedModule:
+    """The module with the vocab file and casing the user named (--vocab, --lower-case).
+    Without an explicit casing, the tokenizer_config.json beside the vocab file says it."""
+    if vocab is not None and not os.path.isfile(vocab):
+        raise UsageError(f"--vocab {vocab} is not a file; pass the vocab.txt the model was trained with")
+    vocab_file = vocab if vocab is not None else module.vocab_file
+    if vocab_file is None:
+        raise UsageError(f"{module.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
+    if lower_case is not None:
+        casing = f"casing by {'--lower-case' if lower_case else '--no-lower-case'}"
+    else:
+        lower_case = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file)))
+        casing = f"casing from the {loading.HF_TOKENIZER_CONFIG} beside it"
+    place = "the file named by --vocab" if vocab is not None else module.vocab_source
+    return dataclasses.replace(module, vocab_file=vocab_file, vocab_source=f"{place}; {casing}",
+                               do_lower_case=lower_case)
 
 
 def find_pooler(module: loading.LoadedModule, hidden: int | None
@@ -215,7 +258,8 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None,
            module: loading.LoadedModule | None = None,
            recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
-           preprocess: str | None = None, structure_test: bool = True) -> VerifyResult:
+           preprocess: str | None = None, structure_test: bool = True,
+           vocab: str | None = None, lower_case: bool | None = None) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
     handle: URL, module directory or archive; None for the embedded default.
@@ -230,13 +274,15 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
       own tokenizer.
     structure_test: where the bound holds, look for the residual a changed weight leaves
       (structure.py), on these texts and generated ones up to structure.TEXTS.
+    vocab, lower_case: a vocab file and casing for an encoder that carries none, or to
+      override its own; without lower_case, the tokenizer_config.json beside vocab says it.
     """
     texts = check_texts(texts if texts is not None else DEFAULT_TEXTS)
     check_lengths(max_seq_length, texts)
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, not {batch_size}")
     full_float32 = forward.full_float32()
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length, vocab, lower_case)
     recovery_seconds = None
 
     def timed_recovery() -> recovery.Recovery:
@@ -250,18 +296,18 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
         kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-        problems = comparison.interface_problems(out.checks, module.num_layers)
+        problems = comparison.interface_problems(out.checks, module.encoder_outputs)
         shape = None
         if structure_test and pooler is not None and pooler.kernel.shape[0] == out.cls.shape[1]:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
-        result = comparison.compare(out.pooled_output, out.sequence_output, inputs.input_mask,
+        result = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
                                     kernel, bias, timed_recovery if recover_weights else None, problems,
                                     pooler and pooler.note, shape)
     return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
                         inputs, out.pooled_output, out.sequence_output, pooler, search,
                         result.recovery, recovery_seconds, result,
                         out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems},
-                        full_float32=full_float32)
+                        full_float32=full_float32, padded_to=out.ran_at)
 
 
 @dataclasses.dataclass
@@ -288,18 +334,20 @@ class CorpusResult:
 def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
                   module: loading.LoadedModule | None = None, preprocess: str | None = None,
                   batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
-                  structure_test: bool = True) -> CorpusResult:
+                  structure_test: bool = True, vocab: str | None = None,
+                  lower_case: bool | None = None) -> CorpusResult:
     """verify() over a texts file (one text a line, a tab splits a pair), streamed.
 
     progress: show a tqdm bar (its total is the file's line count).
     structure_test: run the residual-structure test over every text of the file.
+    vocab, lower_case: as for verify().
     """
     from tqdm import tqdm
 
     check_lengths(max_seq_length, [])
     opened = text_sources.open_texts(texts_file)
     forward.full_float32()
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length)
+    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length, vocab, lower_case)
     pooler, search = find_pooler(module, None)
     texts = text_sources.iter_texts_file(texts_file, opened)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,

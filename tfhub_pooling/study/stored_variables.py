@@ -70,11 +70,32 @@ def vocab_rows(entries: list[Entry]) -> int | None:
     return _rows(entries, lambda s: s.word_embeddings)
 
 
-# `bert/encoder/layer_3/...` (google-research), `transformer/layer_3/...` (Model Garden).
-_LAYER = re.compile(r"(?:^|/)(?:encoder|transformer)/layer_(\d+)/")
+# `bert/encoder/layer_3/...` (google-research), `transformer/layer_3/...` (Model Garden's
+# BertEncoder, Funnel, FNet, SparseMixer), `roformer/layer_3/...`, `encoder/layer_._3/...`
+# (Hugging Face TF) and `transformer_layer_3/...` (MobileBERT) number their layers.
+_INDEXED = re.compile(r"(?:^|/)(?:(?:encoder|transformer|roformer)/layer_(\d+)|encoder/layer_\._(\d+)"
+                      r"|transformer_layer_(\d+))/")
+# EncoderScaffold (TEAMS, kernel and BigBird attention) and ReuseEncoder leave it to Keras:
+# `transformer/`, `transformer_1/`, ... (or `transformer_scaffold_2/`, when others were
+# built first in the same process), the first unnumbered.
+_KERAS_NUMBERED = re.compile(r"(?:^|/)(?:transformer|transformer_scaffold|reuse_transformer)(?:_(\d+))?/")
+# MobileBERT's encoder_outputs hold the embedding output first, then each layer's.
+_EMBEDDINGS_FIRST = re.compile(r"(?:^|/)mobile_bert_embedding(?:_\d+)?/")
 
 
 def num_layers(entries: list[Entry]) -> int | None:
-    """Distinct transformer layer indices among the names; None if none match."""
-    found = {int(m.group(1)) for e in entries if (m := _LAYER.search(e.name))}
-    return len(found) or None
+    """Distinct transformer layer indices among the names; None if none match, or if only
+    one unnumbered layer does: that is also how ALBERT names the one layer all share."""
+    indexed = {m.group(m.lastindex) for e in entries if (m := _INDEXED.search(e.name))}
+    if indexed:
+        return len(indexed)
+    numbered = {m.group(1) or "" for e in entries if (m := _KERAS_NUMBERED.search(e.name))}
+    return None if numbered in (set(), {""}) else len(numbered)
+
+
+def encoder_outputs(entries: list[Entry]) -> int | None:
+    """How many entries a Model Garden encoder's `encoder_outputs` should hold."""
+    layers = num_layers(entries)
+    if layers is not None and any(_EMBEDDINGS_FIRST.search(e.name) for e in entries):
+        return layers + 1
+    return layers

@@ -116,14 +116,15 @@ class WordPieces(tf.Module):
         return tf.cast(pieces, self.out_type)
 
 
-def describe(vocab: Vocab, lower_case: bool, tokenizer: str | None = None) -> str:
-    """tokenizer: who tokenizes, if not tensorflow_text; it normalizes text its own way."""
+def describe(vocab: Vocab, lower_case: bool, tokenizer: str | None = None, owner: str = "the module's") -> str:
+    """tokenizer: who tokenizes, if not tensorflow_text; it normalizes text its own way.
+    owner: whose vocab it is."""
     how = "lower case" if lower_case else "cased"
     if tokenizer is None:
         tokenizer = ("tensorflow_text BertTokenizer" if vocab.kind == WORDPIECE
                      else "tensorflow_text SentencepieceTokenizer")
         how += ", accents removed" if vocab.kind == SENTENCEPIECE else ""
-    return f"{tokenizer} over the module's {os.path.basename(vocab.file)} ({how})"
+    return f"{tokenizer} over {owner} {os.path.basename(vocab.file)} ({how})"
 
 
 def whole_words(vocab: Vocab) -> list[str]:

@@ -1,0 +1,68 @@
+"""The study on Hugging Face TF SavedModels, the files people serve BERT with in TF
+Serving, written by transformers 4.47.1 itself from the real MiniLM weights.
+
+transformers' TFBertPooler is tanh(dense(hidden_states[:, 0])), with the dense layer
+stored as `bert/pooler/dense/{kernel,bias}`: the base model must match its pooler; a
+model with a task head returns only logits, so there is no pooled_output to check.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tfhub_pooling import cli
+from tfhub_pooling.errors import NoPooledOutputError
+from tfhub_pooling.formats import HF_TF
+from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.study import loading, pipeline
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "Crème brûlée, naïve café: résumé!", ("A pair's first segment.", "Its second.")]
+
+
+def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_export):
+    r = pipeline.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.comparison.pooled_vs_cls.max_abs > 0.1
+    assert r.format == HF_TF and r.module.num_layers == 6
+    assert r.module.vocab_source == loading.VOCAB_BESIDE and r.module.do_lower_case
+    assert r.pooler.kernel_name.endswith("bert/pooler/dense/kernel")
+
+
+def test_its_outputs_equal_the_same_weights_built_by_our_writer(hf_tf_export):
+    """transformers' own TF code and the builder's TF1 module compute the same BERT."""
+    theirs = pipeline.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
+    ours = pipeline.verify(None, texts=TEXTS)
+    assert np.array_equal(theirs.inputs.input_ids, ours.inputs.input_ids)
+    assert np.abs(theirs.pooled_output - ours.pooled_output).max() < 1e-4
+
+
+@pytest.mark.parametrize("saved", ["save_pretrained/saved_model/1", "saved_model"])
+def test_a_saved_model_named_by_itself_needs_its_vocab(saved, hf_tf_export, capsys):
+    handle = str(hf_tf_export / saved)
+    assert cli.main(["verify", "--handle", handle]) == 5
+    assert "--vocab" in capsys.readouterr().err
+    vocab = hf_tf_export / "save_pretrained" / "vocab.txt"
+    r = pipeline.verify(handle, texts=TEXTS, vocab=str(vocab))
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.module.do_lower_case          # from the tokenizer_config.json beside the vocab
+    assert "--vocab" in r.module.vocab_source and "tokenizer_config.json" in r.module.vocab_source
+    cased = pipeline.verify(handle, texts=TEXTS, vocab=str(vocab), lower_case=False)
+    assert not cased.module.do_lower_case and "--no-lower-case" in cased.module.vocab_source
+
+
+def test_a_model_with_a_task_head_has_no_pooled_output(hf_tf_export, capsys):
+    with pytest.raises(NoPooledOutputError, match="logits"):
+        pipeline.verify(str(hf_tf_export / "classifier"), texts=TEXTS)
+    assert cli.main(["verify", "--handle", str(hf_tf_export / "classifier")]) == 16
+
+
+def test_inspect_reads_the_save_pretrained_directory(hf_tf_export, capsys):
+    assert cli.main(["inspect", str(hf_tf_export / "save_pretrained"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["module"]["format"] == HF_TF
+    assert info["pooler"]["kernel"]["shape"] == [384, 384]
+    assert info["module"]["num_layers"] == 6

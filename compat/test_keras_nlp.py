@@ -1,0 +1,47 @@
+"""The study on KerasHub presets saved by keras-nlp 0.15.1, as Kaggle still serves many:
+their config.json names `keras_nlp>BertBackbone`, and keras_hub loads them.
+
+keras-nlp's BertBackbone pools as tanh(dense(sequence_output[:, 0])) (`pooled_dense`);
+its DistilBertBackbone has no pooler and returns only the sequence.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tfhub_pooling import cli
+from tfhub_pooling.formats import KERAS_HUB
+from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.study import pipeline
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "Crème brûlée, naïve café: résumé!", ("A pair's first segment.", "Its second.")]
+
+
+def test_keras_nlp_presets_name_their_classes_keras_nlp(keras_nlp_presets):
+    for name in ("minilm", "tiny", "distilbert"):
+        config = json.loads((keras_nlp_presets / name / "config.json").read_text())
+        assert config["registered_name"].startswith("keras_nlp>"), name
+
+
+def test_minilm_converted_by_keras_nlp_matches_and_equals_our_build(keras_nlp_presets):
+    r = pipeline.verify(str(keras_nlp_presets / "minilm"), texts=TEXTS)
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.format == KERAS_HUB and r.pooler.kernel_name.endswith("pooled_dense/kernel")
+    assert r.comparison.pooled_vs_cls.max_abs > 0.1
+    ours = pipeline.verify(None, texts=TEXTS)
+    assert np.array_equal(r.inputs.input_ids, ours.inputs.input_ids)
+    assert np.abs(r.pooled_output - ours.pooled_output).max() < 1e-4
+
+
+def test_a_tiny_random_keras_nlp_bert_matches(keras_nlp_presets):
+    r = pipeline.verify(str(keras_nlp_presets / "tiny"), texts=TEXTS)
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert np.abs(r.pooler.bias).max() > 0          # the bias was made non-zero, so `+ b` counts
+
+
+def test_a_keras_nlp_distilbert_has_no_pooled_output(keras_nlp_presets, capsys):
+    assert cli.main(["verify", "--handle", str(keras_nlp_presets / "distilbert")]) == 16
+    assert "DistilBertBackbone" in capsys.readouterr().err
