@@ -13,8 +13,9 @@ import pytest
 import tensorflow as tf
 
 from tfhub_pooling import cli
-from tfhub_pooling.builder import cache
+from tfhub_pooling.builder import build, cache, sources
 from tfhub_pooling.errors import InterfaceError, UsageError
+from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
 from tfhub_pooling.study import detect, forward, lengths, loading, pipeline, stored_variables
 
@@ -154,3 +155,9 @@ def test_the_vocab_beside_a_hugging_face_saved_model_says_where_a_link_leads(tmp
     (root / "vocab.txt").unlink()
     with pytest.raises(InterfaceError, match="no vocab.txt beside it"):
         loading.hf_vocab(str(root))
+
+
+def test_a_preset_keeps_its_own_tokenizer(tmp_path, small_hf_dir, vocab_dir):
+    preset = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "preset"), KERAS_HUB)
+    with pytest.raises(UsageError, match="tokenizes with its own tokenizer"):
+        pipeline.verify(preset, vocab=str(vocab_dir / "vocab.txt"))

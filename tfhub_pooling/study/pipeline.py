@@ -189,6 +189,9 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
                 ) -> loading.LoadedModule:
     """The module with the vocab file and casing the user named (--vocab, --lower-case).
     Without an explicit casing, the tokenizer_config.json beside the vocab file says it."""
+    if module.tokenizer is not None:
+        raise UsageError(f"{module.handle} is a KerasHub preset, which tokenizes with its own tokenizer; "
+                         "leave out --vocab and --lower-case")
     if vocab is not None and not os.path.isfile(vocab):
         raise UsageError(f"--vocab {vocab} is not a file; pass the vocab.txt the model was trained with")
     vocab_file = vocab if vocab is not None else module.vocab_file
