@@ -29,7 +29,10 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    # A cache of its own, as another project's first run has: the tier's shared one may
+    # already hold the default, which would hide whether the weights are needed.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+        "TF_CPP_MIN_LOG_LEVEL": "3", "TFHUB_POOLING_CACHE": str(cwd / "tfhub-pooling-cache")}
     return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600, check=False)
 

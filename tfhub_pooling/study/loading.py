@@ -67,6 +67,8 @@ class LoadedModule:
 
 VOCAB_IN_MODULE = "the module's own assets/"
 VOCAB_BESIDE = "the directory save_pretrained wrote, beside saved_model/"
+# Model Garden's ALBERT preprocessing model holds its SentencePiece model as a constant of its graph.
+VOCAB_IN_GRAPH = "none as a file: the preprocessing model keeps its vocab inside its graph"
 NO_VOCAB = "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)"
 
 
@@ -368,6 +370,8 @@ def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, str]:
         return asset_file(path, asset)
     proto = saved_model_proto.read(path)
     recorded = {name for graph in proto.meta_graphs for name in saved_model_proto.asset_records(graph).values()}
+    if not recorded:
+        return None, VOCAB_IN_GRAPH
     if len(recorded) != 1:
         return None, NO_VOCAB
     file = untrusted.inside(os.path.join(path, "assets"), recorded.pop(), "the recorded vocab asset",
@@ -380,8 +384,9 @@ def lower_cases(obj: Any) -> bool:
     none, whether its own tokenize gives "ABC" the pieces of "abc"."""
     if hasattr(obj, "do_lower_case"):
         return bool(obj.do_lower_case.numpy())
-    pieces = obj.tokenize(tf.constant(["ABC", "abc"]))
-    return pieces[0].flat_values.numpy().tolist() == pieces[1].flat_values.numpy().tolist()
+    pieces = obj.tokenize(tf.constant(["ABC", "abc"]))     # ragged [2, (words), (pieces)] or [2, (pieces)]
+    rows = pieces.to_list() if isinstance(pieces, tf.RaggedTensor) else pieces.numpy().tolist()
+    return rows[0] == rows[1]
 
 
 def vocab_place(file: untrusted.ModuleFile) -> str:
