@@ -8,7 +8,7 @@ checkpoint `export_tfhub_lib.export_model` restores, and exported by it with
 the vocab as `vocab_file`: the path Model Garden's own TF Hub encoders took.
 
     python export_model_garden_encoders.py VOCAB_FILE OUT_DIR
-    -> OUT_DIR/<kind> for each kind in KINDS; the last stdout line is JSON
+    -> OUT_DIR/<kind> for each kind configs() names (or --kinds); the last stdout line is JSON
 """
 
 import argparse
@@ -44,7 +44,7 @@ def configs(vocab_size: int) -> dict:
             vocab_size=vocab_size, hidden_size=H, num_layers=4, moe_layers=(1,), attention_layers=(3,),
             num_experts=2, num_attention_heads=HEADS, inner_dim=INNER, max_sequence_length=MAX_LEN)),
         "bigbird": ("bigbird", encoders.BigBirdEncoderConfig(
-            **bert_like | dict(max_position_embeddings=MAX_LEN), block_size=16, num_rand_blocks=2)),
+            **bert_like, block_size=16, num_rand_blocks=2)),
         "kernel": ("kernel", encoders.KernelEncoderConfig(**bert_like)),
         "reuse": ("reuse", encoders.ReuseEncoderConfig(**bert_like, max_reuse_layer_idx=1)),
         # QueryBert's embedding layer needs its width said; None, the default, fails to build.
@@ -64,10 +64,10 @@ def randomize(model: tf.keras.Model, seed: int) -> None:
     for v in model.weights:
         if v.dtype.is_floating and ("bias" in v.name or "beta" in v.name):
             v.assign(rng.normal(0, 0.1, v.shape).astype(v.dtype.as_numpy_dtype))
-    # Under mixed precision the variables stay float32 and are rounded where they are used.
 
 
 def export(kind: str, type_name: str, config, vocab_file: str, out: str, seed: int) -> None:
+    # Under mixed precision the variables stay float32 and are rounded where they are used.
     policy = kind.removeprefix("bert_") if kind.startswith("bert_mixed_") else "float32"
     tf_keras.mixed_precision.set_global_policy(policy)
     encoder_config = encoders.EncoderConfig(type=type_name, **{type_name: config})
