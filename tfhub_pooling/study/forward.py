@@ -60,11 +60,10 @@ def run(module: LoadedModule, inputs: EncoderInputs) -> Outputs:
         if not np.all(np.isfinite(value)):
             raise BadWeightsError(f"{name} holds {int(np.sum(~np.isfinite(value)))} NaN/Inf values; "
                                   "the module's weights or graph are broken")
-    mask = pad_to(inputs.input_mask, ran_at)
     if sequence.shape[1] == ran_at:          # rows of padding added here are dropped again
         sequence, mask = sequence[:, :seq_length], inputs.input_mask
     else:
-        mask = pooled_mask(mask, sequence.shape[1])
+        mask = pooled_mask(pad_to(inputs.input_mask, ran_at), sequence.shape[1])
     return Outputs(pooled, sequence, mask, out.get("checks"), ran_at if ran_at != seq_length else None)
 
 
