@@ -1,5 +1,7 @@
 # `make verify`:      set up, then run the study on the embedded default module.
 # `make test`:        set up, then run the suite.
+# `make test-bench`:  the benchmark's own tests (benchmarks/, whole processes).
+# `make lint`:        ruff on the package, its tests and tools.
 # `make test-compat`: set up, then run the slow tier: modules written by the upstream exporters
 #                     (side environments, ~5 GB, cached) and the wheel in a fresh environment.
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
@@ -11,7 +13,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test test-compat test-py312 study clean
+.PHONY: setup verify test test-bench lint test-compat test-py312 study clean
 
 setup: $(STAMP)
 
@@ -25,8 +27,14 @@ $(STAMP): requirements.txt constraints.txt requirements-weights.txt pyproject.to
 verify: setup
 	$(BIN)/tfhub-pooling verify
 
-test: setup
-	$(BIN)/python -m pytest -q tests
+test: setup lint
+	$(BIN)/python -m pytest -q -m "not bench" tests
+
+test-bench: setup
+	$(BIN)/python -m pytest -q -m bench tests
+
+lint: setup
+	$(BIN)/ruff check tfhub_pooling tests compat benchmarks scripts
 
 test-compat: setup
 	$(BIN)/python -m pytest -q compat

@@ -95,8 +95,8 @@ def _export(root: Path, weights) -> Exported:
 
 @pytest.fixture(scope="session")
 def vocab_file() -> str:
-    from tfhub_pooling.builder import cache
-    return str(cache.weights_dir() / "vocab.txt")
+    from tfhub_pooling import provision
+    return str(provision.weights_dir() / "vocab.txt")
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +116,8 @@ SMALL_ALBERT = {"hidden_size": 64, "embedding_size": 16, "num_hidden_layers": 3,
 def albert_export(tmp_path_factory) -> Exported:
     """A seeded random small ALBERT with the trained SentencePiece model, exported as
     google-research/albert's export_to_tfhub.py and Model Garden export it."""
-    from tfhub_pooling.builder import cache
-    return _export(tmp_path_factory.mktemp("albert-export"), cache.albert_weights(seed=13, **SMALL_ALBERT))
+    from tfhub_pooling import provision
+    return _export(tmp_path_factory.mktemp("albert-export"), provision.albert_weights(seed=13, **SMALL_ALBERT))
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +127,9 @@ def minilm_export(tmp_path_factory) -> Exported:
     google-research's "gelu" is the tanh form, so the checkpoint computes tanh
     GELU wherever it is loaded (its HF config says exact): the same on both sides.
     """
-    from tfhub_pooling.builder import bert_config, cache, sources
-    weights = sources.from_hf_dir(cache.weights_dir())
+    from tfhub_pooling import provision
+    from tfhub_pooling.builder import bert_config, sources
+    weights = sources.from_hf_dir(provision.weights_dir())
     weights = dataclasses.replace(weights, config=dataclasses.replace(weights.config,
                                                                       hidden_act=bert_config.GELU_TANH))
     return _export(tmp_path_factory.mktemp("minilm-export"), weights)
@@ -148,9 +149,9 @@ def model_garden_encoders(tmp_path_factory, vocab_file) -> dict:
 def hf_tf_export(tmp_path_factory) -> Path:
     """The real MiniLM weights saved by transformers' TFBertModel as TF SavedModels: the
     save_pretrained directory, a tf.saved_model.save, and a sequence classifier."""
-    from tfhub_pooling.builder import cache
+    from tfhub_pooling import provision
     out = tmp_path_factory.mktemp("hf-tf-export")
-    run_exporter("hf-tf", "export_hf_tf.py", str(cache.weights_dir()), str(out))
+    run_exporter("hf-tf", "export_hf_tf.py", str(provision.weights_dir()), str(out))
     return out
 
 
@@ -158,7 +159,7 @@ def hf_tf_export(tmp_path_factory) -> Path:
 def keras_nlp_presets(tmp_path_factory) -> Path:
     """Presets saved by keras-nlp 0.15.1 (`keras_nlp>…` classes): the real MiniLM weights
     through its own converter, a tiny random BERT, and a DistilBERT."""
-    from tfhub_pooling.builder import cache
+    from tfhub_pooling import provision
     out = tmp_path_factory.mktemp("keras-nlp-presets")
-    run_exporter("keras-nlp", "export_keras_nlp.py", str(cache.weights_dir()), str(out))
+    run_exporter("keras-nlp", "export_keras_nlp.py", str(provision.weights_dir()), str(out))
     return out

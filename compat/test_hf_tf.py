@@ -13,18 +13,18 @@ import json
 import numpy as np
 import pytest
 
-from tfhub_pooling import cli
+from tfhub_pooling import api, cli
 from tfhub_pooling.errors import NoPooledOutputError
 from tfhub_pooling.formats import HF_TF
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
-from tfhub_pooling.study import loading, pipeline
+from tfhub_pooling.study import loading
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Crème brûlée, naïve café: résumé!", ("A pair's first segment.", "Its second.")]
 
 
 def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_export):
-    r = pipeline.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
+    r = api.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     assert r.format == HF_TF and r.module.num_layers == 6
@@ -34,8 +34,8 @@ def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_e
 
 def test_its_outputs_equal_the_same_weights_built_by_our_writer(hf_tf_export):
     """transformers' own TF code and the builder's TF1 module compute the same BERT."""
-    theirs = pipeline.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
-    ours = pipeline.verify(None, texts=TEXTS)
+    theirs = api.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
+    ours = api.verify(None, texts=TEXTS)
     assert np.array_equal(theirs.inputs.input_ids, ours.inputs.input_ids)
     assert np.abs(theirs.pooled_output - ours.pooled_output).max() < 1e-4
 
@@ -46,17 +46,17 @@ def test_a_saved_model_named_by_itself_needs_its_vocab(saved, hf_tf_export, caps
     assert cli.main(["verify", "--handle", handle]) == 5
     assert "--vocab" in capsys.readouterr().err
     vocab = hf_tf_export / "save_pretrained" / "vocab.txt"
-    r = pipeline.verify(handle, texts=TEXTS, vocab=str(vocab))
+    r = api.verify(handle, texts=TEXTS, vocab=str(vocab))
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.module.do_lower_case          # from the tokenizer_config.json beside the vocab
     assert "--vocab" in r.module.vocab_source and "tokenizer_config.json" in r.module.vocab_source
-    cased = pipeline.verify(handle, texts=TEXTS, vocab=str(vocab), lower_case=False)
+    cased = api.verify(handle, texts=TEXTS, vocab=str(vocab), lower_case=False)
     assert not cased.module.do_lower_case and "--no-lower-case" in cased.module.vocab_source
 
 
 def test_a_model_with_a_task_head_has_no_pooled_output(hf_tf_export, capsys):
     with pytest.raises(NoPooledOutputError, match="logits"):
-        pipeline.verify(str(hf_tf_export / "classifier"), texts=TEXTS)
+        api.verify(str(hf_tf_export / "classifier"), texts=TEXTS)
     assert cli.main(["verify", "--handle", str(hf_tf_export / "classifier")]) == 16
 
 

@@ -12,11 +12,10 @@ import json
 
 import numpy as np
 
-from tfhub_pooling import cli
-from tfhub_pooling.builder import bert_config, build, cache, sources
+from tfhub_pooling import api, cli, provision
+from tfhub_pooling.builder import bert_config, build, sources
 from tfhub_pooling.formats import KERAS_HUB, TF1_HUB
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
-from tfhub_pooling.study import pipeline
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Crème brûlée, naïve café: résumé!", ("A pair's first segment.", "Its second.")]
@@ -29,25 +28,25 @@ def test_keras_nlp_presets_name_their_classes_keras_nlp(keras_nlp_presets):
 
 
 def test_minilm_converted_by_keras_nlp_matches_and_equals_our_build(keras_nlp_presets, tmp_path):
-    r = pipeline.verify(str(keras_nlp_presets / "minilm"), texts=TEXTS)
+    r = api.verify(str(keras_nlp_presets / "minilm"), texts=TEXTS)
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.format == KERAS_HUB and r.pooler.kernel_name.endswith("pooled_dense/kernel")
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     # keras-nlp's BertBackbone computes GELU in its tanh form; so does this build of the same
     # weights. Accented text is left out: keras-nlp's tokenizer keeps accents that
     # tensorflow_text's BertTokenizer strips when it lower-cases.
-    weights = sources.from_hf_dir(cache.weights_dir())
+    weights = sources.from_hf_dir(provision.weights_dir())
     weights = dataclasses.replace(weights, config=dataclasses.replace(weights.config,
                                                                       hidden_act=bert_config.GELU_TANH))
     ours = build.build_module(weights, str(tmp_path / "tanh-gelu"), TF1_HUB)
     ascii_texts = [t for t in TEXTS if str(t).isascii()]
-    theirs, mine = (pipeline.verify(h, texts=ascii_texts) for h in (str(keras_nlp_presets / "minilm"), ours))
+    theirs, mine = (api.verify(h, texts=ascii_texts) for h in (str(keras_nlp_presets / "minilm"), ours))
     assert np.array_equal(theirs.inputs.input_ids, mine.inputs.input_ids)
     assert np.abs(theirs.pooled_output - mine.pooled_output).max() < 1e-4
 
 
 def test_a_tiny_random_keras_nlp_bert_matches(keras_nlp_presets):
-    r = pipeline.verify(str(keras_nlp_presets / "tiny"), texts=TEXTS)
+    r = api.verify(str(keras_nlp_presets / "tiny"), texts=TEXTS)
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert np.abs(r.pooler.bias).max() > 0          # the bias was made non-zero, so `+ b` counts
 

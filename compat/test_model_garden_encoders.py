@@ -13,9 +13,8 @@ import json
 
 import pytest
 
-from tfhub_pooling import cli
+from tfhub_pooling import api, cli
 from tfhub_pooling.numerics.comparison import EQUALS_CLS, MATCHES_POOLER
-from tfhub_pooling.study import pipeline
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Hello!", ("A pair's first segment.", "Its second."), "word " * 40]
@@ -41,7 +40,7 @@ EXPECTED = {
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_each_model_garden_encoder_gets_the_verdict_its_source_implies(kind, model_garden_encoders):
     verdict, scheme, layers, outputs = EXPECTED[kind]
-    r = pipeline.verify(model_garden_encoders[kind], texts=TEXTS)
+    r = api.verify(model_garden_encoders[kind], texts=TEXTS)
     assert r.verdict == verdict, r.comparison.reason
     assert (r.pooler.scheme if r.pooler else None) == scheme
     assert r.module.num_layers == layers
@@ -51,20 +50,20 @@ def test_each_model_garden_encoder_gets_the_verdict_its_source_implies(kind, mod
 
 def test_fixed_length_signatures_are_padded_to_their_length(model_garden_encoders):
     for kind in ("fnet", "sparse_mixer"):
-        r = pipeline.verify(model_garden_encoders[kind], texts=TEXTS)
+        r = api.verify(model_garden_encoders[kind], texts=TEXTS)
         assert r.module.static_length == 128
         assert r.padded_to == 128 and r.sequence_output.shape[1] == r.inputs.input_ids.shape[1]
 
 
 def test_bigbird_runs_at_a_length_it_takes(model_garden_encoders):
-    r = pipeline.verify(model_garden_encoders["bigbird"], texts=TEXTS)
+    r = api.verify(model_garden_encoders["bigbird"], texts=TEXTS)
     assert r.module.static_length is None
     # block_size 16, 2 random blocks: whole blocks and at least seven of them.
     assert r.padded_to % 16 == 0 and r.padded_to >= 112
 
 
 def test_funnel_shortens_its_sequence_and_cls_is_row_0(model_garden_encoders):
-    r = pipeline.verify(model_garden_encoders["funnel"], texts=TEXTS)
+    r = api.verify(model_garden_encoders["funnel"], texts=TEXTS)
     width = r.inputs.input_ids.shape[1]
     assert r.shortened_to == -(-width // 4)                   # two layers, pool stride 2 each
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
@@ -79,7 +78,7 @@ def test_inspect_counts_the_layers_of_each(kind, model_garden_encoders, capsys):
 
 @pytest.mark.parametrize("precision", ["float16", "bfloat16"])
 def test_mixed_precision_is_judged_in_its_own_precision(precision, model_garden_encoders, capsys):
-    r = pipeline.verify(model_garden_encoders[f"bert_mixed_{precision}"], texts=TEXTS)
+    r = api.verify(model_garden_encoders[f"bert_mixed_{precision}"], texts=TEXTS)
     assert r.pooled_output.dtype.name == precision
     assert r.comparison.precision == precision and f"within the {precision} bound" in r.comparison.reason
     assert cli.main(["verify", "--handle", model_garden_encoders[f"bert_mixed_{precision}"], "--json"]) == 0

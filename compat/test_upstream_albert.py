@@ -12,9 +12,10 @@ import tarfile
 
 import pytest
 
+from tfhub_pooling import api
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
-from tfhub_pooling.study import loading, pipeline, saved_model_proto
+from tfhub_pooling.study import loading, saved_model_proto
 
 TEXTS = ["ALBERT shares one layer's weights across all twelve layers.",
          "Crème brûlée, naïve café: résumé!", "北京欢迎你 and 東京",
@@ -30,7 +31,7 @@ def test_upstream_albert_verifies_as_directory_and_as_archive(kind, albert_expor
         for name in os.listdir(path):
             tar.add(os.path.join(path, name), arcname=name)
     for handle in (path, str(archive)):
-        r = pipeline.verify(handle, texts=TEXTS)
+        r = api.verify(handle, texts=TEXTS)
         assert r.verdict == MATCHES_POOLER, r.comparison.reason
         assert r.comparison.pooled_vs_cls.max_abs > 0.1
         assert r.module.vocab_source == loading.VOCAB_IN_MODULE and r.module.vocab_file.endswith(".model")
@@ -58,6 +59,6 @@ def test_our_tf1_writer_records_albert_assets_as_the_exporter_does(albert_export
 
 
 def test_model_garden_albert_passes_its_own_export_checks(albert_export):
-    checks = pipeline.verify(albert_export.model_garden, texts=TEXTS).interface_checks
+    checks = api.verify(albert_export.model_garden, texts=TEXTS).interface_checks
     assert checks["problems"] == [] and checks["encoder_outputs"] == 3
     assert checks["default_vs_pooled"] == 0 and checks["last_layer_vs_sequence"] == 0

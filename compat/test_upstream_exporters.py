@@ -16,11 +16,11 @@ import tarfile
 import numpy as np
 import pytest
 
-from tfhub_pooling import cli
+from tfhub_pooling import api, cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import TF2_DICT
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
-from tfhub_pooling.study import loading, pipeline, saved_model_proto
+from tfhub_pooling.study import loading, saved_model_proto
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Crème brûlée, naïve café: résumé!", "北京欢迎你 and 東京",
@@ -40,7 +40,7 @@ def _tar_gz(directory: str, archive) -> str:
 def test_upstream_export_verifies_as_directory_and_as_archive(kind, small_export, tmp_path):
     path = getattr(small_export, kind)
     for handle in (path, _tar_gz(path, tmp_path / "module.tar.gz")):
-        r = pipeline.verify(handle, texts=TEXTS)
+        r = api.verify(handle, texts=TEXTS)
         assert r.verdict == MATCHES_POOLER, r.comparison.reason
         assert r.comparison.pooled_vs_cls.max_abs > 0.1          # and cls is not pooled_output
         assert r.module.vocab_source == loading.VOCAB_IN_MODULE
@@ -67,7 +67,7 @@ def test_tf1_export_has_what_google_published(small_export):
     assert node.attr["value"].tensor.string_val[0] == b"SAVEDMODEL-ASSET"
     assert saved_model_proto.asset_records(graph) == {tensor: "vocab.txt"}
     assert len(graph.asset_file_def) == 0                # only hub's collection records it
-    r = pipeline.verify(small_export.tf1_hub, texts=["Hi."])
+    r = api.verify(small_export.tf1_hub, texts=["Hi."])
     assert (r.module.graph_variant, r.module.graph_variants) == ("set()", ["set()", '{"train"}'])
 
 
@@ -97,8 +97,8 @@ def test_our_tf1_writer_writes_what_the_exporter_writes(small_export, tmp_path):
 @pytest.mark.parametrize("export", ["small_export", "albert_export"])
 def test_model_garden_preprocessing_gives_our_inputs_and_the_same_verdict(export, request):
     e = request.getfixturevalue(export)
-    with_model = pipeline.verify(e.model_garden, texts=TEXTS, preprocess=e.preprocess)
-    ours = pipeline.verify(e.model_garden, texts=TEXTS, max_seq_length=128)
+    with_model = api.verify(e.model_garden, texts=TEXTS, preprocess=e.preprocess)
+    ours = api.verify(e.model_garden, texts=TEXTS, max_seq_length=128)
     assert with_model.verdict == ours.verdict == MATCHES_POOLER
     width = ours.inputs.input_ids.shape[1]
     for name in ("input_ids", "input_mask", "segment_ids"):
@@ -114,7 +114,7 @@ def test_inspect_reads_model_gardens_preprocessing_models(export, request, capsy
     assert cli.main(["inspect", e.preprocess, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["module"]["format"] == "preprocess"
-    encoder = pipeline.load(e.model_garden)          # its encoder, with the casing both share
+    encoder = api.load(e.model_garden)          # its encoder, with the casing both share
     assert info["module"]["do_lower_case"] == encoder.do_lower_case
     if export == "small_export":                     # BERT's: vocab.txt in assets/, as the encoder's
         assert os.path.basename(info["module"]["vocab_file"]) == os.path.basename(encoder.vocab_file)
@@ -124,7 +124,7 @@ def test_inspect_reads_model_gardens_preprocessing_models(export, request, capsy
 
 
 def test_model_garden_export_passes_its_own_export_checks(small_export):
-    r = pipeline.verify(small_export.model_garden, texts=TEXTS)
+    r = api.verify(small_export.model_garden, texts=TEXTS)
     checks = r.interface_checks
     assert checks["problems"] == [] and checks["encoder_outputs"] == checks["num_layers"] == 2
     assert checks["default_vs_pooled"] == 0 and checks["last_layer_vs_sequence"] == 0
@@ -138,7 +138,7 @@ def test_builder_computes_what_the_upstream_exporters_compute(export, request, t
     ours_tf2 = build.build_module(sources.from_checkpoint(e.checkpoint), str(tmp_path / "tf2"), TF2_DICT)
     pairs = {"tf1-hub": (e.checkpoint, e.tf1_hub), "tf2-dict": (ours_tf2, e.model_garden)}
     for fmt, (ours, theirs) in pairs.items():
-        a, b = (pipeline.verify(h, texts=TEXTS) for h in (ours, theirs))
+        a, b = (api.verify(h, texts=TEXTS) for h in (ours, theirs))
         assert a.verdict == b.verdict == MATCHES_POOLER
         assert np.array_equal(a.inputs.input_ids, b.inputs.input_ids)
         real = a.inputs.input_mask.astype(bool)

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Thin entry: `scripts/bench.py [args]` == `tfhub-pooling bench [args]` (the package installed, as `make` does)."""
+"""`scripts/bench.py [args]`: the benchmark (benchmarks/bench.py), a development tool
+beside the package rather than inside it; `--help` lists its options."""
+import os
 import sys
 
-from tfhub_pooling.cli import main
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-sys.exit(main(["bench", *sys.argv[1:]]))
+from benchmarks.bench import main  # noqa: E402
+
+sys.exit(main(sys.argv[1:]))

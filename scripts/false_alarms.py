@@ -14,6 +14,7 @@ import sys
 import tempfile
 
 TEXTS = 1000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def one_setting(texts: int) -> list[dict]:
@@ -21,30 +22,30 @@ def one_setting(texts: int) -> list[dict]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
-    from tfhub_pooling import formats
-    from tfhub_pooling.builder import build, cache, sources
+    from benchmarks import sensitivity
+    from tfhub_pooling import api, formats, provision
+    from tfhub_pooling.builder import build, sources
+    from tfhub_pooling.conventions import vocabs
     from tfhub_pooling.numerics import comparison
-    from tfhub_pooling.study import pipeline, text_sources
-    from tfhub_pooling.tools import sensitivity
 
     tf.get_logger().setLevel("ERROR")
-    minilm = sources.from_hf_dir(cache.weights_dir())
-    vocab = str(cache.weights_dir() / "vocab.txt")
+    minilm = sources.from_hf_dir(provision.weights_dir())
+    vocab = str(provision.weights_dir() / "vocab.txt")
     rows = []
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-false-alarms-") as tmp:
         cases = [(fmt, minilm, fmt, None) for fmt in
                  (formats.TF1_HUB, formats.TF2_DICT, formats.TF2_LIST, formats.CHECKPOINT, formats.KERAS_HUB)]
         cases.append(("tf2-dict + preprocess", minilm, formats.TF2_DICT,
                       build.build_module(minilm, os.path.join(tmp, "pre"), formats.PREPROCESS)))
-        cases.append(("albert tf1-hub", cache.albert_weights(), formats.TF1_HUB, None))
+        cases.append(("albert tf1-hub", provision.albert_weights(), formats.TF1_HUB, None))
         for shape in sensitivity.SHAPES:      # random weights: deep, collapsed cls vectors
             cases.append((f"{shape} shape tf1-hub", sensitivity.shape_weights(shape, vocab),
                           formats.TF1_HUB, None))
         for name, w, fmt, pre in cases:
             path = build.build_module(w, os.path.join(tmp, name.replace(" ", "_")), fmt)
-            module = pipeline.load(path)
-            generated = text_sources.generate_texts(texts, module.vocab_file or vocab, seed=2026)
-            r = pipeline.verify(module=module, texts=generated, preprocess=pre, recover_weights=False)
+            module = api.load(path)
+            generated = vocabs.generate_texts(texts, module.vocab_file or vocab, seed=2026)
+            r = api.verify(module=module, texts=generated, preprocess=pre, recover_weights=False)
             s = r.comparison.structure
             shutil.rmtree(path)         # a bert-large module is 1.3 GB
             rows.append({"format": name, "texts": s.texts, "verdict": r.verdict,

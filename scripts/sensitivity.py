@@ -7,8 +7,9 @@ amounts for a few kernel elements and verifies each on the default texts.
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tfhub_pooling.tools.sensitivity import main  # noqa: E402
+from benchmarks.sensitivity import main  # noqa: E402
 
 sys.exit(main())

@@ -4,8 +4,9 @@ writes the table (default docs/STUDY.md)."""
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tfhub_pooling.tools.study_table import main  # noqa: E402
+from benchmarks.study_table import main  # noqa: E402
 
 sys.exit(main(*sys.argv[1:2]))

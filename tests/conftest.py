@@ -13,20 +13,20 @@ pytest_plugins = ["pytester"]
 
 @pytest.fixture(scope="session")
 def minilm_dir():
-    from tfhub_pooling.builder import cache
-    return cache.weights_dir()
+    from tfhub_pooling import provision
+    return provision.weights_dir()
 
 
 @pytest.fixture(scope="session")
 def default_module_path(private_caches):
-    from tfhub_pooling.builder import cache
-    return cache.ensure_default()
+    from tfhub_pooling import provision
+    return provision.ensure_default()
 
 
 @pytest.fixture(scope="session")
 def default_loaded(default_module_path):
-    from tfhub_pooling.study import pipeline
-    return pipeline.load(None)
+    from tfhub_pooling import api
+    return api.load(None)
 
 
 def write_hf_dir(path, config: dict, params: dict, vocab_file) -> None:

@@ -12,12 +12,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling.builder import bert_config, build, cache
+from tfhub_pooling import api, provision
+from tfhub_pooling.builder import bert_config, build
 from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import CHECKPOINT, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import loading, pipeline, saved_model_proto, vocabs
+from tfhub_pooling.study import loading, saved_model_proto
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 SMALL_ALBERT = {"hidden_size": 64, "embedding_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
@@ -26,7 +28,7 @@ SMALL_ALBERT = {"hidden_size": 64, "embedding_size": 16, "num_hidden_layers": 3,
 
 @pytest.fixture(scope="module")
 def albert_weights(private_caches):
-    return cache.albert_weights(seed=5, **SMALL_ALBERT)
+    return provision.albert_weights(seed=5, **SMALL_ALBERT)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def numpy_albert(p: dict, config: bert_config.BertConfig, ids, mask, types):
 
 @pytest.mark.parametrize("fmt", [TF1_HUB, TF2_DICT, TF2_LIST])
 def test_built_albert_equals_a_numpy_albert(fmt, albert_modules, albert_weights):
-    module = pipeline.load(albert_modules[fmt])
+    module = api.load(albert_modules[fmt])
     inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(
         ["An ALBERT shares one layer's weights.", ("Twelve times over", "and projects E to H.")], 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
@@ -89,7 +91,7 @@ def test_built_albert_equals_a_numpy_albert(fmt, albert_modules, albert_weights)
     (CHECKPOINT, "google-research", "bert/pooler/dense/kernel"),
 ])
 def test_albert_verifies_in_every_format(fmt, scheme, kernel, albert_modules):
-    r = pipeline.verify(albert_modules[fmt])
+    r = api.verify(albert_modules[fmt])
     assert r.verdict == comparison.MATCHES_POOLER and r.exit_code == 0, r.comparison.reason
     assert (r.pooler.scheme, r.pooler.kernel_name) == (scheme, kernel)
     assert r.tokenizer.startswith("tensorflow_text SentencepieceTokenizer")
@@ -105,22 +107,22 @@ def test_tf1_albert_vocab_is_the_signatures_tensor_not_the_constant_named_vocab_
     records = saved_model_proto.asset_records(graph)
     assert saved_model_proto.signature_output_tensor(graph, "tokenization_info", "vocab_file") == "vocab_model:0"
     assert records["vocab_model:0"].endswith(".model") and records["vocab_file:0"].endswith(".vocab")
-    module = pipeline.load(path)
+    module = api.load(path)
     assert module.vocab_file.endswith(".model") and module.vocab_source == loading.VOCAB_IN_MODULE
 
 
 def test_tf2_albert_carries_sp_model_file_only(albert_modules):
     obj = tf.saved_model.load(albert_modules[TF2_DICT])
     assert hasattr(obj, "sp_model_file") and not hasattr(obj, "vocab_file") and not hasattr(obj, "do_lower_case")
-    module = pipeline.load(albert_modules[TF2_DICT])
+    module = api.load(albert_modules[TF2_DICT])
     assert module.do_lower_case and module.vocab_file.endswith(".model")
     assert module.num_layers is None    # one shared set of layer weights: the names count no layers
 
 
 def test_albert_with_its_preprocessing_model_gives_our_ids_and_verdict(albert_modules):
     texts = ["Crème brûlée at the Café.", ("A pair of texts,", "the second of two segments.")]
-    ours = pipeline.verify(albert_modules[TF2_DICT], texts=texts, max_seq_length=128)
-    theirs = pipeline.verify(albert_modules[TF2_DICT], texts=texts, preprocess=albert_modules[PREPROCESS])
+    ours = api.verify(albert_modules[TF2_DICT], texts=texts, max_seq_length=128)
+    theirs = api.verify(albert_modules[TF2_DICT], texts=texts, preprocess=albert_modules[PREPROCESS])
     assert theirs.verdict == ours.verdict == comparison.MATCHES_POOLER
     width = ours.inputs.input_ids.shape[1]
     assert (theirs.inputs.input_ids[:, :width] == ours.inputs.input_ids).all()
@@ -135,8 +137,8 @@ def test_an_albert_encoder_with_no_vocab_verifies_with_a_preprocessing_model(tmp
     bare.__call__, bare.variables = obj.__call__, list(obj.variables)
     tf.saved_model.save(bare, str(tmp_path / "bare"))
     with pytest.raises(InterfaceError, match="its preprocessing model with --preprocess"):
-        pipeline.verify(str(tmp_path / "bare"))
-    r = pipeline.verify(str(tmp_path / "bare"), preprocess=albert_modules[PREPROCESS])
+        api.verify(str(tmp_path / "bare"))
+    r = api.verify(str(tmp_path / "bare"), preprocess=albert_modules[PREPROCESS])
     assert r.verdict == comparison.MATCHES_POOLER
 
 
@@ -163,7 +165,7 @@ def test_sentencepiece_packs_with_albert_ids_and_strips_accents(albert_weights):
 @pytest.mark.parametrize("fmt", [TF1_HUB, TF2_DICT])
 def test_every_control_written_as_albert_gets_its_verdict(fmt, control, verdict, tmp_path, albert_weights):
     path = build.build_module(albert_weights, str(tmp_path / "control"), fmt, control=control)
-    r = pipeline.verify(path)
+    r = api.verify(path)
     assert r.verdict == verdict, r.comparison.reason
 
 
@@ -198,5 +200,5 @@ def test_albert_config_limits():
 
 def test_an_albert_checkpoint_handle_is_built_and_verified(tmp_path, albert_modules):
     shutil.copytree(albert_modules[CHECKPOINT], tmp_path / "albert_base")
-    r = pipeline.verify(str(tmp_path / "albert_base"))
+    r = api.verify(str(tmp_path / "albert_base"))
     assert r.verdict == comparison.MATCHES_POOLER and "30k-clean.model" in r.tokenizer

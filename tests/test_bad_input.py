@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import cli
-from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling import api, cli, provision
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.errors import BadWeightsError, InterfaceError, NotAModuleError
-from tfhub_pooling.study import pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 v1 = tf.compat.v1
@@ -32,7 +31,7 @@ def test_corrupt_saved_model_pb(tmp_path, small_module_path):
     with open(os.path.join(path, "saved_model.pb"), "wb") as f:
         f.write(b"\x00garbage, not a protobuf\xff" * 10)
     with pytest.raises(NotAModuleError, match="could not be loaded"):
-        pipeline.load(path)
+        api.load(path)
 
 
 def test_variables_missing(tmp_path, small_module_path):
@@ -41,10 +40,10 @@ def test_variables_missing(tmp_path, small_module_path):
         if name.startswith("variables.data"):
             os.remove(os.path.join(path, "variables", name))
     with pytest.raises(NotAModuleError, match="its weights in variables/ are damaged"):
-        pipeline.load(path)
+        api.load(path)
     os.remove(os.path.join(path, "variables", "variables.index"))
     with pytest.raises(NotAModuleError, match="weights are missing"):
-        pipeline.load(path)
+        api.load(path)
 
 
 def _tf1_module(path, signatures):
@@ -70,14 +69,14 @@ def _tf1_module(path, signatures):
 def test_no_tokens_signature(tmp_path):
     path = _tf1_module(tmp_path / "m", {"default": (["input_ids"], ["pooled_output"])})
     with pytest.raises(InterfaceError, match="no `tokens` signature .*default"):
-        pipeline.load(path)
+        api.load(path)
 
 
 def test_tokens_signature_without_sequence_output(tmp_path):
     path = _tf1_module(tmp_path / "m", {"tokens": (["input_ids", "input_mask", "segment_ids"],
                                                    ["pooled_output"])})
     with pytest.raises(InterfaceError, match="lacks sequence_output"):
-        pipeline.load(path)
+        api.load(path)
 
 
 def _module_with(tmp_path, small_hf_dir, name, row=None):
@@ -93,13 +92,13 @@ def _module_with(tmp_path, small_hf_dir, name, row=None):
 def test_nan_in_outputs(tmp_path, small_hf_dir):
     path = _module_with(tmp_path, small_hf_dir, "bert/embeddings/word_embeddings", row=101)  # [CLS]
     with pytest.raises(BadWeightsError, match="NaN/Inf"):
-        pipeline.verify(path)
+        api.verify(path)
 
 
 def test_nan_in_pooler_bias(tmp_path, small_hf_dir):
     path = _module_with(tmp_path, small_hf_dir, "bert/pooler/dense/bias")
     with pytest.raises(BadWeightsError, match="NaN/Inf"):
-        pipeline.verify(path)
+        api.verify(path)
 
 
 def test_texts_file_errors(tmp_path, default_module_path, capsys):
@@ -136,7 +135,7 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(capsys):
 
 def _tree_digest(path):
     h = hashlib.sha256()
-    for root, dirs, files in sorted(os.walk(path)):
+    for root, _dirs, files in sorted(os.walk(path)):
         for name in sorted(files):
             full = os.path.join(root, name)
             h.update(full.encode())
@@ -152,7 +151,7 @@ def test_read_only_module_verifies_untouched(tmp_path, small_module_path):
             os.chmod(os.path.join(root, name), stat.S_IREAD | (stat.S_IEXEC if name in dirs else 0))
     os.chmod(path, stat.S_IREAD | stat.S_IEXEC)
     before = _tree_digest(path)
-    assert pipeline.verify(path).ok
+    assert api.verify(path).ok
     assert _tree_digest(path) == before
 
 
@@ -165,4 +164,4 @@ def test_two_processes_build_the_default_at_once(tmp_path):
     for out, err, code in results:
         assert code == 0, err
         assert "MATCHES_POOLER" in out
-    assert os.listdir(tmp_path) == [cache.default_path().name]   # no staging left behind
+    assert os.listdir(tmp_path) == [provision.default_path().name]   # no staging left behind

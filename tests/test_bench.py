@@ -1,16 +1,21 @@
-"""The benchmark at a tiny size: its JSON is complete and consistent (no timing is asserted)."""
+"""The benchmark (benchmarks/bench.py) at a tiny size: its JSON is complete and consistent
+(no timing is asserted). A tier of its own, `make test-bench`: it runs whole processes."""
 
 from __future__ import annotations
 
 import json
 import os
 
-from tfhub_pooling import cli
+import pytest
+
+from benchmarks import bench
+
+pytestmark = pytest.mark.bench
 
 
 def test_bench_document(small_module_path, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert cli.main(["bench", "--handle", small_module_path, "--texts", "24", "--batch-size", "8",
+    assert bench.main(["--handle", small_module_path, "--texts", "24", "--batch-size", "8",
                      "--repeats", "1", "--cold-repeats", "1", "--memory-texts", "20,40",
                      "--race", "16", "--race-rounds", "1", "--out", str(out)]) == 0
     assert "study/bare" in capsys.readouterr().out
@@ -51,7 +56,7 @@ def test_bench_document(small_module_path, tmp_path, capsys):
 
 def test_race_refuses_a_python_without_torch(tmp_path, small_module_path, capsys):
     import sys
-    assert cli.main(["bench", "--handle", small_module_path, "--texts", "8", "--repeats", "1",
+    assert bench.main(["--handle", small_module_path, "--texts", "8", "--repeats", "1",
                      "--cold-repeats", "0", "--memory-texts", "0", "--race", "8", "--hf-python", sys.executable,
                      "--out", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -65,7 +70,18 @@ def test_bench_on_a_module_with_no_pooler_weights(tmp_path, small_hf_dir, capsys
     from tfhub_pooling.builder.controls import Control
     path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "m"),
                               control=Control("hidden-weights"))
-    assert cli.main(["bench", "--handle", path, "--texts", "16", "--batch-size", "8", "--repeats", "1",
+    assert bench.main(["--handle", path, "--texts", "16", "--batch-size", "8", "--repeats", "1",
                      "--cold-repeats", "0", "--memory-texts", "0", "--race", "0",
                      "--out", str(tmp_path / "b.json")]) == 0
     assert json.loads((tmp_path / "b.json").read_text())["modules"]["module"]["hidden"] == 64
+
+
+def test_bench_out_that_is_a_directory(tmp_path, capsys):
+    assert bench.main(["--out", str(tmp_path), "--sizes", "minilm"]) == 2
+    assert "is a directory" in capsys.readouterr().err
+
+
+def test_bench_negative_cold_repeats():
+    with pytest.raises(SystemExit) as e:
+        bench.main(["--cold-repeats", "-2"])
+    assert e.value.code == 2

@@ -11,9 +11,9 @@ import tensorflow as tf
 from reference_bert import forward
 from safetensors.numpy import load_file
 
+from tfhub_pooling import api
 from tfhub_pooling.builder import bert_config, build, sources
 from tfhub_pooling.formats import CHECKPOINT
-from tfhub_pooling.study import pipeline
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -24,7 +24,7 @@ TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite und
 def test_module_equals_numpy_bert(which, default_module_path, small_module_path, minilm_dir, small_hf_dir):
     path, hf_dir = ((default_module_path, minilm_dir) if which == "default"
                     else (small_module_path, small_hf_dir))
-    module = pipeline.load(path)
+    module = api.load(path)
     inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(TEXTS, 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     config = json.loads((hf_dir / "config.json").read_text())
@@ -92,7 +92,7 @@ def test_google_research_gelu_is_the_tanh_form(tmp_path, minilm_dir):
     written = json.loads(config_file.read_text())
     assert written["hidden_act"] == "gelu_exact"       # MiniLM's own form, kept by our writer
     config_file.write_text(json.dumps(written | {"hidden_act": "gelu"}))   # as google-research names it
-    module = pipeline.load(ckpt)
+    module = api.load(ckpt)
     inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(TEXTS, 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     hf_config = json.loads((minilm_dir / "config.json").read_text())

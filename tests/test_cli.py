@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -92,3 +93,26 @@ def test_build_command(tmp_path, capsys):
                      "--heads", "2"]) == 0
     assert "built tf1-hub module" in capsys.readouterr().out
     assert cli.main(["verify", "--handle", str(dest), "--text", "Hi."]) == 0
+
+
+def test_docs_list_every_exit_code_and_no_other():
+    from pathlib import Path
+
+    from tfhub_pooling import errors
+
+    doc = (Path(__file__).parents[1] / "docs" / "errors.md").read_text(encoding="utf-8")
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", doc, flags=re.M)}
+    assert documented == set(errors.exit_codes())
+    raised = {cls.exit_code for cls in errors.StudyError.__subclasses__()}
+    assert raised <= set(errors.exit_codes())
+
+
+def test_verify_help_lists_every_exit_code(capsys):
+    from tfhub_pooling import errors
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["verify", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for code, meaning in errors.exit_codes().items():
+        assert re.search(rf"^ +{code}  {re.escape(meaning)}$", out, flags=re.M), code

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling import api, provision
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import pipeline, text_sources
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def _control_module(tmp_path_factory, w, control):
     (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, 12, "W[3, 7] +0.05"),
 ])
 def test_each_control_gets_its_verdict(control, verdict, code, says, tmp_path_factory, small_weights):
-    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, control))
+    r = api.verify(_control_module(tmp_path_factory, small_weights, control))
     assert (r.verdict, r.exit_code) == (verdict, code), r.comparison.reason
     assert says in r.comparison.reason
 
@@ -49,20 +50,20 @@ def test_a_mismatch_is_diagnosed_without_being_asked_and_says_what_it_cost(tmp_p
 
 
 def test_a_match_never_pays_for_recovery(default_loaded):
-    r = pipeline.verify(module=default_loaded, texts=["Hello."])
+    r = api.verify(module=default_loaded, texts=["Hello."])
     assert r.ok and r.recovery is None and r.recovery_seconds is None
 
 
 def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
-    r = pipeline.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
+    r = api.verify(_control_module(tmp_path_factory, small_weights, Control("hidden-weights")))
     assert r.pooler is None and "searched" in r.pooler_search
-    assert not any("pooler" in v.name for v in pipeline.load(r.module.path).variables)
+    assert not any("pooler" in v.name for v in api.load(r.module.path).variables)
 
 
 def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_factory, default_module_path):
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
-    w = sources.from_hf_dir(cache.weights_dir())
-    r = pipeline.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)))
+    w = sources.from_hf_dir(provision.weights_dir())
+    r = api.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)))
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
     d = r.recovery.differing
     assert len(d) == 1 and (d[0].row, d[0].col) == (0, 0)
@@ -71,9 +72,9 @@ def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_fac
 
 
 def test_no_false_alarm_on_1000_varied_texts(default_loaded):
-    texts = text_sources.generate_texts(1000, default_loaded.vocab_file, seed=123)
+    texts = vocabs.generate_texts(1000, default_loaded.vocab_file, seed=123)
     assert len(set(map(str, texts))) == 1000
-    r = pipeline.verify(texts=texts, module=default_loaded)
+    r = api.verify(texts=texts, module=default_loaded)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.comparison.worst_bound_ratio < 1.0
     assert r.pooled_output.shape == (1000, 384)
@@ -111,5 +112,5 @@ def test_an_identity_pooler_matches_and_is_called_out_in_every_format(tmp_path, 
 
 
 def test_the_default_modules_zero_bias_is_said(default_loaded):
-    r = pipeline.verify(module=default_loaded, texts=["Hello."])
+    r = api.verify(module=default_loaded, texts=["Hello."])
     assert r.ok and r.comparison.pooler_note == "the pooler bias is exactly zero (all 384 values)"

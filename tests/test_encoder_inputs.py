@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tfhub_pooling import api
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.study import forward, pipeline
+from tfhub_pooling.study import forward
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 
@@ -73,7 +74,7 @@ def test_padding_does_not_change_cls_or_pooled(default_loaded, tokenizer):
 
 def test_max_seq_length_comes_from_the_module(default_loaded):
     assert default_loaded.max_seq_length == 512
-    r = pipeline.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
+    r = api.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
     assert r.inputs.input_ids.shape == (1, 16) and r.inputs.truncated[0]
 
 

@@ -19,11 +19,10 @@ import time
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import cli
-from tfhub_pooling.builder import bert_config, build, cache, sources
+from tfhub_pooling import api, cli, provision
+from tfhub_pooling.builder import bert_config, build, sources
 from tfhub_pooling.errors import InterfaceError
 from tfhub_pooling.formats import CHECKPOINT, TF2_DICT
-from tfhub_pooling.study import pipeline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,10 +126,6 @@ def test_output_on_a_read_only_filesystem(tmp_path, capsys):
         fails(capsys, ["verify", "--plot", str(ro / "p.png")], 7, "not writable")
 
 
-def test_bench_out_that_is_a_directory(tmp_path, capsys):
-    fails(capsys, ["bench", "--out", str(tmp_path), "--sizes", "minilm"], 2, "is a directory")
-
-
 # --- inputs ----------------------------------------------------------------------------------
 
 def test_tar_members_with_an_absolute_path_stay_in_the_cache(tmp_path, small_module_path, capsys):
@@ -195,12 +190,6 @@ def test_build_sizes_that_make_no_bert(args, tmp_path, capsys):
 def test_build_destination_under_a_file(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     fails(capsys, ["build", str(tmp_path / "file" / "m"), "--random"], 2, "is a file")
-
-
-def test_bench_negative_cold_repeats(capsys):
-    with pytest.raises(SystemExit) as e:
-        cli.main(["bench", "--cold-repeats", "-2"])
-    assert e.value.code == 2
 
 
 def test_the_loser_of_two_builds_into_one_destination(tmp_path, small_hf_dir, small_module_path,
@@ -306,8 +295,8 @@ def test_an_encoder_without_a_vocab_verifies_with_a_preprocessing_model(tmp_path
         {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}])
     tf.saved_model.save(root, str(tmp_path / "novocab"))
     with pytest.raises(InterfaceError, match="--preprocess"):
-        pipeline.verify(str(tmp_path / "novocab"), texts=["Hi."])
-    assert pipeline.verify(str(tmp_path / "novocab"), texts=["Hi."], preprocess=pre).ok
+        api.verify(str(tmp_path / "novocab"), texts=["Hi."])
+    assert api.verify(str(tmp_path / "novocab"), texts=["Hi."], preprocess=pre).ok
 
 
 def test_control_characters_are_escaped_in_terminal_and_markdown(default_module_path, capsys):
@@ -338,7 +327,7 @@ def test_texts_from_standard_input(default_module_path):
 def test_a_byte_order_mark_is_not_part_of_the_first_text(tmp_path, default_loaded):
     from tfhub_pooling.study import text_sources
     f = tmp_path / "bom.txt"
-    f.write_bytes("\ufeffHello.\n".encode("utf-8"))
+    f.write_bytes("\ufeffHello.\n".encode())
     assert list(text_sources.iter_texts_file(str(f))) == [(1, "Hello.")]
 
 
@@ -365,7 +354,7 @@ def test_archives_as_people_make_them(kind, tmp_path, small_module_path, small_h
         archive = _archive(small_module_path, tmp_path / "m.tar.gz", top="bert_module")
     else:
         archive = _archive(small_module_path, tmp_path / "M.TAR.GZ")
-    assert pipeline.verify(archive, texts=["Hi."]).ok
+    assert api.verify(archive, texts=["Hi."]).ok
 
 
 def test_damaged_variables_name_the_file(tmp_path, small_module_path, capsys):
@@ -384,27 +373,27 @@ def test_checkpoint_casing_comes_from_its_vocab(tmp_path, small_hf_dir):
 @pytest.mark.parametrize("damage", ["index removed", "data truncated"])
 def test_a_damaged_cached_default_is_rebuilt(damage, tmp_path, monkeypatch):
     monkeypatch.setenv("TFHUB_POOLING_CACHE", str(tmp_path))
-    variables = os.path.join(cache.ensure_default(), "variables")
+    variables = os.path.join(provision.ensure_default(), "variables")
     if damage == "index removed":
         os.remove(os.path.join(variables, "variables.index"))
     else:
         data = next(f for f in os.listdir(variables) if ".data-" in f)
         with open(os.path.join(variables, data), "r+b") as f:
             f.truncate(1000)
-    assert pipeline.verify(texts=["Hi."]).ok
+    assert api.verify(texts=["Hi."]).ok
 
 
 def test_stale_staging_of_a_killed_build_is_cleaned(tmp_path, monkeypatch):
     monkeypatch.setenv("TFHUB_POOLING_CACHE", str(tmp_path))
-    stale = tmp_path / f".{cache.default_path().name}.building-999999-abcd"
+    stale = tmp_path / f".{provision.default_path().name}.building-999999-abcd"
     stale.mkdir()
-    cache.ensure_default()
-    assert os.listdir(tmp_path) == [cache.default_path().name]
+    provision.ensure_default()
+    assert os.listdir(tmp_path) == [provision.default_path().name]
 
 
 def test_saturation_is_said(tmp_path, small_hf_dir):
     weights = sources.from_hf_dir(small_hf_dir)
     weights.params[bert_config.POOLER_KERNEL] = weights.params[bert_config.POOLER_KERNEL] * 1000
-    r = pipeline.verify(build.build_module(weights, str(tmp_path / "sat")), texts=["Hello there."])
+    r = api.verify(build.build_module(weights, str(tmp_path / "sat")), texts=["Hello there."])
     assert r.ok and r.comparison.saturated > 0.9
     assert "saturated" in r.comparison.reason and "the check is weak there" in r.comparison.reason

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from in_flight import assert_in_flight_bit_for_bit
 
-from tfhub_pooling import formats
+from tfhub_pooling import api, formats
 from tfhub_pooling.builder import build, sources, tf2_writer
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
@@ -38,7 +38,7 @@ def modules(tmp_path_factory, small_weights):
 
 
 def test_formats_agree_and_each_verifies(modules):
-    results = {fmt: pipeline.verify(modules[fmt], texts=TEXTS) for fmt in formats.ENCODERS}
+    results = {fmt: api.verify(modules[fmt], texts=TEXTS) for fmt in formats.ENCODERS}
     ref = results[formats.TF1_HUB]
     for fmt, r in results.items():
         assert r.format == fmt
@@ -51,13 +51,13 @@ def test_formats_agree_and_each_verifies(modules):
 
 @pytest.mark.parametrize("fmt", formats.ENCODERS)
 def test_batches_in_flight_change_no_bit_in_any_format(fmt, modules):
-    module = pipeline.load(modules[fmt])
+    module = api.load(modules[fmt])
     packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS, 128)
     assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 3) % len(TEXTS)])) for i in range(len(TEXTS))])
 
 
 def test_tf2_pooler_is_found_under_model_garden_names(modules):
-    r = pipeline.verify(modules[formats.TF2_DICT], texts=["Hi."])
+    r = api.verify(modules[formats.TF2_DICT], texts=["Hi."])
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooler_transform/kernel", "model-garden")
     assert r.pooler.source == stored_variables.VARIABLES_SOURCE
     assert r.pooler.checkpoint == "matches (pooler_transform/kernel, pooler_transform/bias)"
@@ -76,10 +76,10 @@ def test_tf2_dict_outputs(modules):
 def test_lost_variable_names_fall_back_to_the_checkpoint(tmp_path, small_weights):
     path = str(tmp_path / "unnamed")
     tf2_writer.write(small_weights, path, keep_variable_names=False)
-    module = pipeline.load(path)
+    module = api.load(path)
     assert all(v.name.startswith("Variable") for v in module.variables)
     assert module.max_seq_length == 128            # read off the checkpoint too
-    r = pipeline.verify(module=module, texts=["Hi."])
+    r = api.verify(module=module, texts=["Hi."])
     assert r.ok, r.comparison.reason
     assert r.pooler.source == stored_variables.CHECKPOINT_SOURCE
     assert r.pooler.kernel_name == "pooler_transform/kernel"
@@ -97,7 +97,7 @@ def test_preprocessing_model_matches_our_tokenizer(modules, small_weights):
 
 
 def test_verify_with_the_preprocessing_model(modules):
-    r = pipeline.verify(modules[formats.TF2_DICT], texts=TEXTS[:5], preprocess=modules[formats.PREPROCESS])
+    r = api.verify(modules[formats.TF2_DICT], texts=TEXTS[:5], preprocess=modules[formats.PREPROCESS])
     assert r.ok and r.tokenizer.startswith("preprocessing model")
     assert r.inputs.input_ids.shape == (5, 128)
 
@@ -115,28 +115,28 @@ def test_google_research_checkpoint_directory(tmp_path, small_weights, modules):
     config = {k: getattr(small_weights.config, k) for k in small_weights.config.__dataclass_fields__}
     (ckpt / "bert_config.json").write_text(json.dumps(config))
     (ckpt / "vocab.txt").write_text(open(small_weights.vocab_file, encoding="utf-8").read(), encoding="utf-8")
-    r = pipeline.verify(str(ckpt), texts=TEXTS[:3])
+    r = api.verify(str(ckpt), texts=TEXTS[:3])
     assert r.ok, r.comparison.reason
     assert r.handle.startswith(f"google-research checkpoint {ckpt}, built into")
-    ref = pipeline.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
+    ref = api.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
     assert np.array_equal(r.pooled_output, ref.pooled_output)
 
 
 def test_detection_and_refusals(modules, tmp_path):
     for fmt in formats.ENCODERS:
-        assert pipeline.load(modules[fmt]).format == fmt
+        assert api.load(modules[fmt]).format == fmt
     with pytest.raises(InterfaceError, match="preprocessing model, not an encoder"):
-        pipeline.load(modules[formats.PREPROCESS])
+        api.load(modules[formats.PREPROCESS])
     with pytest.raises(InterfaceError, match="no BERT preprocessing model"):
         pipeline.load_preprocessor(modules[formats.TF2_DICT])
     (tmp_path / "stuff.txt").write_text("x")
     with pytest.raises(NotAModuleError, match="is none of: TF1 Hub module, TF2 SavedModel"):
-        pipeline.load(str(tmp_path))
+        api.load(str(tmp_path))
     plain = tf.Module()
     plain.f = tf.function(lambda x: x * 2, input_signature=[tf.TensorSpec([None], tf.float32)])
     tf.saved_model.save(plain, str(tmp_path / "plain"))
     with pytest.raises(InterfaceError, match="no BERT encoder"):
-        pipeline.load(str(tmp_path / "plain"))
+        api.load(str(tmp_path / "plain"))
 
 
 @pytest.mark.parametrize("fmt", [formats.TF2_DICT, formats.TF2_LIST])
@@ -147,7 +147,7 @@ def test_detection_and_refusals(modules, tmp_path):
 ])
 def test_controls_in_tf2_formats(fmt, control, verdict, tmp_path, small_weights):
     path = build.build_module(small_weights, str(tmp_path / "m"), fmt, control=control)
-    r = pipeline.verify(path)
+    r = api.verify(path)
     assert r.verdict == verdict, r.comparison.reason
 
 
@@ -168,9 +168,9 @@ def test_a_dict_encoder_that_breaks_model_gardens_checks_gets_its_own_verdict(mo
 
     root.__call__ = call
     tf.saved_model.save(root, str(tmp_path / "broken"))
-    r = pipeline.verify(str(tmp_path / "broken"), texts=TEXTS[:2])
+    r = api.verify(str(tmp_path / "broken"), texts=TEXTS[:2])
     assert r.verdict == comparison.INCONSISTENT_OUTPUTS and r.exit_code == 15
     assert "`default` differs from pooled_output (max |diff| 1)" in r.comparison.reason
     assert "`encoder_outputs` has 1 entries where the stored layers imply 2" in r.comparison.reason
     assert "last `encoder_outputs` entry differs from sequence_output" in r.comparison.reason
-    assert pipeline.verify(modules[formats.TF2_DICT], texts=TEXTS[:2]).interface_checks["problems"] == []
+    assert api.verify(modules[formats.TF2_DICT], texts=TEXTS[:2]).interface_checks["problems"] == []

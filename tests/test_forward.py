@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 from in_flight import assert_in_flight_bit_for_bit
 
+from benchmarks.bench import ordinary_sentences
 from tfhub_pooling.study import forward
 from tfhub_pooling.study.encoder_inputs import Tokenizer
-from tfhub_pooling.tools.bench import ordinary_sentences
 
 
 @pytest.fixture(scope="module")

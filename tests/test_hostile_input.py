@@ -23,11 +23,12 @@ import pytest
 import tensorflow as tf
 from test_failures import ROOT, fails, small_filesystem
 
-from tfhub_pooling import cli, untrusted
+from tfhub_pooling import api, cli, untrusted
 from tfhub_pooling.builder import build, sources
+from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import KERAS_HUB, TF2_DICT
-from tfhub_pooling.study import handles, pipeline, saved_model_proto, text_sources, vocabs
+from tfhub_pooling.study import handles, saved_model_proto, text_sources
 
 v1 = tf.compat.v1
 HELLO = ["--text", "Hello there."]
@@ -96,7 +97,7 @@ def test_a_recorded_vocab_that_leads_out_is_refused_unopened(fmt, record, tmp_pa
     module = _with_recorded_vocab(small_module_path if fmt == "tf1" else tf2_module,
                                   tmp_path / "deep" / "m", record)
     with opened_files() as opened, pytest.raises(InterfaceError, match="not opened") as e:
-        pipeline.load(module)
+        api.load(module)
     assert e.value.exit_code == 5 and repr(record) in str(e.value)
     assert not [f for f in opened if f.endswith(("vocab.txt", "passwd"))], opened
 
@@ -108,7 +109,7 @@ def test_a_vocab_link_that_leads_out_is_followed_and_said(tmp_path, small_module
     shutil.copy(minilm_dir / "vocab.txt", shared)
     os.remove(copy / "assets" / "vocab.txt")
     os.symlink(shared, copy / "assets" / "vocab.txt")
-    r = pipeline.verify(str(copy), texts=["Hello there."])
+    r = api.verify(str(copy), texts=["Hello there."])
     assert r.ok and r.module.vocab_source.endswith(f"through a link to {shared}")
     assert cli.main(["verify", "--handle", str(copy), *HELLO]) == 0
     assert f"through a link to {shared}" in capsys.readouterr().out
@@ -128,7 +129,7 @@ def test_the_exporters_baked_in_path_is_never_read(tmp_path, small_module_path, 
                 node.attr["value"].tensor.string_val[0] = outside.encode()
     (copy / "saved_model.pb").write_bytes(proto.SerializeToString())
     with opened_files() as opened, pytest.raises(InterfaceError, match="carries no vocab") as e:
-        pipeline.load(str(copy))
+        api.load(str(copy))
     assert repr(outside) in str(e.value) and outside not in opened
 
 
@@ -405,7 +406,7 @@ def test_a_preset_saved_by_keras_nlp_is_read(tmp_path, small_preset):
     for name in ("config.json", "tokenizer.json"):
         text = (copy / name).read_text()
         (copy / name).write_text(text.replace('"keras_hub>', '"keras_nlp>'))
-    assert pipeline.verify(str(copy), texts=["Hello there."]).ok
+    assert api.verify(str(copy), texts=["Hello there."]).ok
 
 
 # --- 8. deep JSON ------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ def test_an_archive_without_directory_entries(tmp_path, small_module_path):
             for name in files:
                 path = os.path.join(directory, name)
                 tar.add(path, arcname=os.path.relpath(path, small_module_path), recursive=False)
-    assert pipeline.verify(str(archive), texts=["Hello there."]).ok
+    assert api.verify(str(archive), texts=["Hello there."]).ok
 
 
 def test_a_huge_member_is_refused_before_unpacking(tmp_path, capsys):
@@ -459,7 +460,7 @@ def test_temp_directories_of_a_killed_unpack_are_cleaned(tmp_path, monkeypatch, 
         tar.add(small_module_path, arcname=".")
     module_dir = handles.archive_module_dir(str(archive))
     os.makedirs(f"{module_dir}.0123abcd.tmp/variables")          # what kill -9 mid-unpack leaves
-    pipeline.load(str(archive))
+    api.load(str(archive))
     assert not os.path.exists(f"{module_dir}.0123abcd.tmp")
 
 
@@ -475,7 +476,7 @@ def test_a_lock_held_by_a_live_process_that_is_not_downloading(tmp_path, monkeyp
         f.write(f"{__import__('socket').gethostname()}.{os.getpid()}.feedface")
     old = time.time() - 3600
     os.utime(lock, (old, old))
-    assert pipeline.load(str(archive)).format == "tf1-hub"
+    assert api.load(str(archive)).format == "tf1-hub"
     assert "which is not downloading it" in capsys.readouterr().err
 
 
@@ -544,6 +545,6 @@ def test_the_sweep_reads_nothing_outside_a_module_that_verifies(tmp_path, small_
     """The ordinary case, watched: a module's own files, and nothing else of the disk."""
     copy = shutil.copytree(small_module_path, tmp_path / "m")
     with opened_files() as opened:
-        assert pipeline.verify(str(copy), texts=["Hello there."]).ok
+        assert api.verify(str(copy), texts=["Hello there."]).ok
     ours = [f for f in opened if f.startswith(str(tmp_path))]
     assert ours and all(f.startswith(str(copy)) for f in ours)

@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 from in_flight import assert_in_flight_bit_for_bit
 
-from tfhub_pooling import cli
+from tfhub_pooling import api, cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.process_env import LEGACY_KERAS
-from tfhub_pooling.study import pipeline
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -32,7 +31,7 @@ def minilm_preset(tmp_path_factory, minilm_dir):
 
 
 def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, minilm_dir):
-    r = pipeline.verify(minilm_preset, texts=TEXTS)
+    r = api.verify(minilm_preset, texts=TEXTS)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
     assert r.module.format == KERAS_HUB and r.tokenizer.startswith("the preset's own KerasHub BertTokenizer")
@@ -46,7 +45,7 @@ def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, m
 
 
 def test_an_eager_preset_runs_batches_in_flight_bit_for_bit(minilm_preset):
-    module = pipeline.load(minilm_preset)
+    module = api.load(minilm_preset)
     packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS * 3, 64)
     assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 4) % 9])) for i in range(9)])
 
@@ -58,11 +57,11 @@ def test_a_preset_computes_the_tanh_gelu_and_our_modules_agree_when_the_source_d
     weights = sources.from_hf_dir(small_hf_dir)
     preset = build.build_module(weights, str(tmp_path / "p"), KERAS_HUB)
     tf1 = build.build_module(weights, str(tmp_path / "m"))
-    a, b = (pipeline.verify(h, texts=TEXTS) for h in (preset, tf1))
+    a, b = (api.verify(h, texts=TEXTS) for h in (preset, tf1))
     assert np.array_equal(a.inputs.input_ids, b.inputs.input_ids)
     real = a.inputs.input_mask.astype(bool)
     assert np.abs(a.sequence_output[real] - b.sequence_output[real]).max() <= 1e-5
-    c, d = pipeline.verify(minilm_preset, texts=TEXTS), pipeline.verify(module=default_loaded, texts=TEXTS)
+    c, d = api.verify(minilm_preset, texts=TEXTS), api.verify(module=default_loaded, texts=TEXTS)
     gap = np.abs(c.sequence_output[real[:, :c.sequence_output.shape[1]]]
                  - d.sequence_output[real[:, :d.sequence_output.shape[1]]]).max()
     assert 1e-4 < gap < 1e-2
@@ -123,14 +122,14 @@ def test_a_control_a_preset_cannot_hold_is_refused(tmp_path, small_hf_dir, capsy
 def test_an_albert_preset_written_by_keras_hub_verifies_with_its_own_sentencepiece_tokenizer(tmp_path):
     """keras_hub's AlbertBackbone and AlbertTokenizer (over the trained ALBERT SentencePiece
     model), saved by keras_hub's save_to_preset: vocabulary.spm, pooled_dense."""
-    from tfhub_pooling.builder import cache
-    from tfhub_pooling.study import vocabs
-    vocab = cache.albert_vocab()
+    from tfhub_pooling import provision
+    from tfhub_pooling.conventions import vocabs
+    vocab = provision.albert_vocab()
     keras_hub.models.AlbertBackbone(
         vocabulary_size=vocabs.read(vocab).size, num_layers=2, num_heads=2, embedding_dim=16, hidden_dim=64,
         intermediate_dim=128, max_sequence_length=128).save_to_preset(str(tmp_path / "albert"))
     keras_hub.models.AlbertTokenizer(proto=vocab).save_to_preset(str(tmp_path / "albert"))
-    r = pipeline.verify(str(tmp_path / "albert"), texts=TEXTS)
+    r = api.verify(str(tmp_path / "albert"), texts=TEXTS)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
     assert r.tokenizer.startswith("the preset's own KerasHub AlbertTokenizer over the module's vocabulary.spm")

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfhub_pooling import api
 from tfhub_pooling.builder import build, sources
+from tfhub_pooling.conventions import naming
 from tfhub_pooling.errors import HandleError, InterfaceError, NotAModuleError
 from tfhub_pooling.study import (
     handles,
     loading,
-    naming,
-    pipeline,
     stored_pooler,
     stored_variables,
 )
@@ -31,7 +31,7 @@ def test_local_tar_gz_loads_through_tensorflow_hub(tmp_path, small_module_path):
             tar.add(os.path.join(small_module_path, name), arcname=name)
     resolved = handles.resolve(str(archive))
     assert resolved.startswith(os.environ["TFHUB_CACHE_DIR"])
-    assert pipeline.verify(str(archive)).ok
+    assert api.verify(str(archive)).ok
 
 
 def test_unreachable_url_fails_fast_with_advice():
@@ -48,7 +48,7 @@ def test_a_tfhub_dev_url_goes_through_tensorflow_hubs_cache(small_module_path):
     cached = os.path.join(os.environ["TFHUB_CACHE_DIR"], hashlib.sha1(url.encode()).hexdigest())
     shutil.copytree(small_module_path, cached)
     try:
-        r = pipeline.verify(url, texts=["Hello there."])
+        r = api.verify(url, texts=["Hello there."])
         assert r.ok and r.module.path == cached and r.handle == url
     finally:
         shutil.rmtree(cached)
@@ -64,7 +64,7 @@ def test_missing_path_and_plain_file(tmp_path):
 
 def test_directory_without_saved_model(tmp_path):
     with pytest.raises(NotAModuleError, match="no saved_model.pb"):
-        pipeline.verify(str(tmp_path))
+        api.verify(str(tmp_path))
 
 
 def test_vocab_is_the_modules_own_asset(tmp_path, small_hf_dir):
@@ -72,22 +72,22 @@ def test_vocab_is_the_modules_own_asset(tmp_path, small_hf_dir):
     source = tmp_path / "hf"
     shutil.copytree(small_hf_dir, source)
     path = build.build_module(sources.from_hf_dir(source), str(tmp_path / "module"))
-    module = pipeline.load(path)
+    module = api.load(path)
     assert (module.vocab_file, module.vocab_source) == (os.path.join(path, "assets", "vocab.txt"),
                                                         loading.VOCAB_IN_MODULE)
-    before = pipeline.verify(module=module, texts=["Hello there."])
+    before = api.verify(module=module, texts=["Hello there."])
     (source / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")   # the exporter's copy changes
-    after = pipeline.verify(path, texts=["Hello there."])
+    after = api.verify(path, texts=["Hello there."])
     assert after.ok and np.array_equal(after.inputs.input_ids, before.inputs.input_ids)
     shutil.rmtree(source)
-    assert pipeline.verify(path, texts=["Hello there."]).ok
+    assert api.verify(path, texts=["Hello there."]).ok
 
 
 def test_missing_vocab_asset_is_refused_though_the_exporters_file_exists(tmp_path, small_module_path):
     copy = shutil.copytree(small_module_path, tmp_path / "m")
     os.remove(copy / "assets" / "vocab.txt")
     with pytest.raises(InterfaceError, match="vocab.txt .*missing from assets/") as e:
-        pipeline.load(str(copy))
+        api.load(str(copy))
     assert e.value.exit_code == 5
 
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfhub_pooling import cli
-from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling import api, cli, provision
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
-from tfhub_pooling.study import detect, forward, lengths, loading, pipeline, stored_variables
+from tfhub_pooling.study import detect, forward, lengths, loading, stored_variables
 
 
 def test_lengths_tried_run_from_the_texts_up_to_the_module_maximum():
@@ -116,12 +116,12 @@ def test_the_directory_save_pretrained_writes_is_told_and_its_newest_version_loa
 def vocab_dir(tmp_path):
     """The embedded weights' vocab.txt and tokenizer_config.json, as save_pretrained leaves them."""
     for name in ("vocab.txt", "tokenizer_config.json"):
-        shutil.copy(cache.weights_dir() / name, tmp_path / name)
+        shutil.copy(provision.weights_dir() / name, tmp_path / name)
     return tmp_path
 
 
 def test_a_named_vocab_takes_its_casing_from_the_tokenizer_config_beside_it(vocab_dir):
-    r = pipeline.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), structure_test=False)
+    r = api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), structure_test=False)
     assert r.verdict == MATCHES_POOLER and r.module.do_lower_case
     assert r.module.vocab_file == str(vocab_dir / "vocab.txt")
     assert r.module.vocab_source == "the file named by --vocab; casing from the tokenizer_config.json beside it"
@@ -129,17 +129,17 @@ def test_a_named_vocab_takes_its_casing_from_the_tokenizer_config_beside_it(voca
 
 
 def test_an_explicit_casing_wins_and_no_casing_at_all_is_refused(vocab_dir):
-    cased = pipeline.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), lower_case=False,
+    cased = api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), lower_case=False,
                             structure_test=False)
     assert not cased.module.do_lower_case and cased.module.vocab_source.endswith("casing by --no-lower-case")
     (vocab_dir / "tokenizer_config.json").unlink()
     with pytest.raises(InterfaceError, match="--lower-case or --no-lower-case"):
-        pipeline.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"))
+        api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"))
 
 
 def test_a_vocab_that_is_no_file_and_a_vocab_beside_a_preprocessing_model_are_usage_errors(vocab_dir, capsys):
     with pytest.raises(UsageError, match="is not a file"):
-        pipeline.verify(None, vocab=str(vocab_dir / "missing.txt"))
+        api.verify(None, vocab=str(vocab_dir / "missing.txt"))
     assert cli.main(["verify", "--vocab", str(vocab_dir / "vocab.txt"), "--preprocess", str(vocab_dir)]) == 2
     assert "--preprocess makes the inputs" in capsys.readouterr().err
 
@@ -160,4 +160,4 @@ def test_the_vocab_beside_a_hugging_face_saved_model_says_where_a_link_leads(tmp
 def test_a_preset_keeps_its_own_tokenizer(tmp_path, small_hf_dir, vocab_dir):
     preset = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "preset"), KERAS_HUB)
     with pytest.raises(UsageError, match="tokenizes with its own tokenizer"):
-        pipeline.verify(preset, vocab=str(vocab_dir / "vocab.txt"))
+        api.verify(preset, vocab=str(vocab_dir / "vocab.txt"))

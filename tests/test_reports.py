@@ -9,12 +9,13 @@ import os
 import jsonschema
 import pytest
 
-from tfhub_pooling import cli
+from tfhub_pooling import api, cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.reports import render, schema
-from tfhub_pooling.study import corpus, pipeline, text_sources
+from tfhub_pooling.study import corpus
 from tfhub_pooling.testing import assert_pooler_matches
 
 
@@ -99,12 +100,12 @@ def test_documents_share_one_vocabulary(default_module_path, tmp_path, capsys):
 
 
 def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, default_loaded, capsys):
-    texts = text_sources.generate_texts(300, default_loaded.vocab_file, seed=5)
+    texts = vocabs.generate_texts(300, default_loaded.vocab_file, seed=5)
     f = tmp_path / "corpus.txt"
     f.write_text("\n\n".join(t if isinstance(t, str) else "\t".join(t) for t in texts) + "\n",
                  encoding="utf-8")
-    cr = pipeline.verify_corpus(str(f), module=default_loaded)
-    whole = pipeline.verify(texts=texts, module=default_loaded)
+    cr = api.verify_corpus(str(f), module=default_loaded)
+    whole = api.verify(texts=texts, module=default_loaded)
     st = cr.stats
     assert cr.verdict == comparison.MATCHES_POOLER and st.texts == 300
     assert st.max_abs_cls == pytest.approx(whole.comparison.pooled_vs_cls.max_abs, abs=1e-5)

@@ -6,17 +6,16 @@ import json
 import numpy as np
 import pytest
 
-from tfhub_pooling import cli
-from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling import api, cli, provision
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.reports import schema
-from tfhub_pooling.study import pipeline
 
 
 @pytest.fixture(scope="module")
 def minilm_weights(default_module_path):
-    return sources.from_hf_dir(cache.weights_dir())
+    return sources.from_hf_dir(provision.weights_dir())
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,7 @@ def _perturbed(tmp_path_factory, w, amount, row, col):
 @pytest.mark.parametrize("amount, row, col", [(1e-5, 0, 0), (-3e-6, 211, 57)])
 def test_a_change_inside_the_bound_is_caught_and_named(tmp_path_factory, minilm_weights, amount, row, col):
     """Real MiniLM weights, one kernel element moved by far less than the bound allows."""
-    r = pipeline.verify(_perturbed(tmp_path_factory, minilm_weights, amount, row, col))
+    r = api.verify(_perturbed(tmp_path_factory, minilm_weights, amount, row, col))
     c = r.comparison
     assert c.elements_outside == 0 and c.worst_bound_ratio < 1.0     # the bound alone passes it
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER and r.exit_code == 12, c.reason
@@ -45,7 +44,7 @@ def test_a_change_inside_the_bound_is_caught_and_named(tmp_path_factory, minilm_
 
 
 def test_the_default_module_is_clean_with_margin(default_loaded):
-    r = pipeline.verify(module=default_loaded)
+    r = api.verify(module=default_loaded)
     s = r.comparison.structure
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert s.texts == structure.TEXTS and s.tested > 0.99 * 384 * 384
@@ -54,18 +53,18 @@ def test_the_default_module_is_clean_with_margin(default_loaded):
 
 def test_no_false_alarm_on_a_thousand_clean_texts_of_a_random_bert(small_module_path):
     """Random weights: cls barely varies between texts, where rounding is most regular."""
-    from tfhub_pooling.study import text_sources
+    from tfhub_pooling.conventions import vocabs
 
-    module = pipeline.load(small_module_path)
-    texts = text_sources.generate_texts(1000, module.vocab_file, seed=5)
-    r = pipeline.verify(texts=texts, module=module)
+    module = api.load(small_module_path)
+    texts = vocabs.generate_texts(1000, module.vocab_file, seed=5)
+    r = api.verify(texts=texts, module=module)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.comparison.structure.texts == 1000
     assert r.comparison.structure.false_alarm > 1e3 * structure.ALPHA
 
 
 def test_it_can_be_turned_off_and_then_the_bound_decides(moved_by_1e5):
-    r = pipeline.verify(moved_by_1e5, structure_test=False)
+    r = api.verify(moved_by_1e5, structure_test=False)
     assert r.comparison.structure is None and r.verdict == comparison.MATCHES_POOLER
 
 
@@ -121,7 +120,7 @@ def test_tf32_is_off_while_the_study_runs(default_loaded):
 
     tf.config.experimental.enable_tensor_float_32_execution(True)
     try:
-        r = pipeline.verify(module=default_loaded, texts=["Hello."])
+        r = api.verify(module=default_loaded, texts=["Hello."])
         assert r.full_float32
         assert not tf.config.experimental.tensor_float_32_execution_enabled()
     finally:
@@ -138,11 +137,11 @@ def test_the_cli_skips_it_when_asked(capsys, moved_by_1e5):
 
 def test_corpus_mode_runs_it_over_the_whole_file(capsys, tmp_path, moved_by_1e5):
     """Every batch is within the bound; the test over all the file's texts is not fooled."""
-    from tfhub_pooling.study import text_sources
+    from tfhub_pooling.conventions import vocabs
 
     texts_file = tmp_path / "texts.txt"
-    vocab = pipeline.load(moved_by_1e5).vocab_file
-    texts = text_sources.generate_texts(100, vocab, seed=3)     # some are pairs: a tab splits them
+    vocab = api.load(moved_by_1e5).vocab_file
+    texts = vocabs.generate_texts(100, vocab, seed=3)     # some are pairs: a tab splits them
     texts_file.write_text("".join((t if isinstance(t, str) else "\t".join(t)) + "\n" for t in texts))
     assert cli.main(["verify", "--handle", moved_by_1e5, "--texts-file", str(texts_file), "--json"]) == 12
     doc = json.loads(capsys.readouterr().out)

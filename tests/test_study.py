@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tfhub_pooling import api
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.study import pipeline
 
@@ -12,7 +13,7 @@ from tfhub_pooling.study import pipeline
 @pytest.mark.parametrize("which", ["default", "small"])
 def test_pooled_is_the_rebuilt_pooler_and_not_cls(which, default_loaded, small_module_path):
     handle = None if which == "default" else small_module_path
-    r = pipeline.verify(handle, module=default_loaded if which == "default" else None)
+    r = api.verify(handle, module=default_loaded if which == "default" else None)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.exit_code == 0
     assert r.comparison.pooled_vs_rebuilt.max_abs <= r.comparison.tolerance_max
@@ -25,7 +26,7 @@ def test_pooled_is_the_rebuilt_pooler_and_not_cls(which, default_loaded, small_m
 
 
 def test_default_module_reads_the_pooler_by_its_google_research_name(default_loaded):
-    r = pipeline.verify(module=default_loaded)
+    r = api.verify(module=default_loaded)
     assert r.pooler.kernel_name == "bert/pooler/dense/kernel"
     assert r.pooler.bias_name == "bert/pooler/dense/bias"
     assert r.pooler.kernel.shape == (384, 384) and r.pooler.bias.shape == (384,)
@@ -38,7 +39,7 @@ def test_pooler_weights_are_the_shipped_ones(default_loaded, minilm_dir):
     """The module's pooler is the package's pooler.dense, transposed to [in, out]."""
     from safetensors.numpy import load_file
     raw = load_file(str(minilm_dir / "model.safetensors"))
-    r = pipeline.verify(module=default_loaded)
+    r = api.verify(module=default_loaded)
     assert np.array_equal(r.pooler.kernel, raw["pooler.dense.weight"].T)
     assert np.array_equal(r.pooler.bias, raw["pooler.dense.bias"])
 
@@ -50,7 +51,7 @@ def test_default_texts_include_the_question_and_a_pair():
 
 def test_a_wrong_kernel_is_caught(default_loaded):
     """The verifier can say no: same outputs, a kernel off by 1e-3 in one element."""
-    r = pipeline.verify(module=default_loaded)
+    r = api.verify(module=default_loaded)
     kernel = r.pooler.kernel.copy()
     kernel[0, 0] += 1e-3
     c = comparison.compare(r.pooled_output, r.sequence_output, r.inputs.input_mask, kernel, r.pooler.bias)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["verify", "VerifyResult", "build_module"]
+__all__ = ["verify", "verify_corpus", "verify_many", "load", "inspect", "VerifyResult", "build_module"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `python -m tfhub_pooling --help` answers without importing TensorFlow.
-    if name in ("verify", "VerifyResult"):
-        from tfhub_pooling.study import pipeline
-        return getattr(pipeline, name)
+    if name in ("verify", "verify_corpus", "verify_many", "load", "inspect"):
+        from tfhub_pooling import api
+        return getattr(api, name)
+    if name == "VerifyResult":
+        from tfhub_pooling.study.pipeline import VerifyResult
+        return VerifyResult
     if name == "build_module":
         from tfhub_pooling.builder.build import build_module
         return build_module

@@ -9,7 +9,8 @@ import os
 import shutil
 import stat
 import tempfile
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 from tfhub_pooling.errors import CannotWriteError, UsageError
 

@@ -1,11 +1,8 @@
-"""`tfhub-pooling verify|inspect|build|bench` (also `python -m tfhub_pooling`):
+"""`tfhub-pooling verify|inspect|build` (also `python -m tfhub_pooling`):
 a thin shell over the Python API.
 
-Exit codes (docs/errors.md, errors.py): 0 the pooler matches; verdict codes 10-15
-(comparison.VERDICT_EXIT_CODES); 2 usage or bad input; 3 handle missing or
-unfetchable; 4 not a module; 5 no BERT interface; 6 bad pooler weights or
-outputs; 7 cannot write; 16 no pooled_output; 20 several modules, not all
-matched; 70 an internal error; 130 interrupted; 143 terminated.
+Exit codes: errors.exit_codes(), the one table; `tfhub-pooling verify --help`
+prints it and docs/errors.md explains each.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ import os
 import signal
 import sys
 import traceback
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from tfhub_pooling import defaults, formats, process_env
 from tfhub_pooling.builder import bert_config, controls
@@ -28,12 +25,13 @@ from tfhub_pooling.errors import (
     EXIT_USAGE,
     StudyError,
     UsageError,
+    exit_codes,
 )
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
+def int_at_least(minimum: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
             n = int(value)
@@ -51,30 +49,6 @@ def _plot_file(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value}: the plot is written as {', '.join(PLOT_FORMATS)}, "
                                          "chosen by the file's extension")
     return value
-
-
-def _count_pair(value: str) -> tuple[int, int] | None:
-    if value == "0":
-        return None
-    try:
-        small, large = (int(v) for v in value.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError("takes two counts, like 1000,20000, or 0") from None
-    if not 0 < small < large:
-        raise argparse.ArgumentTypeError("takes two counts N,M with 0 < N < M")
-    return small, large
-
-
-def _count_list(value: str) -> list[int]:
-    if value == "0":
-        return []
-    try:
-        counts = [int(v) for v in value.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError("takes counts, like 1500,6000, or 0") from None
-    if any(c < 1 for c in counts):
-        raise argparse.ArgumentTypeError("takes positive counts, like 1500,6000, or 0")
-    return counts
 
 
 class _TextAction(argparse.Action):
@@ -98,6 +72,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message}; see `{self.prog} --help`\n")
 
 
+def _exit_code_epilog() -> str:
+    rows = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in exit_codes().items())
+    return f"verdicts and exit codes (docs/errors.md):\n{rows}"
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tfhub-pooling",
                                 description="Shows that a BERT module's pooled_output is "
@@ -108,7 +87,8 @@ def parser() -> argparse.ArgumentParser:
     debug = _Parser(add_help=False)
     debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    v = sub.add_parser("verify", parents=[debug], help="run the study on a module")
+    v = sub.add_parser("verify", parents=[debug], help="run the study on a module",
+                       epilog=_exit_code_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     v.set_defaults(func=_verify)
     v.add_argument("--handle", action="append", help="TF Hub URL, module directory or .tar.gz "
                    "(default: the embedded MiniLM module, built on first use); repeat it to check "
@@ -140,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
                    help="where the float32 bound holds, look for the residual a changed weight leaves, "
                         "on the texts and generated ones up to 64, or on every text of --texts-file "
                         "(the default; --no-structure skips it)")
-    v.add_argument("--max-seq-length", type=_int_at_least(3),
+    v.add_argument("--max-seq-length", type=int_at_least(3),
                    help="trim texts to this many tokens (default and upper limit: the module's own)")
     out = v.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
@@ -153,27 +133,6 @@ def parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_inspect)
     i.add_argument("handle", nargs="?", help="as for verify (default: the embedded module)")
     i.add_argument("--json", action="store_true", help="print one JSON document")
-
-    m = sub.add_parser("bench", parents=[debug], help="time the study against the bare model (table + JSON)")
-    m.set_defaults(func=_bench)
-    which = m.add_mutually_exclusive_group()
-    which.add_argument("--sizes", default="minilm,bert-base",
-                       help="comma-separated: minilm (the default module), bert-base (random, built "
-                            "into the cache)")
-    which.add_argument("--handle", help="benchmark this module instead of --sizes")
-    m.add_argument("--texts", type=_int_at_least(1), default=512, help="generated sentences per pass")
-    m.add_argument("--batch-size", type=_int_at_least(1), default=defaults.BATCH_SIZE)
-    m.add_argument("--repeats", type=_int_at_least(1), default=3)
-    m.add_argument("--cold-repeats", type=_int_at_least(0), default=3, help="0 skips the cold-start section")
-    m.add_argument("--memory-texts", type=_count_pair, default=(1000, 20000),
-                   help="N,M texts for the corpus memory check on the first module; 0 skips it")
-    m.add_argument("--race", type=_count_list, default=[1500, 6000], metavar="N,M",
-                   help="corpus sizes for the whole-process race against TF Hub's official pipeline "
-                        "(and --hf-python's); 0 skips it")
-    m.add_argument("--race-rounds", type=_int_at_least(1), default=3)
-    m.add_argument("--hf-python", help="a Python with torch and transformers: races Hugging Face's "
-                                       "BertModel in PyTorch too (no dependency of this project)")
-    m.add_argument("--out", default="bench.json", help="where to write the JSON document")
 
     b = sub.add_parser("build", parents=[debug], help="build a BERT module (or preprocessing model) from weights")
     b.set_defaults(func=_build)
@@ -188,18 +147,18 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--architecture", choices=bert_config.ARCHITECTURES, default=bert_config.BERT,
                    help="with --random: albert has factorized embeddings, one shared layer and a "
                         "SentencePiece vocab trained offline")
-    b.add_argument("--embedding-size", type=_int_at_least(1), default=16, help="with --architecture albert: E")
-    b.add_argument("--layers", type=_int_at_least(1), default=2)
-    b.add_argument("--hidden", type=_int_at_least(1), default=64)
-    b.add_argument("--heads", type=_int_at_least(1), default=2)
-    b.add_argument("--seed", type=_int_at_least(0), default=0)
+    b.add_argument("--embedding-size", type=int_at_least(1), default=16, help="with --architecture albert: E")
+    b.add_argument("--layers", type=int_at_least(1), default=2)
+    b.add_argument("--hidden", type=int_at_least(1), default=64)
+    b.add_argument("--heads", type=int_at_least(1), default=2)
+    b.add_argument("--seed", type=int_at_least(0), default=0)
     b.add_argument("--format", default=formats.TF1_HUB,
                    choices=[*formats.ENCODERS, formats.PREPROCESS, formats.CHECKPOINT, formats.KERAS_HUB])
     b.add_argument("--control", choices=controls.KINDS,
                    help="write a wrong pooler on purpose (a negative control)")
     b.add_argument("--amount", type=float, default=1e-3, help="perturbed: change to W[row, col]")
-    b.add_argument("--row", type=_int_at_least(0), default=0)
-    b.add_argument("--col", type=_int_at_least(0), default=0)
+    b.add_argument("--row", type=int_at_least(0), default=0)
+    b.add_argument("--col", type=int_at_least(0), default=0)
     b.add_argument("--activation", choices=["none", "relu"], default="none",
                    help="activation control: what replaces tanh")
     return p
@@ -233,9 +192,8 @@ def _import_tensorflow(debug: bool) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from tfhub_pooling import atomic
+    from tfhub_pooling import api, atomic
     from tfhub_pooling.reports import render
-    from tfhub_pooling.study import pipeline
 
     for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
         if path:
@@ -246,7 +204,7 @@ def _verify(args: argparse.Namespace) -> int:
     args.handle = handles[0] if handles else None
     if args.texts_file:
         return _verify_corpus(args)
-    result = pipeline.verify(args.handle, args.texts, args.max_seq_length,
+    result = api.verify(args.handle, args.texts, args.max_seq_length,
                              recover_weights=args.recover is not False, preprocess=args.preprocess,
                              structure_test=args.structure is not False, vocab=args.vocab,
                              lower_case=args.lower_case)
@@ -273,6 +231,7 @@ def _read_handles(path: str | None) -> list[str]:
 def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
     import json
 
+    from tfhub_pooling import api
     from tfhub_pooling.reports import render
     from tfhub_pooling.study import pipeline
 
@@ -280,7 +239,7 @@ def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
                                   ("--plot", args.plot)) if given]
     if refused:
         raise UsageError(f"{', '.join(refused)} cannot go with several modules; check them one at a time")
-    entries = pipeline.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
+    entries = api.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
                                    recover_weights=args.recover is not False, preprocess=args.preprocess,
                                    structure_test=args.structure is not False, vocab=args.vocab,
                                    lower_case=args.lower_case)
@@ -293,8 +252,8 @@ def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
 def _verify_corpus(args: argparse.Namespace) -> int:
     import json
 
+    from tfhub_pooling import api
     from tfhub_pooling.reports import render
-    from tfhub_pooling.study import pipeline
 
     refused = [o for o, given in (("--pair", args.texts), ("--save-arrays", args.save_arrays),
                                   ("--plot", args.plot), ("--recover", args.recover)) if given]
@@ -302,7 +261,7 @@ def _verify_corpus(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
                          "statistics, not per-text arrays")
     progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
-    result = pipeline.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
+    result = api.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
                                     preprocess=args.preprocess, progress=progress,
                                     structure_test=args.structure is not False, vocab=args.vocab,
                                     lower_case=args.lower_case)
@@ -317,17 +276,18 @@ def _verify_corpus(args: argparse.Namespace) -> int:
 def _inspect(args: argparse.Namespace) -> int:
     import json
 
+    from tfhub_pooling import api
     from tfhub_pooling.reports import inspection
 
-    info = inspection.inspect(args.handle)
+    info = api.inspect(args.handle)
     _print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info),
            escape=not args.json)
     return 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tfhub_pooling import atomic
-    from tfhub_pooling.builder import build, cache, sources
+    from tfhub_pooling import atomic, provision
+    from tfhub_pooling.builder import build, sources
 
     atomic.check_new_directory(args.dest)
     shape = {"hidden_size": args.hidden, "num_hidden_layers": args.layers, "num_attention_heads": args.heads,
@@ -336,42 +296,19 @@ def _build(args: argparse.Namespace) -> int:
         raise UsageError("--architecture albert goes with --random; a checkpoint's architecture "
                          "comes from its own files")
     if args.random and args.architecture == bert_config.ALBERT:
-        w = cache.albert_weights(seed=args.seed, embedding_size=args.embedding_size, **shape)
+        w = provision.albert_weights(seed=args.seed, embedding_size=args.embedding_size, **shape)
     elif args.random:
-        w = sources.random_weights(bert_config.BertConfig(**shape), str(cache.weights_dir() / "vocab.txt"),
+        w = sources.random_weights(bert_config.BertConfig(**shape), str(provision.weights_dir() / "vocab.txt"),
                                    seed=args.seed)
     elif args.checkpoint:
         w = sources.from_checkpoint(args.checkpoint)
     else:
-        w = sources.from_hf_dir(args.hf_dir or cache.weights_dir())
+        w = sources.from_hf_dir(args.hf_dir or provision.weights_dir())
     control = args.control and controls.Control(args.control, args.amount, args.row, args.col,
                                                 args.activation)
     path = build.build_module(w, args.dest, args.format, control=control)
     what = f" with negative control: {control.describe()}" if control else ""
     _print(f"built {args.format} module at {path} from {w.description}{what}")
-    return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from tfhub_pooling import atomic
-    from tfhub_pooling.builder import cache
-    from tfhub_pooling.tools import bench
-
-    atomic.check_writable_file(args.out, "--out")
-    if args.handle:
-        sizes = {"module": args.handle}
-    else:
-        known = {"minilm": cache.ensure_default, "bert-base": cache.ensure_bert_base}
-        names = [n for n in args.sizes.split(",") if n]
-        unknown = [n for n in names if n not in known]
-        if unknown or not names:
-            raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
-        sizes = {n: known[n]() for n in names}
-    doc = bench.run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats,
-                    args.race, args.race_rounds, args.hf_python)
-    bench.write_json(doc, args.out)
-    _print(bench.table(doc))
-    _print(f"written to {args.out}")
     return 0
 
 
@@ -412,7 +349,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = parser().parse_args(argv)
+    return execute(parser().parse_args(argv))
+
+
+def execute(args: argparse.Namespace) -> int:
+    """Runs a parsed command (args.func): an error is one line and its exit code."""
     try:
         _import_tensorflow(args.debug)
         return args.func(args)

@@ -1,12 +1,13 @@
 """The study's errors and the exit codes the CLI maps them to.
 
 Each error carries one line for the user: what went wrong and what to do.
-The exit codes are documented in docs/errors.md; keep the two in step.
+EXIT_CODES is the one table of exit codes: `--help` prints it, and
+tests/test_cli.py holds docs/errors.md to it.
 """
 
 from __future__ import annotations
 
-# Exit codes shared by every command. Verdict codes live in comparison.py.
+# Exit codes shared by every command; the verdicts' own (0, 10-15) are comparison.VERDICT_EXIT_CODES.
 EXIT_OK = 0
 EXIT_USAGE = 2            # bad arguments or bad input text
 EXIT_HANDLE = 3           # the handle does not exist or cannot be fetched
@@ -19,6 +20,30 @@ EXIT_NOT_ALL_MATCH = 20   # several modules: at least one did not match or could
 EXIT_INTERNAL = 70        # a bug in this tool; rerun with --debug and report it
 EXIT_INTERRUPTED = 130    # Ctrl-C (SIGINT)
 EXIT_TERMINATED = 143     # SIGTERM, what CI timeouts send; corpus mode still prints its figures so far
+
+
+# code -> what it means, in one line each; the verdicts' codes joined in by exit_codes().
+ERROR_EXIT_CODES = {
+    EXIT_USAGE: "usage or bad input (a text, a file, an option)",
+    EXIT_HANDLE: "the handle does not exist or cannot be fetched",
+    EXIT_NOT_A_MODULE: "the handle is no loadable module",
+    EXIT_INTERFACE: "loaded, but no BERT interface (signature, outputs, vocab)",
+    EXIT_BAD_WEIGHTS: "pooler weights of the wrong shape, or NaN/Inf in weights or outputs",
+    EXIT_CANNOT_WRITE: "an output, standard output or a cache cannot be written",
+    EXIT_NO_POOLED_OUTPUT: "NO_POOLED_OUTPUT: the model returns no pooled_output at all",
+    EXIT_NOT_ALL_MATCH: "several modules, and not every one matched",
+    EXIT_INTERNAL: "internal error: a bug in this tool; rerun with --debug and report it",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_TERMINATED: "terminated (SIGTERM)",
+}
+
+
+def exit_codes() -> dict[int, str]:
+    """Every exit code and its meaning, verdicts included, in order."""
+    from tfhub_pooling.numerics.comparison import VERDICT_EXIT_CODES, VERDICT_MEANINGS
+
+    verdicts = {code: f"{name}: {VERDICT_MEANINGS[name]}" for name, code in VERDICT_EXIT_CODES.items()}
+    return dict(sorted((verdicts | ERROR_EXIT_CODES).items()))
 
 
 class StudyError(Exception):

@@ -13,7 +13,8 @@ loaded modules cached, so twenty tests on one module load it once.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ class HandleSpec:
     preprocess: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "HandleSpec":
+    def parse(cls, text: str) -> HandleSpec:
         """`HANDLE` or `HANDLE,preprocess=HANDLE`."""
         handle, *options = [part.strip() for part in text.split(",")]
         preprocess = None
@@ -95,7 +96,7 @@ def pooler_check() -> Callable[..., Any]:
     """check(handle, texts=None, **verify_kwargs) -> VerifyResult, failing unless it matches.
 
     Modules are loaded once a session, keyed by handle."""
-    from tfhub_pooling.study import pipeline
+    from tfhub_pooling import api
     from tfhub_pooling.testing import assert_pooler_matches
 
     loaded: dict[str, Any] = {}
@@ -103,7 +104,7 @@ def pooler_check() -> Callable[..., Any]:
     def check(handle: str | None = None, texts: Sequence[Any] | None = None, **verify_kwargs: Any):
         key = handle or ""
         if key not in loaded:
-            loaded[key] = pipeline.load(handle)
+            loaded[key] = api.load(handle)
         return assert_pooler_matches(handle, texts, module=loaded[key], **verify_kwargs)
 
     check.loaded = loaded

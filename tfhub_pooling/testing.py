@@ -9,9 +9,11 @@ tanh(cls · W + b) with its own stored pooler weights.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from tfhub_pooling.study.pipeline import VerifyResult, verify
+from tfhub_pooling.api import verify
+from tfhub_pooling.study.pipeline import VerifyResult
 from tfhub_pooling.study.texts import Text
 
 

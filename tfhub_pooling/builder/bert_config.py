@@ -12,14 +12,14 @@ Parameters carry google-research names, dense kernels [in, out], as
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from tfhub_pooling.conventions import naming
+from tfhub_pooling.conventions.checkpoints import ALBERT, BERT
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.study import naming
 
 # The activation forms the one BERT computes.
 GELU_EXACT = "gelu_exact"   # x · Phi(x), with erf
@@ -39,8 +39,6 @@ ACTIVATION_NAMES: dict[str, dict[str, str]] = {
     GOOGLE_RESEARCH: {"gelu": GELU_TANH, "relu": RELU},
 }
 
-BERT = "bert"
-ALBERT = "albert"
 ARCHITECTURES = (BERT, ALBERT)
 
 # Where each part of a transformer layer is stored, under the layer's scope.
@@ -62,30 +60,6 @@ EMBEDDING_PROJECTION = "bert/encoder/embedding_hidden_mapping_in"   # ALBERT, wh
 # albert_base's shape (its albert_config.json), for ALBERT modules built with random weights.
 ALBERT_BASE = {"architecture": ALBERT, "hidden_size": 768, "embedding_size": 128, "num_hidden_layers": 12,
                "num_attention_heads": 12, "intermediate_size": 3072}
-
-# The files of a google-research checkpoint directory, as the published zips unpack.
-@dataclasses.dataclass(frozen=True)
-class CheckpointFiles:
-    config: str
-    checkpoint: str     # the checkpoint's prefix
-    vocab: str
-
-
-CHECKPOINT_FILES = {
-    BERT: CheckpointFiles("bert_config.json", "bert_model.ckpt", "vocab.txt"),        # uncased_L-12_H-768_A-12.zip
-    ALBERT: CheckpointFiles("albert_config.json", "model.ckpt-best", "30k-clean.model"),  # albert_base_v2.tar.gz
-}
-
-
-
-def checkpoint_architecture(path: str | os.PathLike) -> str | None:
-    """BERT or ALBERT if path holds that layout's config and checkpoint index; else None."""
-    for architecture, files in CHECKPOINT_FILES.items():
-        if (os.path.isfile(os.path.join(path, files.config))
-                and os.path.isfile(os.path.join(path, files.checkpoint + ".index"))):
-            return architecture
-    return None
-
 
 POOLER_KERNEL = naming.GOOGLE_RESEARCH.pooler_kernel
 POOLER_BIAS = naming.GOOGLE_RESEARCH.pooler_bias
@@ -137,7 +111,7 @@ class BertConfig:
         return self.embedding_size or self.hidden_size
 
     @classmethod
-    def from_json_dict(cls, d: Mapping, convention: str, architecture: str = BERT) -> "BertConfig":
+    def from_json_dict(cls, d: Mapping, convention: str, architecture: str = BERT) -> BertConfig:
         """Reads a HF config.json (convention HF), a bert_config.json or an
         albert_config.json (GOOGLE_RESEARCH, architecture ALBERT).
 

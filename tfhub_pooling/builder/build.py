@@ -12,7 +12,7 @@ import errno
 import functools
 import json
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -24,10 +24,19 @@ from tfhub_pooling.builder import (
     tf1_hub_writer,
     tf2_writer,
 )
-from tfhub_pooling.builder.bert_config import GELU_TANH, BertWeights, checkpoint_architecture
+from tfhub_pooling.builder.bert_config import GELU_TANH, BertWeights
 from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.conventions.checkpoints import checkpoint_architecture
 from tfhub_pooling.errors import UsageError, first_line
-from tfhub_pooling.formats import BUILD_RECORD, CHECKPOINT, KERAS_HUB, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
+from tfhub_pooling.formats import (
+    BUILD_RECORD,
+    CHECKPOINT,
+    KERAS_HUB,
+    PREPROCESS,
+    TF1_HUB,
+    TF2_DICT,
+    TF2_LIST,
+)
 
 WRITERS: dict[str, Callable[[BertWeights, str, Control | None], None]] = {
     TF1_HUB: tf1_hub_writer.write,

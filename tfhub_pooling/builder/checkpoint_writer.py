@@ -1,7 +1,7 @@
 """Writes a BERT as a google-research checkpoint directory, as
 uncased_L-12_H-768_A-12.zip unpacks (bert_config.json, bert_model.ckpt.*, vocab.txt),
 or an ALBERT as albert_base_v2.tar.gz does (albert_config.json, model.ckpt-best.*,
-30k-clean.model and its .vocab listing): bert_config.CHECKPOINT_FILES.
+30k-clean.model and its .vocab listing): conventions/checkpoints.py.
 
 This is what google-research/bert's own exporters start from, so the upstream
 exporters (compat/) can be run on the very weights the project's writers use.
@@ -16,8 +16,9 @@ import shutil
 import tensorflow as tf
 
 from tfhub_pooling.builder import tf1_hub_writer
-from tfhub_pooling.builder.bert_config import CHECKPOINT_FILES, BertWeights
+from tfhub_pooling.builder.bert_config import BertWeights
 from tfhub_pooling.builder.controls import Control
+from tfhub_pooling.conventions.checkpoints import CHECKPOINT_FILES
 
 v1 = tf.compat.v1
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from tfhub_pooling.builder import controls
 from tfhub_pooling.builder.bert_config import BERT, BertWeights, rename
+from tfhub_pooling.conventions import naming
 from tfhub_pooling.errors import UsageError
-from tfhub_pooling.study import naming
 
 # google-research name (regex) -> the KerasHub BertBackbone weight path.
 KERAS_HUB_NAMES = (

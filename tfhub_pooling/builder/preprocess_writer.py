@@ -19,8 +19,8 @@ import tensorflow_text as text
 
 from tfhub_pooling import defaults
 from tfhub_pooling.builder.bert_config import BertWeights
-from tfhub_pooling.study import vocabs
-from tfhub_pooling.study.encoder_inputs import flat_pieces, pack
+from tfhub_pooling.conventions import vocabs
+from tfhub_pooling.conventions.packing import flat_pieces, pack
 
 
 def write(weights: BertWeights, export_dir: str, control: object = None) -> None:

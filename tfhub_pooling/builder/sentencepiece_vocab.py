@@ -4,7 +4,7 @@ be built without the network (albert_base's 30k-clean.model is on no package ind
 Its layout is 30k-clean.model's: <pad> 0, <unk> 1, then the control pieces [CLS] 2,
 [SEP] 3, [MASK] 4, then a unigram model over lower-cased text. The training text
 is sentences generated from the whole words of the embedded MiniLM's WordPiece
-vocab (text_sources.generate_texts): real English words, a fixed seed, one thread,
+vocab (vocabs.generate_texts): real English words, a fixed seed, one thread,
 so the same model every time.
 """
 
@@ -29,9 +29,9 @@ def train(dest_dir: str, word_vocab: str, vocab_size: int = 2000, sentences: int
         raise UsageError("building ALBERT needs the sentencepiece package; run "
                          "`pip install 'tfhub-pooling[albert]'`") from None
 
-    from tfhub_pooling.study import text_sources
+    from tfhub_pooling.conventions import vocabs
 
-    texts = text_sources.generate_texts(sentences, word_vocab, seed)
+    texts = vocabs.generate_texts(sentences, word_vocab, seed)
     lines = [s.lower() for t in texts for s in (t if isinstance(t, tuple) else (t,))]
 
     def make(path: str) -> None:

@@ -20,21 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.builder.bert_config import (
     ALBERT,
-    CHECKPOINT_FILES,
     GOOGLE_RESEARCH,
     HF,
     POOLER_KERNEL,
     BertConfig,
     BertWeights,
     check_params,
-    checkpoint_architecture,
     param_shapes,
 )
-from tfhub_pooling import untrusted
+from tfhub_pooling.conventions import vocabs
+from tfhub_pooling.conventions.checkpoints import CHECKPOINT_FILES, checkpoint_architecture
 from tfhub_pooling.errors import NotAModuleError, UsageError, first_line
-from tfhub_pooling.study import vocabs
 
 
 def hf_to_google_name(name: str) -> str | None:
@@ -92,7 +91,7 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
 
 
 def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:
-    """Reads a google-research BERT or ALBERT checkpoint directory (bert_config.CHECKPOINT_FILES)
+    """Reads a google-research BERT or ALBERT checkpoint directory (conventions/checkpoints.py)
     with tf.train.load_checkpoint."""
     import tensorflow as tf
 

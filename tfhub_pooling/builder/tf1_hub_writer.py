@@ -31,7 +31,7 @@ from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
 from tfhub_pooling.builder import bert, controls
 from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights
-from tfhub_pooling.study import vocabs
+from tfhub_pooling.conventions import vocabs
 
 v1 = tf.compat.v1
 

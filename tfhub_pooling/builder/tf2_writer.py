@@ -30,8 +30,8 @@ from tfhub_pooling.builder.bert_config import (
     BertWeights,
     rename,
 )
+from tfhub_pooling.conventions import naming, vocabs
 from tfhub_pooling.formats import TF2_DICT, TF2_LIST
-from tfhub_pooling.study import naming, vocabs
 
 # google-research name (regex) -> Model Garden BertEncoder or AlbertEncoder name
 # (the latter as tf2_albert_encoder_checkpoint_converter.py renames them).

@@ -63,7 +63,7 @@ def as_computed(kernel: np.ndarray, bias: np.ndarray, precision: str) -> tuple[n
     """W and b as a module computing in `precision` uses them: rounded to it, in float64."""
     if precision == "float32":
         return kernel, bias
-    import ml_dtypes        # TensorFlow's own numpy dtypes (bfloat16)
+    import ml_dtypes  # TensorFlow's own numpy dtypes (bfloat16)
 
     dtype = ml_dtypes.bfloat16 if precision == "bfloat16" else np.float16
     return (kernel.astype(dtype).astype(np.float64), bias.astype(dtype).astype(np.float64))

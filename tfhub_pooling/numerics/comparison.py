@@ -5,7 +5,7 @@ and, where that bound holds, by the residual-structure test of structure.py."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,6 +36,15 @@ POOLER_WEIGHTS_DIFFER = "POOLER_WEIGHTS_DIFFER"
 NO_POOLER_WEIGHTS = "NO_POOLER_WEIGHTS"
 UNEXPLAINED = "UNEXPLAINED"
 INCONSISTENT_OUTPUTS = "INCONSISTENT_OUTPUTS"
+VERDICT_MEANINGS = {
+    MATCHES_POOLER: "pooled_output = tanh(cls · W + b) with the stored pooler weights",
+    EQUALS_CLS: "pooled_output is the [CLS] vector itself; no pooler was applied",
+    MEAN_POOLED: "pooled_output is the mean of the tokens",
+    POOLER_WEIGHTS_DIFFER: "tanh of a dense layer, but not with the stored weights",
+    NO_POOLER_WEIGHTS: "the module stores no pooler weights by any known name",
+    UNEXPLAINED: "none of the above",
+    INCONSISTENT_OUTPUTS: "the pooler matches, but the outputs break the format's own contract",
+}
 VERDICT_EXIT_CODES = {
     MATCHES_POOLER: 0,
     EQUALS_CLS: 10,
@@ -47,7 +56,7 @@ VERDICT_EXIT_CODES = {
 }
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Comparison:
     pooled_vs_cls: Metrics
     pooled_vs_rebuilt: Metrics | None       # float64 rebuild; None without pooler weights
@@ -60,10 +69,14 @@ class Comparison:
     verdict: str
     reason: str
     saturated: float                        # share of pooled elements with |value| > SATURATED
-    recovery: Recovery | None               # the black-box fit, where a mismatch called for it
-    pooler_note: str | None                 # what a matching pooler is: the identity, a zero bias
-    structure: Structure | None = None      # the residual-structure test, where it ran
+    elements: int                           # B · H
     precision: str = "float32"              # what the pooler ran in (bounds.precision_of)
+    pooler_note: str | None = None          # what a matching pooler is: the identity, a zero bias
+    structure: Structure | None = None      # the residual-structure test, where it ran
+    problems: tuple[str, ...] = ()          # breaches of the module's output contract
+    other_activation: str = ""              # the stored dense layer under another activation, said
+    needs_fit: bool = False                 # a mismatch no look-alike explains: a fit would settle it
+    recovery: Recovery | None = None        # the black-box fit, once conclude() has it
 
     @property
     def exit_code(self) -> int:
@@ -97,24 +110,35 @@ def interface_problems(checks: dict | None, expected_outputs: int | None) -> lis
 
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
-            kernel: np.ndarray | None, bias: np.ndarray | None,
-            recover: Callable[[], Recovery] | None = None, problems: Sequence[str] = (),
+            kernel: np.ndarray | None, bias: np.ndarray | None, problems: Sequence[str] = (),
             note: str | None = None, structure: Structure | None = None) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
-    recover: runs a black-box fit (recovery.py), called only on a mismatch that
-    no look-alike explains; it tells POOLER_WEIGHTS_DIFFER (tanh of another
-    affine map) from UNEXPLAINED, and the result keeps it.
     problems: breaches of the module's own output contract (interface_problems);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
     a fact of the weights, so callers work it out once, not per batch.
     structure: the residual-structure test on these texts and more (structure.py);
     where the bound holds everywhere, a structure it finds makes POOLER_WEIGHTS_DIFFER.
+    A mismatch that no look-alike explains comes back with needs_fit: a black-box fit
+    (recovery.py) and conclude() tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
     """
-    c = _compare(pooled, sequence_output, input_mask, kernel, bias, recover, note)
+    c = _compare(pooled, sequence_output, input_mask, kernel, bias, note)
     if structure is not None and kernel is not None:
         c = _judge_structure(c, structure)
+    return _with_problems(c, tuple(problems))
+
+
+def conclude(c: Comparison, fit: Recovery) -> Comparison:
+    """The comparison's verdict once the black-box fit that c.needs_fit asked for is in."""
+    if not c.needs_fit:
+        return c
+    verdict, reason = _mismatch(c, fit, tried=True)
+    return _with_problems(dataclasses.replace(c, verdict=verdict, reason=reason, recovery=fit), c.problems)
+
+
+def _with_problems(c: Comparison, problems: tuple[str, ...]) -> Comparison:
+    c = dataclasses.replace(c, problems=problems)
     if not problems:
         return c
     breach = "the module's outputs break Model Garden's export checks: " + "; ".join(problems)
@@ -124,22 +148,25 @@ def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndar
 
 
 def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
-             kernel: np.ndarray | None, bias: np.ndarray | None,
-             recover: Callable[[], Recovery] | None, note: str | None) -> Comparison:
+             kernel: np.ndarray | None, bias: np.ndarray | None, note: str | None) -> Comparison:
     cls = sequence_output[:, 0, :]
-    precision = precision_of(pooled, sequence_output)
-    saturated = float(np.mean(np.abs(pooled) > SATURATED))
-    vs_cls = metrics(pooled, cls)
-    vs_rebuilt = vs_rebuilt32 = tol = ratio = outside = rebuilt = per_text = None
+    common = {"pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
+              "saturated": float(np.mean(np.abs(pooled) > SATURATED)), "elements": int(pooled.size)}
+    rebuilt_figures = dict.fromkeys(("pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max",
+                                     "worst_bound_ratio", "elements_outside", "per_text_bound_ratio",
+                                     "rebuilt"))
+    precision, saturated = common["precision"], common["saturated"]
     if kernel is not None and bias is not None:
         kernel, bias = as_computed(kernel, bias, precision)
         rebuilt = rebuild(cls, kernel, bias)
         bound = pooler_error_bound(cls, kernel, bias, precision)
         excess = np.abs(pooled.astype(np.float64) - rebuilt) / bound
-        vs_rebuilt = metrics(pooled, rebuilt)
-        vs_rebuilt32 = metrics(pooled, rebuild(cls, kernel, bias, np.float32))
-        tol, ratio, outside = float(bound.max()), float(excess.max()), int(np.sum(excess > 1.0))
-        per_text = excess.max(axis=1)
+        ratio, outside = float(excess.max()), int(np.sum(excess > 1.0))
+        rebuilt_figures = {"pooled_vs_rebuilt": metrics(pooled, rebuilt),
+                           "pooled_vs_rebuilt32": metrics(pooled, rebuild(cls, kernel, bias, np.float32)),
+                           "tolerance_max": float(bound.max()), "worst_bound_ratio": ratio,
+                           "elements_outside": outside, "per_text_bound_ratio": excess.max(axis=1),
+                           "rebuilt": rebuilt}
         if outside == 0:
             reason = (f"pooled_output = tanh(cls · W + b) within the {precision} bound "
                       f"everywhere (worst element at {ratio:.3g} of its bound)")
@@ -148,18 +175,16 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
             if saturated > WEAK_WHEN_SATURATED:
                 reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
                            f"{SATURATED}), where tanh hides changes in W: the check is weak there")
-            return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text,
-                              rebuilt, MATCHES_POOLER, reason, saturated, None, note, precision=precision)
+            return Comparison(**common, **rebuilt_figures, verdict=MATCHES_POOLER, reason=reason,
+                              pooler_note=note)
     verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
-    recovered = None
-    if verdict == UNEXPLAINED:
-        recovered = recover() if recover is not None else None
-        verdict, reason = _mismatch(kernel is not None, outside, pooled.size, ratio, vs_rebuilt,
-                                    recovered, recover is not None, precision)
-        if kernel is not None:
-            reason += _other_activation(pooled, cls, kernel, bias, precision)
-    return Comparison(vs_cls, vs_rebuilt, vs_rebuilt32, tol, ratio, outside, per_text, rebuilt,
-                      verdict, reason, saturated, recovered, None, precision=precision)
+    c = Comparison(**common, **rebuilt_figures, verdict=verdict, reason=reason)
+    if verdict != UNEXPLAINED:
+        return c
+    c = dataclasses.replace(c, needs_fit=True, other_activation=(
+        _other_activation(pooled, cls, kernel, bias, precision) if kernel is not None else ""))
+    verdict, reason = _mismatch(c, None, tried=False)
+    return dataclasses.replace(c, verdict=verdict, reason=reason)
 
 
 def _judge_structure(c: Comparison, s: Structure) -> Comparison:
@@ -204,26 +229,26 @@ def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:
     return None
 
 
-def _mismatch(has_weights: bool, outside: int | None, size: int, ratio: float | None,
-              vs_rebuilt: Metrics | None, recovered: Recovery | None,
-              tried: bool, precision: str = "float32") -> tuple[str, str]:
-    """Neither the stored pooler nor a look-alike: what the outputs still say."""
+def _mismatch(c: Comparison, recovered: Recovery | None, tried: bool) -> tuple[str, str]:
+    """Neither the stored pooler nor a look-alike: what the outputs, and the fit, still say."""
     affine = recovered is not None and recovered.explains
-    if not has_weights:
+    if c.pooled_vs_rebuilt is None:
         reason = "the module stores no pooler weights by any known name"
         if affine:
             reason += (", yet pooled_output is tanh of an affine map of cls "
                        f"(recovered from outputs: {recovered.summary()})")
         return NO_POOLER_WEIGHTS, reason
-    reason = (f"{outside} of {size} elements exceed the {precision} bound for tanh(cls · W + b) "
-              f"with the stored weights (worst at {ratio:.3g}x its bound, max |diff| "
-              f"{vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
+    reason = (f"{c.elements_outside} of {c.elements} elements exceed the {c.precision} bound for "
+              f"tanh(cls · W + b) with the stored weights (worst at {c.worst_bound_ratio:.3g}x its bound, "
+              f"max |diff| {c.pooled_vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
     if recovered is None:
-        return UNEXPLAINED, reason + ("" if tried else "; recovery (skipped) tests whether it is "
-                                      "tanh of another affine map")
-    if affine:
-        return POOLER_WEIGHTS_DIFFER, reason + f"; it is tanh of another affine map of cls: {recovered.summary()}"
-    return UNEXPLAINED, reason + f"; nor is it tanh of any affine map of cls: {recovered.summary()}"
+        verdict = UNEXPLAINED
+        reason += "" if tried else "; recovery (skipped) tests whether it is tanh of another affine map"
+    elif affine:
+        verdict, reason = POOLER_WEIGHTS_DIFFER, reason + f"; it is tanh of another affine map of cls: {recovered.summary()}"
+    else:
+        verdict, reason = UNEXPLAINED, reason + f"; nor is it tanh of any affine map of cls: {recovered.summary()}"
+    return verdict, reason + c.other_activation
 
 
 def _other_activation(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,

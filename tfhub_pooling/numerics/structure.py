@@ -140,7 +140,9 @@ class ResidualSums:
 
     def result(self) -> Structure:
         """The strongest pair (i, j) so far, with its statistic (module docstring)."""
-        from scipy.special import stdtr     # only the test needs scipy; importing it costs 0.1 s
+        from scipy.special import (
+            stdtr,  # only the test needs scipy; importing it costs 0.1 s
+        )
 
         n, h = self.n, self.kernel.shape[0]
         df = n - 1 - NUISANCES

@@ -14,8 +14,6 @@ from tfhub_pooling.errors import NotAModuleError
 from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, PREPROCESS
 from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
-    detect,
-    handles,
     keras_hub_loading,
     loading,
     pipeline,
@@ -58,25 +56,20 @@ def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
             "shown": shown, "summarised": len(rows) > SHOW_VARIABLES}
 
 
-def inspect(handle: str | None) -> dict[str, Any]:
+def document(module: loading.LoadedModule) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
     and signatures, variables, where the pooler lives, and who built it."""
-    if handle is None:
-        module = pipeline.load(None)
-    else:
-        path, obj = handles.resolve(handle), None
-        found = detect.detect(path)
-        if found.saved_model is not None:
-            obj = loading.load_saved_model(found.saved_model)
-            if loading.detect_format(found.saved_model, obj) == PREPROCESS:
-                return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
-        module = pipeline.load_resolved(handle, path, obj)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
     pooler, search = pipeline.find_pooler(module, None)
     doc = _document(loading.facts(module), module.path, entries, pooler, search)
     if module.format == KERAS_HUB:
         doc["keras_preset"] = keras_hub_loading.describe(module)
     return doc
+
+
+def preprocess_document(handle: str, path: str, obj: Any) -> dict[str, Any]:
+    """The same document for a BERT preprocessing model: no variables, no pooler."""
+    return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
 
 
 def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:

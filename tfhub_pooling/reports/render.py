@@ -12,7 +12,12 @@ from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
-from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry, zoo_exit_code
+from tfhub_pooling.study.pipeline import (
+    CorpusResult,
+    VerifyResult,
+    ZooEntry,
+    zoo_exit_code,
+)
 from tfhub_pooling.study.stored_pooler import PoolerWeights
 
 EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
@@ -344,7 +349,7 @@ def zoo_matching(entries: list[ZooEntry]) -> int:
 def zoo_terminal(entries: list[ZooEntry]) -> str:
     rows = [ZOO_HEADER] + [_zoo_cells(e) for e in entries]
     widths = [max(len(r[i]) for r in rows) for i in range(len(ZOO_HEADER) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows]
     lines.append(f"{zoo_matching(entries)} of {len(entries)} modules: pooled_output = tanh(cls · W + b) "
                  f"with their stored pooler weights")
     return "\n".join(lines)

@@ -3,7 +3,9 @@ outputs -> pooler weights -> comparison.
 
   handles.py            a handle (URL, directory, archive) -> a local directory, via tensorflow_hub
   saved_model_proto.py  what saved_model.pb records: graph variants, signatures, asset files
-  loading.py            a directory -> a loaded module with one `run`, its format detected
+  detect.py             what a resolved directory holds, said once
+  modules.py            the one module boundary: each kind's loader -> one LoadedModule
+  loading.py            a SavedModel -> a loaded module with one `run`, its interface detected
   keras_hub_loading.py  a KerasHub preset directory -> the same, through keras_hub
   texts.py              what a text is (one segment or a pair), and the API's checks of texts
   text_sources.py       texts: files, standard input, generated sentences
@@ -11,11 +13,13 @@ outputs -> pooler weights -> comparison.
                         preprocessing model)
   forward.py            encoder inputs -> pooled_output, sequence_output, checked
   stored_variables.py   what a module stores, by name: variables or checkpoint entries
-  naming.py             the one table of how exporters name the pooler
   stored_pooler.py      the pooler's kernel and bias among what is stored
   corpus.py             the study streamed over a texts file
-  pipeline.py           the steps in order: verify, verify_corpus, verify_many
+  lengths.py            the sequence lengths a module takes
+  pipeline.py           the steps in order on a loaded module: verify, verify_corpus
 
-Rule: the study uses nothing of the builder but its cache (builder/cache.py),
-which builds the embedded default and checkpoint directories into modules.
+Rule: the study builds nothing: it imports nothing of the builder or of
+provision.py, lazily or not, directly or through another module. What the builder
+and the study both need (pooler names, vocabs, packing, checkpoint files) is in
+tfhub_pooling/conventions/.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -146,7 +146,7 @@ def _batches(source, numbered: Iterator[tuple[int, Text]], max_seq_length: int, 
     """((line numbers, texts), inputs) of token-sorted batches, a chunk at a time, so memory
     stays flat in the corpus size."""
     while chunk := list(itertools.islice(numbered, CHUNK)):
-        lines, chunk_texts = zip(*chunk)
+        lines, chunk_texts = zip(*chunk, strict=False)
         check_lengths(max_seq_length, chunk_texts)
         packed = source.pack(list(chunk_texts), max_seq_length)
         for rows in token_sorted_batches(packed, batch_size):

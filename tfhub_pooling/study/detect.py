@@ -15,7 +15,7 @@ import dataclasses
 import os
 
 from tfhub_pooling import untrusted
-from tfhub_pooling.builder import cache
+from tfhub_pooling.conventions.checkpoints import checkpoint_architecture
 from tfhub_pooling.errors import NotAModuleError
 from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB
 from tfhub_pooling.study import keras_hub_loading
@@ -34,7 +34,7 @@ class OnDisk:
 def detect(path: str) -> OnDisk:
     if keras_hub_loading.is_preset(path):
         return OnDisk(KERAS_HUB, path, None)
-    if cache.is_checkpoint_dir(path):
+    if checkpoint_architecture(path) is not None:
         return OnDisk(CHECKPOINT, path, None)
     versions = _saved_model_versions(path)
     if versions and os.path.isfile(os.path.join(path, "config.json")):

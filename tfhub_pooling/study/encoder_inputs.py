@@ -12,13 +12,13 @@ with the vocab's own padding id.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as text
 
-from tfhub_pooling.study import vocabs
+from tfhub_pooling.conventions import vocabs
+from tfhub_pooling.conventions.packing import flat_pieces, pack
 from tfhub_pooling.study.texts import Text, check_texts, segments
 
 
@@ -105,20 +105,6 @@ class Tokenizer:
                       ids.row_splits.numpy(), truncated, self.pad_id)
 
 
-def pack(segments: Sequence[tf.RaggedTensor], max_seq_length: int | tf.Tensor, cls_id: int,
-         sep_id: int) -> tuple[list[tf.RaggedTensor], tf.RaggedTensor, tf.RaggedTensor]:
-    """BERT packing, shared with the preprocessing model the builder writes.
-
-    segments: one or two ragged [B, (word pieces)].
-    Returns the trimmed segments, and ids and segment_ids ragged [B, (<= max_seq_length)].
-    """
-    # Room for [CLS] and one [SEP] per segment.
-    trimmed = text.RoundRobinTrimmer(max_seq_length - 1 - len(segments)).trim(list(segments))
-    ids, segment_ids = text.combine_segments(trimmed, start_of_sequence_id=cls_id,
-                                             end_of_segment_id=sep_id)
-    return trimmed, ids, segment_ids
-
-
 def by_segment_count(texts: Sequence[Text]) -> Iterator[tuple[list[int], list[list[str]]]]:
     """Checks a batch, then splits it: the positions of the single texts and their one
     list of strings, then those of the pairs and their two lists. Packing ops take one
@@ -145,12 +131,6 @@ def concat(parts: Sequence[EncoderInputs]) -> EncoderInputs:
     return EncoderInputs(stack("input_ids"), stack("input_mask"), stack("segment_ids"),
                          np.concatenate([p.token_counts for p in parts]),
                          np.concatenate([p.truncated for p in parts]))
-
-
-def flat_pieces(pieces: tf.RaggedTensor) -> tf.RaggedTensor:
-    """A preprocessing model's tokens as [B, (pieces)]: WordPiece models give
-    [B, (words), (pieces)], SentencePiece ones [B, (pieces)] already."""
-    return pieces.merge_dims(-2, -1) if pieces.ragged_rank == 2 else pieces
 
 
 class PreprocessingModel:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-from typing import Iterable, Iterator, TypeVar
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 

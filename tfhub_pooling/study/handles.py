@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import zlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import tensorflow as tf
 import tensorflow_hub as hub
@@ -34,8 +34,13 @@ from tensorflow_hub import file_utils as hub_file_utils
 from tensorflow_hub import resolver as hub_resolver
 
 from tfhub_pooling import atomic
-from tfhub_pooling.builder import cache
-from tfhub_pooling.errors import CannotWriteError, HandleError, NotAModuleError, UsageError, first_line
+from tfhub_pooling.errors import (
+    CannotWriteError,
+    HandleError,
+    NotAModuleError,
+    UsageError,
+    first_line,
+)
 
 # Seconds one read may stall; DNS failures here answer at once.
 URL_TIMEOUT_S = 10.0
@@ -76,7 +81,14 @@ def is_archive(handle: str) -> bool:
 
 def archive_module_dir(handle: str) -> str:
     """Where tensorflow_hub's cache keeps the unpacked archive (keyed by path, size, mtime)."""
-    return os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True), cache.file_key(handle))
+    return os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True), file_key(handle))
+
+
+def file_key(path: str, stat_of: str | None = None) -> str:
+    """The one cache key: a file's absolute path, size and mtime, so an edited or
+    replaced file gets a new entry. stat_of: the file to stat, if not path itself."""
+    st = os.stat(stat_of or path)
+    return hashlib.sha1(f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
 
 
 class LocalArchiveResolver(hub_resolver.Resolver):

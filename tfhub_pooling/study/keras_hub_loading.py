@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -64,7 +65,9 @@ def _keras_hub():
     try:
         import keras_hub
 
-        from tfhub_pooling import keras_controls  # noqa: F401  (registers the control class)
+        from tfhub_pooling import (
+            keras_controls,  # noqa: F401  (registers the control class)
+        )
     except ImportError:
         raise UsageError(f"this is a KerasHub preset, and keras-hub is not installed; run `{EXTRA}`") from None
     return keras_hub

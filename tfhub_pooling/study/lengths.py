@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import tensorflow as tf
 

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 
 from tfhub_pooling import untrusted
-from tfhub_pooling.errors import InterfaceError, NoPooledOutputError, NotAModuleError, first_line
+from tfhub_pooling.errors import (
+    InterfaceError,
+    NoPooledOutputError,
+    NotAModuleError,
+    first_line,
+)
 from tfhub_pooling.formats import HF_TF, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.study import saved_model_proto, stored_variables
 from tfhub_pooling.study.lengths import Lengths
@@ -150,7 +156,8 @@ def detect_format(path: str, obj: Any) -> str:
 
 def _tf2_call(obj: Any) -> tuple[str, Any] | None:
     """The TF2 format and the concrete function of __call__ the study will call, if any."""
-    for concrete in getattr(getattr(obj, "__call__", None), "concrete_functions", ()):
+    # The restored tf.function itself (its concrete functions), not a test of callability.
+    for concrete in getattr(getattr(obj, "__call__", None), "concrete_functions", ()):  # noqa: B004
         args = concrete.structured_input_signature[0]
         first = args[0] if args else None
         if isinstance(first, dict) and set(TF2_INPUTS) <= set(first):
@@ -189,7 +196,7 @@ def _check_outputs(path: str, where: str, outputs: Any, names: tuple[str, ...] |
     else:
         values = [outputs.get(k) for k in names] if isinstance(outputs, dict) else None
         if values is not None and any(v is None for v in values):
-            missing = [k for k, v in zip(names, values) if v is None]
+            missing = [k for k, v in zip(names, values, strict=False) if v is None]
             raise InterfaceError(f"{path}: {where} returns no {', '.join(missing)} (it returns "
                                  f"{_kinds(outputs)}); it is no BERT encoder")
     wanted = "a list of [pooled_output, sequence_output]" if names is None else f"a dict with {', '.join(names)}"

@@ -1,23 +1,29 @@
-"""The study, end to end: handle -> loaded module -> encoder inputs -> outputs
--> pooler weights -> comparison. `verify` is the Python API behind the CLI."""
+"""The study, end to end, on a loaded module: encoder inputs -> outputs -> pooler
+weights -> comparison. It builds nothing: tfhub_pooling.api provisions the module
+(provision.py) and calls in here with it."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import time
-from typing import Sequence
+from collections.abc import Sequence
+from typing import BinaryIO
 
 import numpy as np
 
 from tfhub_pooling import defaults
-from tfhub_pooling.builder import cache
-from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, InterfaceError, NotAModuleError, StudyError, UsageError
-from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB, PREPROCESS
+from tfhub_pooling.conventions import vocabs
+from tfhub_pooling.errors import (
+    EXIT_NOT_ALL_MATCH,
+    InterfaceError,
+    StudyError,
+    UsageError,
+)
+from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery, structure
 from tfhub_pooling.study import (
     corpus,
-    detect,
     forward,
     handles,
     keras_hub_loading,
@@ -25,7 +31,12 @@ from tfhub_pooling.study import (
     stored_pooler,
     text_sources,
 )
-from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Tokenizer, concat
+from tfhub_pooling.study.encoder_inputs import (
+    EncoderInputs,
+    PreprocessingModel,
+    Tokenizer,
+    concat,
+)
 from tfhub_pooling.study.texts import Text, check_lengths, check_texts
 
 # Our own tokenizer, or the module's preprocessing model: both `encode(texts, max_seq_length)`.
@@ -45,7 +56,7 @@ RECOVERY_FIT_FACTOR = 2
 RECOVERY_HELD_OUT = 64
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class VerifyResult:
     """Everything the study saw and concluded; arrays are numpy, B texts, S tokens, H hidden."""
 
@@ -58,12 +69,11 @@ class VerifyResult:
     sequence_output: np.ndarray        # [B, S, H]
     pooler: stored_pooler.PoolerWeights | None
     pooler_search: str                 # how the pooler weights were found, or why not
-    recovery: recovery.Recovery | None
-    recovery_seconds: float | None     # what the black-box fit cost, when a mismatch called for it
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
-    full_float32: bool = True          # float32 matmuls ran in full float32 (TF32 off)
-    padded_to: int | None = None       # batches ran padded to this length, where the module takes only some
+    full_float32: bool                 # float32 matmuls ran in full float32 (TF32 off)
+    padded_to: int | None              # batches ran padded to this length, where the module takes only some
+    recovery_seconds: float | None     # what the black-box fit cost, where a mismatch called for it
 
     @property
     def shortened_to(self) -> int | None:
@@ -94,6 +104,11 @@ class VerifyResult:
         return self.comparison.rebuilt
 
     @property
+    def recovery(self) -> recovery.Recovery | None:
+        """The black-box fit, where a mismatch called for it."""
+        return self.comparison.recovery
+
+    @property
     def verdict(self) -> str:
         return self.comparison.verdict
 
@@ -106,39 +121,6 @@ class VerifyResult:
         return self.comparison.exit_code
 
 
-def load(handle: str | None) -> loading.LoadedModule:
-    """Resolves and loads a handle; None means the embedded default.
-
-    A KerasHub preset is loaded by keras_hub; a google-research checkpoint
-    directory (or archive of one) is first built into a TF1 Hub module in the
-    cache (builder/cache.py), and the handle says so.
-    """
-    if handle is None:
-        path = cache.ensure_default()
-        try:
-            return loading.load(f"default: {path}", path)
-        except NotAModuleError:      # damaged since it was built: ours to rebuild, once
-            path = cache.ensure_default(rebuild=True)
-            return loading.load(f"default: {path}", path)
-    return load_resolved(handle, handles.resolve(handle))
-
-
-def load_resolved(handle: str, path: str, obj: object = None) -> loading.LoadedModule:
-    """Loads what `handle` resolved to at local `path`, by what is there (detect.py).
-
-    obj: what hub.load already returned for the SavedModel there, so it is not loaded twice.
-    """
-    found = detect.detect(path)
-    if found.kind == KERAS_HUB:
-        return keras_hub_loading.load(handle, path)
-    if found.kind == CHECKPOINT:
-        built = cache.ensure_from_checkpoint(path)
-        return loading.load(f"google-research checkpoint {handle}, built into {built}", built)
-    if found.kind == detect.HF_SAVE_PRETRAINED:
-        return loading.load(handle, found.saved_model, obj, beside=path)
-    return loading.load(handle, path, obj)
-
-
 def load_preprocessor(handle: str) -> PreprocessingModel:
     path = handles.resolve(handle)
     obj = loading.load_saved_model(path)
@@ -148,18 +130,33 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
     return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj)[0])
 
 
-def prepare(handle: str | None, module: loading.LoadedModule | None, preprocess: str | None,
-            max_seq_length: int | None, vocab: str | None = None, lower_case: bool | None = None,
+def check_inputs_options(preprocess: str | None, vocab: str | None, lower_case: bool | None) -> None:
+    """What makes the inputs is one thing: a preprocessing model, or a vocab and casing."""
+    if preprocess is not None and (vocab is not None or lower_case is not None):
+        raise UsageError("--preprocess makes the inputs with the preprocessing model's own vocab and casing; "
+                         "leave out --vocab and --lower-case")
+
+
+def check_arguments(texts: Sequence[Text] | None, max_seq_length: int | None, batch_size: int,
+                    preprocess: str | None, vocab: str | None, lower_case: bool | None) -> list[Text]:
+    """The checks verify() makes of its arguments, cheap, so a caller makes them before loading."""
+    texts = check_texts(texts if texts is not None else DEFAULT_TEXTS)
+    check_lengths(max_seq_length, texts)
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, not {batch_size}")
+    check_inputs_options(preprocess, vocab, lower_case)
+    return texts
+
+
+def prepare(module: loading.LoadedModule, preprocess: str | None, max_seq_length: int | None,
+            vocab: str | None = None, lower_case: bool | None = None,
             ) -> tuple[loading.LoadedModule, InputSource, int]:
     """The module, what makes its inputs, and the length to trim to.
 
     vocab, lower_case: the vocab file and casing the user named, for an encoder that
     carries none (a Hugging Face SavedModel named by itself) or to override its own.
     """
-    if preprocess is not None and (vocab is not None or lower_case is not None):
-        raise UsageError("--preprocess makes the inputs with the preprocessing model's own vocab and casing; "
-                         "leave out --vocab and --lower-case")
-    module = module or load(handle)
+    check_inputs_options(preprocess, vocab, lower_case)
     if vocab is not None or lower_case is not None:
         module = named_vocab(module, vocab, lower_case)
     if preprocess is None:
@@ -234,7 +231,7 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
     vocab_file = module.vocab_file or source.vocab_file    # words to make texts of
-    texts = text_sources.generate_texts(n_fit + RECOVERY_HELD_OUT, vocab_file, seed)
+    texts = vocabs.generate_texts(n_fit + RECOVERY_HELD_OUT, vocab_file, seed)
     _, out = run_texts(module, source, texts, max_seq_length)
     cls, pooled = out.cls, out.pooled_output
     return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],
@@ -251,50 +248,22 @@ def run_structure_test(module: loading.LoadedModule, source: InputSource, out: f
     more = structure.TEXTS - len(out.cls)
     if more > 0:
         vocab_file = module.vocab_file or source.vocab_file
-        texts = text_sources.generate_texts(more, vocab_file, seed, max_words=structure.WORDS)
+        texts = vocabs.generate_texts(more, vocab_file, seed, max_words=structure.WORDS)
         _, extra = run_texts(module, source, texts, max_seq_length, batch_size)
         sums.add(extra.pooled_output, extra.cls)
     return sums.result()
 
 
-def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
-           max_seq_length: int | None = None,
-           module: loading.LoadedModule | None = None,
-           recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
-           preprocess: str | None = None, structure_test: bool = True,
-           vocab: str | None = None, lower_case: bool | None = None) -> VerifyResult:
-    """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
-
-    handle: URL, module directory or archive; None for the embedded default.
-    texts: strings, or (a, b) pairs; None for DEFAULT_TEXTS.
-    max_seq_length: trim to this many tokens; None for the module's own maximum.
-    module: an already loaded module, to skip loading (handle is then ignored).
-    recover_weights: on a mismatch no look-alike explains, fit W and b from
-      outputs on 2(H+1) generated texts, to tell POOLER_WEIGHTS_DIFFER from
-      UNEXPLAINED and name the differing elements. Its cost falls only on failures.
-    preprocess: a preprocessing model's handle, to make the encoder inputs with it
-      (packed to max_seq_length, default defaults.PREPROCESS_SEQ_LENGTH) instead of our
-      own tokenizer.
-    structure_test: where the bound holds, look for the residual a changed weight leaves
-      (structure.py), on these texts and generated ones up to structure.TEXTS.
-    vocab, lower_case: a vocab file and casing for an encoder that carries none, or to
-      override its own; without lower_case, the tokenizer_config.json beside vocab says it.
-    """
-    texts = check_texts(texts if texts is not None else DEFAULT_TEXTS)
-    check_lengths(max_seq_length, texts)
-    if batch_size < 1:
-        raise UsageError(f"batch_size must be at least 1, not {batch_size}")
+def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
+           max_seq_length: int | None = None, recover_weights: bool = True,
+           batch_size: int = defaults.BATCH_SIZE, preprocess: str | None = None,
+           structure_test: bool = True, vocab: str | None = None,
+           lower_case: bool | None = None) -> VerifyResult:
+    """The study on a loaded module; tfhub_pooling.api.verify documents the arguments."""
+    texts = check_arguments(texts, max_seq_length, batch_size, preprocess, vocab, lower_case)
     full_float32 = forward.full_float32()
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length, vocab, lower_case)
+    module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
     recovery_seconds = None
-
-    def timed_recovery() -> recovery.Recovery:
-        nonlocal recovery_seconds
-        start = time.perf_counter()
-        fitted = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
-        recovery_seconds = time.perf_counter() - start
-        return fitted
-
     with bounds.quiet_blas():
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
         pooler, search = find_pooler(module, out.pooled_output.shape[1])
@@ -304,13 +273,18 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
         if structure_test and pooler is not None and pooler.kernel.shape[0] == out.cls.shape[1]:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
-                                    kernel, bias, timed_recovery if recover_weights else None, problems,
-                                    pooler and pooler.note, shape)
-    return VerifyResult(loading.facts(module), source.describe(), max_seq_length, texts,
-                        inputs, out.pooled_output, out.sequence_output, pooler, search,
-                        result.recovery, recovery_seconds, result,
-                        out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems},
-                        full_float32=full_float32, padded_to=out.ran_at)
+                                    kernel, bias, problems, pooler and pooler.note, shape)
+        if result.needs_fit and recover_weights:
+            start = time.perf_counter()
+            fit = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
+            recovery_seconds = time.perf_counter() - start
+            result = comparison.conclude(result, fit)
+    return VerifyResult(
+        module=loading.facts(module), tokenizer=source.describe(), trimmed_to=max_seq_length, texts=texts,
+        inputs=inputs, pooled_output=out.pooled_output, sequence_output=out.sequence_output,
+        pooler=pooler, pooler_search=search, comparison=result,
+        interface_checks=out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems},
+        full_float32=full_float32, padded_to=out.ran_at, recovery_seconds=recovery_seconds)
 
 
 @dataclasses.dataclass
@@ -334,23 +308,18 @@ class CorpusResult:
         return self.stats.exit_code
 
 
-def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
-                  module: loading.LoadedModule | None = None, preprocess: str | None = None,
+def verify_corpus(module: loading.LoadedModule, texts_file: str, opened: BinaryIO,
+                  max_seq_length: int | None = None, preprocess: str | None = None,
                   batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
                   structure_test: bool = True, vocab: str | None = None,
                   lower_case: bool | None = None) -> CorpusResult:
-    """verify() over a texts file (one text a line, a tab splits a pair), streamed.
-
-    progress: show a tqdm bar (its total is the file's line count).
-    structure_test: run the residual-structure test over every text of the file.
-    vocab, lower_case: as for verify().
-    """
+    """The study streamed over a texts file that `opened` reads (text_sources.open_texts);
+    tfhub_pooling.api.verify_corpus documents the arguments."""
     from tqdm import tqdm
 
     check_lengths(max_seq_length, [])
-    opened = text_sources.open_texts(texts_file)
     forward.full_float32()
-    module, source, max_seq_length = prepare(handle, module, preprocess, max_seq_length, vocab, lower_case)
+    module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
     pooler, search = find_pooler(module, None)
     texts = text_sources.iter_texts_file(texts_file, opened)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
@@ -372,20 +341,6 @@ class ZooEntry:
     @property
     def exit_code(self) -> int:
         return self.result.exit_code if self.result is not None else self.error.exit_code
-
-
-def verify_many(handles: Sequence[str], **verify_kwargs) -> list[ZooEntry]:
-    """verify() on each handle in turn, as for a model zoo; a module that cannot be
-    checked is a row with its error, not the end of the run."""
-    if not handles:
-        raise UsageError("no handles to check; give at least one")
-    entries = []
-    for handle in handles:
-        try:
-            entries.append(ZooEntry(handle, verify(handle, **verify_kwargs), None))
-        except StudyError as e:
-            entries.append(ZooEntry(handle, None, e))
-    return entries
 
 
 def zoo_exit_code(entries: Sequence[ZooEntry]) -> int:

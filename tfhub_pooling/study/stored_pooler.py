@@ -12,9 +12,10 @@ import dataclasses
 
 import numpy as np
 
+from tfhub_pooling.conventions import naming
 from tfhub_pooling.errors import BadWeightsError
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import naming, stored_variables
+from tfhub_pooling.study import stored_variables
 from tfhub_pooling.study.stored_variables import Entry
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from tfhub_pooling.study import naming
+from tfhub_pooling.conventions import naming
 
 OBJECT_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 VARIABLES_SOURCE = "module variables"

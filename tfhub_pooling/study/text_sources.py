@@ -12,9 +12,8 @@ import contextlib
 import os
 import stat
 import sys
-from typing import BinaryIO, Iterator
-
-import numpy as np
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.study.texts import Text
@@ -93,21 +92,3 @@ def count_lines(path: str) -> int | None:
         return lines + (last != b"\n")
     except OSError as e:
         raise UsageError(f"cannot read texts file {path}: {e.strerror}") from e
-
-
-def generate_texts(n: int, vocab_file: str, seed: int = 0,
-                   min_words: int = 4, max_words: int = 30) -> list[Text]:
-    """n seeded random sentences; every fifth one a pair."""
-    from tfhub_pooling.study import vocabs   # imports TensorFlow; reading texts does not need it
-
-    # An array once: rng.choice converts a list afresh on every call (~5 ms for 20k words).
-    words = np.array(vocabs.whole_words(vocabs.read(vocab_file)))
-    if len(words) < 100:
-        raise UsageError(f"vocab {vocab_file} has too few whole words to generate texts from")
-    rng = np.random.default_rng(seed)
-
-    def sentence() -> str:
-        picked = rng.choice(words, size=int(rng.integers(min_words, max_words + 1)))
-        return " ".join(picked).capitalize() + rng.choice([".", "?", "!"])
-
-    return [(sentence(), sentence()) if i % 5 == 4 else sentence() for i in range(n)]

@@ -7,7 +7,8 @@ a list of one-letter texts, a third segment silently dropped).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tfhub_pooling.errors import UsageError
 

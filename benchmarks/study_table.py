@@ -14,18 +14,23 @@ import datetime
 import os
 import platform
 import tempfile
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from tfhub_pooling import atomic
-from tfhub_pooling.builder import build, cache, sources
+from tfhub_pooling import api, atomic, provision
+from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.bert_config import POOLER_BIAS, POOLER_KERNEL, BertWeights
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import StudyError
-from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
-from tfhub_pooling.study import pipeline
-
+from tfhub_pooling.formats import (
+    CHECKPOINT,
+    KERAS_HUB,
+    PREPROCESS,
+    TF1_HUB,
+    TF2_DICT,
+    TF2_LIST,
+)
 
 MINILM, ALBERT = "minilm", "albert"
 
@@ -81,7 +86,7 @@ KINDS = (
 
 def _row(kind: Kind, weights: BertWeights, root: str) -> list[str]:
     try:
-        r = pipeline.verify(**kind.make(weights, root))
+        r = api.verify(**kind.make(weights, root))
     except StudyError as e:
         return [kind.name, "-", "-", "-", "-", "-", "-", "-", f"error {e.exit_code}", str(e)]
     c = r.comparison
@@ -98,7 +103,7 @@ def table() -> str:
     """Runs every kind; returns the Markdown document."""
     import tensorflow as tf
 
-    weights = {MINILM: sources.from_hf_dir(cache.weights_dir()), ALBERT: cache.albert_weights(seed=0)}
+    weights = {MINILM: sources.from_hf_dir(provision.weights_dir()), ALBERT: provision.albert_weights(seed=0)}
     header = ["kind", "format", "H", "pooler found as", "max \\|pooled − cls\\|", "min cosine",
               "max \\|pooled − rebuilt\\|", "worst / bound", "verdict", "note"]
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-study-") as root:

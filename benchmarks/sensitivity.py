@@ -10,10 +10,11 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from tfhub_pooling import api
 from tfhub_pooling.builder import build
 from tfhub_pooling.builder.bert_config import BertConfig, BertWeights
 from tfhub_pooling.builder.controls import Control
@@ -55,7 +56,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
     """For each (row, col) and amount: how the change was caught, or that it was missed."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-sensitivity-") as tmp:
-        clean = pipeline.verify(build.build_module(weights, os.path.join(tmp, "clean")),
+        clean = api.verify(build.build_module(weights, os.path.join(tmp, "clean")),
                                 recover_weights=False)
         rows.append({"row": None, "col": None, "amount": 0.0, "outcome": outcome(clean, None),
                      "bound_ratio": clean.comparison.worst_bound_ratio,
@@ -65,7 +66,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
                 control = Control("perturbed", amount=amount, row=row, col=col)
                 path = build.build_module(weights, os.path.join(tmp, f"{row}-{col}-{amount:g}"),
                                           control=control)
-                r = pipeline.verify(path, recover_weights=False)   # caught or not is all we ask
+                r = api.verify(path, recover_weights=False)   # caught or not is all we ask
                 rows.append({"row": row, "col": col, "amount": amount, "outcome": outcome(r, (row, col)),
                              "effect": effect_snr(r, row, col, amount),
                              "bound_ratio": r.comparison.worst_bound_ratio,
@@ -119,10 +120,11 @@ def table(name: str, rows: list[dict], seconds: float) -> list[str]:
 
 
 def shape_weights(name: str, vocab_file: str) -> BertWeights:
-    from tfhub_pooling.builder import cache, sources
+    from tfhub_pooling import provision
+    from tfhub_pooling.builder import sources
 
     if name == "minilm":
-        return sources.from_hf_dir(cache.weights_dir())
+        return sources.from_hf_dir(provision.weights_dir())
     layers, hidden = SHAPES[name]
     config = BertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 64,
                         intermediate_size=4 * hidden)
@@ -132,8 +134,7 @@ def shape_weights(name: str, vocab_file: str) -> BertWeights:
 def main(argv: Sequence[str] | None = None) -> int:
     import tensorflow as tf
 
-    from tfhub_pooling import atomic
-    from tfhub_pooling.builder import cache
+    from tfhub_pooling import atomic, provision
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shapes", default="minilm,bert-base,bert-large")
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              "test.", ""]
     for name in args.shapes.split(","):
         start = time.perf_counter()
-        w = shape_weights(name, str(cache.weights_dir() / "vocab.txt"))
+        w = shape_weights(name, str(provision.weights_dir() / "vocab.txt"))
         rows = sweep(w, random_elements(w.config.hidden_size, args.elements))
         lines += table(name, rows, time.perf_counter() - start)
         print("\n".join(table(name, rows, time.perf_counter() - start)), flush=True)

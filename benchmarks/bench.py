@@ -30,6 +30,7 @@ drift from round to round cancels.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -39,16 +40,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tfhub_pooling import atomic, defaults, process_env
-from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, text_sources, texts
+from benchmarks.race import whole_process
+from tfhub_pooling import api, atomic, defaults, process_env
+from tfhub_pooling.cli import execute, int_at_least
+from tfhub_pooling.conventions import vocabs
+from tfhub_pooling.errors import UsageError
+from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text
-from tfhub_pooling.tools.race import whole_process
 
 FIXED_LENGTH = defaults.PREPROCESS_SEQ_LENGTH   # as the preprocessing models pad
 
@@ -84,7 +88,7 @@ def paired_ratio(a: Timing, b: Timing) -> float:
     """The median over rounds of a's time / b's time, from time_interleaved: b's
     throughput against a's. A round's passes run close together, so a change in the
     machine's speed from round to round cancels, as it does not in a ratio of medians."""
-    return statistics.median(ta / tb for ta, tb in zip(a.runs_s, b.runs_s))
+    return statistics.median(ta / tb for ta, tb in zip(a.runs_s, b.runs_s, strict=False))
 
 
 # The instruction sets that decide TensorFlow's kernels: oneDNN is its default only
@@ -132,7 +136,7 @@ def matmul_gflops(repeats: int = 5, calls: int = 20) -> dict:
     rates = {}
     for name, (m, k, n) in {"ffn_2048x384x1536": (2048, 384, 1536), "square_2048": (2048, 2048, 2048)}.items():
         a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
-        t = time_it(lambda: products(a, b).numpy(), repeats)
+        t = time_it(lambda a=a, b=b: products(a, b).numpy(), repeats)
         rates[name] = 2 * m * k * n * calls / t.min_s / 1e9
     return rates
 
@@ -154,7 +158,7 @@ def forward_flops(module: LoadedModule, batches: list[EncoderInputs]) -> float:
 def ordinary_sentences(n: int, vocab_file: str, seed: int = 0) -> list[Text]:
     """Single sentences of 8 to 30 words (10 to about 40 word pieces with [CLS]/[SEP]), from
     n generated texts of which every fifth, a pair, is dropped: ask for 5/4 of what you need."""
-    return [t for t in text_sources.generate_texts(n, vocab_file, seed, min_words=8, max_words=30)
+    return [t for t in vocabs.generate_texts(n, vocab_file, seed, min_words=8, max_words=30)
             if len(texts.segments(t)) == 1]
 
 
@@ -171,7 +175,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     chunks = [texts[start:start + corpus.CHUNK] for start in range(0, len(texts), corpus.CHUNK)]
     # As corpus mode batches: each chunk packed once, its rows sorted by token count.
     order, encoded = [], []
-    for start, chunk in zip(range(0, len(texts), corpus.CHUNK), chunks):
+    for start, chunk in zip(range(0, len(texts), corpus.CHUNK), chunks, strict=False):
         packed = tokenizer.pack(chunk, max_len)
         for rows in corpus.token_sorted_batches(packed, batch_size):
             order.append(rows + start)
@@ -297,14 +301,14 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
     """sizes: name -> module directory. Returns the whole benchmark document."""
     import resource
 
-    from tfhub_pooling.builder import cache
+    from tfhub_pooling import provision
 
     if race_sizes and hf_python:
         whole_process.check_hf_python(hf_python)      # before any work
     doc = {"machine": machine() | {"matmul_gflops": matmul_gflops()},
            "settings": {"texts": n_texts, "batch_size": batch_size, "repeats": repeats}, "modules": {}}
     for name, path in sizes.items():
-        module = pipeline.load(path)
+        module = api.load(path)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
         entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)
@@ -314,9 +318,9 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         doc["modules"][name] = entry
     if memory_texts:
         first = next(iter(sizes.values()))
-        doc["memory"] = memory(first, pipeline.load(first).vocab_file, *memory_texts)
+        doc["memory"] = memory(first, api.load(first).vocab_file, *memory_texts)
     if race_sizes:
-        vocab = str(cache.weights_dir() / "vocab.txt")     # the default's: the race runs the default
+        vocab = str(provision.weights_dir() / "vocab.txt")     # the default's: the race runs the default
         doc["race"] = whole_process.race(list(race_sizes), race_rounds, hf_python,
                                          lambda path, n: write_corpus(path, n, vocab))
     doc["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -365,3 +369,79 @@ def table(doc: dict) -> str:
 
 def write_json(doc: dict, path: str) -> None:
     atomic.write_file(path, lambda f: f.write(json.dumps(doc, indent=2).encode()))
+
+
+def _count_pair(value: str) -> tuple[int, int] | None:
+    if value == "0":
+        return None
+    try:
+        small, large = (int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes two counts, like 1000,20000, or 0") from None
+    if not 0 < small < large:
+        raise argparse.ArgumentTypeError("takes two counts N,M with 0 < N < M")
+    return small, large
+
+
+def _count_list(value: str) -> list[int]:
+    if value == "0":
+        return []
+    try:
+        counts = [int(v) for v in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes counts, like 1500,6000, or 0") from None
+    if any(c < 1 for c in counts):
+        raise argparse.ArgumentTypeError("takes positive counts, like 1500,6000, or 0")
+    return counts
+
+
+def parser() -> argparse.ArgumentParser:
+    m = argparse.ArgumentParser(prog="scripts/bench.py",
+                                description="Times the study against the bare model (table + JSON).")
+    m.set_defaults(func=_run)
+    m.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
+    which = m.add_mutually_exclusive_group()
+    which.add_argument("--sizes", default="minilm,bert-base",
+                       help="comma-separated: minilm (the default module), bert-base (random, built "
+                            "into the cache)")
+    which.add_argument("--handle", help="benchmark this module instead of --sizes")
+    m.add_argument("--texts", type=int_at_least(1), default=512, help="generated sentences per pass")
+    m.add_argument("--batch-size", type=int_at_least(1), default=defaults.BATCH_SIZE)
+    m.add_argument("--repeats", type=int_at_least(1), default=3)
+    m.add_argument("--cold-repeats", type=int_at_least(0), default=3, help="0 skips the cold-start section")
+    m.add_argument("--memory-texts", type=_count_pair, default=(1000, 20000),
+                   help="N,M texts for the corpus memory check on the first module; 0 skips it")
+    m.add_argument("--race", type=_count_list, default=[1500, 6000], metavar="N,M",
+                   help="corpus sizes for the whole-process race against TF Hub's official pipeline "
+                        "(and --hf-python's); 0 skips it")
+    m.add_argument("--race-rounds", type=int_at_least(1), default=3)
+    m.add_argument("--hf-python", help="a Python with torch and transformers: races Hugging Face's "
+                                       "BertModel in PyTorch too (no dependency of this project)")
+    m.add_argument("--out", default="bench.json", help="where to write the JSON document")
+    return m
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tfhub_pooling import provision
+
+    atomic.check_writable_file(args.out, "--out")
+    if args.handle:
+        sizes = {"module": args.handle}
+    else:
+        known = {"minilm": provision.ensure_default, "bert-base": provision.ensure_bert_base}
+        names = [n for n in args.sizes.split(",") if n]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
+        sizes = {n: known[n]() for n in names}
+    doc = run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats,
+              args.race, args.race_rounds, args.hf_python)
+    write_json(doc, args.out)
+    print(table(doc))
+    print(f"written to {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`scripts/bench.py [args]`: errors as the CLI's, one line and an exit code."""
+    return execute(parser().parse_args(argv))

@@ -59,20 +59,20 @@ def wall(name: str, argv: list[str], extra_env: dict[str, str] | None = None) ->
 
 def commands(texts_file: str, hf_python: str | None) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     """name -> (argv, environment beyond the user's own), as bench.cold_start's runs."""
-    from tfhub_pooling.builder import cache
+    from tfhub_pooling import provision
     from tfhub_pooling.formats import PREPROCESS, TF2_DICT
 
     study = [sys.executable, "-m", "tfhub_pooling", "verify", "--texts-file", texts_file, "--json"]
     runs = {
         "study": (study, None),
-        "official": ([sys.executable, os.path.join(HERE, "official_pipeline.py"), cache.ensure_default(TF2_DICT),
-                      cache.ensure_default(PREPROCESS), texts_file], None),
+        "official": ([sys.executable, os.path.join(HERE, "official_pipeline.py"), provision.ensure_default(TF2_DICT),
+                      provision.ensure_default(PREPROCESS), texts_file], None),
         "study_with_teardown": ([sys.executable, "-c", WITH_TEARDOWN, "verify", "--texts-file", texts_file,
                                  "--json"], None),
         "study_onednn_off": (study, {process_env.ONEDNN: "0"}),
     }
     if hf_python:
-        runs["hf_pytorch"] = ([hf_python, os.path.join(HERE, "hf_pipeline.py"), str(cache.weights_dir()),
+        runs["hf_pytorch"] = ([hf_python, os.path.join(HERE, "hf_pipeline.py"), str(provision.weights_dir()),
                                texts_file], None)
     return runs
 

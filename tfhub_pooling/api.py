@@ -1,0 +1,108 @@
+"""The Python API, and what the CLI calls: a handle is provisioned first
+(provision.py: resolved through tensorflow_hub; the embedded default or a
+google-research checkpoint built into a module), then studied (study/pipeline.py),
+which builds nothing. Every argument the CLI checks is checked here too, before
+any module is loaded.
+
+    from tfhub_pooling import verify
+    result = verify()              # the embedded default module
+    result.verdict, result.comparison.pooled_vs_rebuilt.max_abs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tfhub_pooling import defaults, provision
+from tfhub_pooling.errors import StudyError, UsageError
+from tfhub_pooling.study import pipeline, text_sources
+from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry
+from tfhub_pooling.study.texts import Text, check_lengths
+
+load = provision.load
+
+
+def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
+           max_seq_length: int | None = None, module: LoadedModule | None = None,
+           recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
+           preprocess: str | None = None, structure_test: bool = True,
+           vocab: str | None = None, lower_case: bool | None = None) -> VerifyResult:
+    """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
+
+    handle: URL, module directory or archive; None for the embedded default.
+    texts: strings, or (a, b) pairs; None for pipeline.DEFAULT_TEXTS.
+    max_seq_length: trim to this many tokens; None for the module's own maximum.
+    module: an already loaded module (load()), to skip loading (handle is then ignored).
+    recover_weights: on a mismatch no look-alike explains, fit W and b from
+      outputs on 2(H+1) generated texts, to tell POOLER_WEIGHTS_DIFFER from
+      UNEXPLAINED and name the differing elements. Its cost falls only on failures.
+    preprocess: a preprocessing model's handle, to make the encoder inputs with it
+      (packed to max_seq_length, default defaults.PREPROCESS_SEQ_LENGTH) instead of our
+      own tokenizer.
+    structure_test: where the bound holds, look for the residual a changed weight leaves
+      (numerics/structure.py), on these texts and generated ones up to structure.TEXTS.
+    vocab, lower_case: a vocab file and casing for an encoder that carries none, or to
+      override its own; without lower_case, the tokenizer_config.json beside vocab says it.
+    """
+    options = {"max_seq_length": max_seq_length, "recover_weights": recover_weights,
+               "batch_size": batch_size, "preprocess": preprocess, "structure_test": structure_test,
+               "vocab": vocab, "lower_case": lower_case}
+    texts = pipeline.check_arguments(texts, max_seq_length, batch_size, preprocess, vocab, lower_case)
+    return pipeline.verify(module or load(handle), texts, **options)
+
+
+def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
+                  module: LoadedModule | None = None, preprocess: str | None = None,
+                  batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
+                  structure_test: bool = True, vocab: str | None = None,
+                  lower_case: bool | None = None) -> CorpusResult:
+    """verify() over a texts file (one text a line, a tab splits a pair; "-" for standard
+    input), streamed: running statistics and the worst texts, never the outputs.
+
+    The file is opened before the module is loaded, so a named pipe waits for its
+    writer first, and a missing file is said before a minute of loading.
+    progress: show a tqdm bar (its total is the file's line count).
+    structure_test: run the residual-structure test over every text of the file.
+    Other arguments as for verify().
+    """
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, not {batch_size}")
+    check_lengths(max_seq_length, [])
+    pipeline.check_inputs_options(preprocess, vocab, lower_case)
+    opened = text_sources.open_texts(texts_file)
+    return pipeline.verify_corpus(module or load(handle), texts_file, opened, max_seq_length, preprocess,
+                                  batch_size, progress, structure_test, vocab, lower_case)
+
+
+def verify_many(handles: Sequence[str], **verify_kwargs: Any) -> list[ZooEntry]:
+    """verify() on each handle in turn, as for a model zoo; a module that cannot be
+    checked is a row with its error, not the end of the run."""
+    if not handles:
+        raise UsageError("no handles to check; give at least one")
+    entries = []
+    for handle in handles:
+        try:
+            entries.append(ZooEntry(handle, verify(handle, **verify_kwargs), None))
+        except StudyError as e:
+            entries.append(ZooEntry(handle, None, e))
+    return entries
+
+
+def inspect(handle: str | None) -> dict[str, Any]:
+    """What a module is, without running it (reports/inspection.py): format, graph variants
+    and signatures, variables, where the pooler lives, the vocab, and who built it."""
+    from tfhub_pooling.formats import PREPROCESS
+    from tfhub_pooling.reports import inspection
+    from tfhub_pooling.study import detect, handles, loading
+
+    if handle is None:
+        return inspection.document(load(None))
+    path, obj = handles.resolve(handle), None
+    found = detect.detect(path)
+    if found.saved_model is not None:
+        obj = loading.load_saved_model(found.saved_model)
+        if loading.detect_format(found.saved_model, obj) == PREPROCESS:
+            return inspection.preprocess_document(handle, path, obj)
+    return inspection.document(provision.load_resolved(handle, path, obj))

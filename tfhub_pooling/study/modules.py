@@ -1,0 +1,37 @@
+"""The one module boundary: what a local directory holds (detect.py) -> the loader
+for that kind -> one LoadedModule, however it was written.
+
+`verify`, `inspect`, corpus mode and the many-module run all load through `load`;
+a new kind of module is a new entry in LOADERS. A google-research checkpoint has
+no loader here: it is no module until provisioning (provision.py) builds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tfhub_pooling.errors import NotAModuleError
+from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB
+from tfhub_pooling.study import detect, keras_hub_loading, loading
+from tfhub_pooling.study.loading import LoadedModule
+
+Loader = Callable[[str, detect.OnDisk, Any], LoadedModule]
+
+LOADERS: dict[str, Loader] = {
+    KERAS_HUB: lambda handle, found, obj: keras_hub_loading.load(handle, found.path),
+    detect.HF_SAVE_PRETRAINED: lambda handle, found, obj: loading.load(handle, found.saved_model, obj,
+                                                                      beside=found.path),
+    detect.SAVED_MODEL: lambda handle, found, obj: loading.load(handle, found.path, obj),
+}
+
+
+def load(handle: str, found: detect.OnDisk, obj: Any = None) -> LoadedModule:
+    """Loads what `handle` resolved to, by the kind detect() found there.
+
+    obj: what hub.load already returned for the SavedModel there, so it is not loaded twice.
+    """
+    if found.kind == CHECKPOINT:
+        raise NotAModuleError(f"{found.path} is a google-research checkpoint, not a module; "
+                              "tfhub_pooling.load() and the CLI build it into one first")
+    return LOADERS[found.kind](handle, found, obj)
