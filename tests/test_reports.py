@@ -32,6 +32,17 @@ def test_plot_is_a_whole_png(tmp_path, default_module_path, capsys):
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
     assert os.listdir(tmp_path) == ["pipeline.png"]
+    assert capsys.readouterr().err.splitlines()[-1] == f"wrote {out}"
+
+
+def test_terminal_report_names_both_cosines_and_answers_in_words(default_module_path, capsys):
+    assert cli.main(["verify", "--text", "Hello!"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.lstrip().startswith("#"))
+    assert "cos(p,cls)" in header and "cos(p,rebuilt)" in header
+    assert out.rstrip().endswith("while cls itself does not.")
+    assert cli.main(["verify", "--text", "Hello!", "--markdown"]) == 0
+    assert ", 1 text\n" in capsys.readouterr().out
 
 
 def test_markdown_report(default_module_path, capsys):
@@ -95,8 +106,14 @@ def test_documents_share_one_vocabulary(default_module_path, tmp_path, capsys):
     assert verify["pooler"] == corpus["pooler"] == inspect["pooler"]
     assert verify["module"]["max_seq_length"] == 512              # the module's own maximum
     assert verify["inputs"]["trimmed_to"] == corpus["inputs"]["trimmed_to"] == 16
+    from importlib import metadata
+
+    import tensorflow as tf
+
     for doc in (verify, corpus, inspect):
         assert doc["schema_version"] == render.SCHEMA_VERSION
+        assert doc["produced_by"] == {"tool": "tfhub-pooling", "version": metadata.version("tfhub-pooling"),
+                                      "tensorflow": tf.__version__}
 
 
 def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, default_loaded, capsys):

@@ -123,8 +123,10 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--max-seq-length", type=int_at_least(3),
                    help="trim texts to this many tokens (default and upper limit: the module's own)")
     out = v.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
-    out.add_argument("--markdown", action="store_true", help="print a Markdown report instead of the table")
+    out.add_argument("--json", dest="report", action="store_const", const="json", default="terminal",
+                     help="print one JSON document instead of the table")
+    out.add_argument("--markdown", dest="report", action="store_const", const="markdown",
+                     help="print a Markdown report instead of the table")
     v.add_argument("--plot", metavar="FILE", type=_plot_file,
                    help="draw pooled vs cls, pooled vs rebuilt, and the errors (.png, .svg or .pdf)")
     v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
@@ -208,13 +210,15 @@ def _verify(args: argparse.Namespace) -> int:
                              recover_weights=args.recover is not False, preprocess=args.preprocess,
                              structure_test=args.structure is not False, vocab=args.vocab,
                              lower_case=args.lower_case)
-    _print(render.json_text(result) if args.json else
-           render.markdown(result) if args.markdown else render.terminal(result), escape=not args.json)
+    reporter = render.REPORTERS[args.report]
+    _print(reporter.verify(result), escape=reporter.escape)
     if args.save_arrays:
         render.save_arrays(result, args.save_arrays)
+        print(f"wrote {args.save_arrays}", file=sys.stderr)
     if args.plot:
         from tfhub_pooling.reports import plot
         plot.plot(result, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
     return result.exit_code
 
 
@@ -229,7 +233,6 @@ def _read_handles(path: str | None) -> list[str]:
 
 
 def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
-    import json
 
     from tfhub_pooling import api
     from tfhub_pooling.reports import render
@@ -243,14 +246,12 @@ def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
                                    recover_weights=args.recover is not False, preprocess=args.preprocess,
                                    structure_test=args.structure is not False, vocab=args.vocab,
                                    lower_case=args.lower_case)
-    _print(json.dumps(render.zoo_to_json(entries), indent=2, ensure_ascii=False) if args.json else
-           render.zoo_markdown(entries) if args.markdown else render.zoo_terminal(entries),
-           escape=not args.json)
+    reporter = render.REPORTERS[args.report]
+    _print(reporter.zoo(entries), escape=reporter.escape)
     return pipeline.zoo_exit_code(entries)
 
 
 def _verify_corpus(args: argparse.Namespace) -> int:
-    import json
 
     from tfhub_pooling import api
     from tfhub_pooling.reports import render
@@ -260,14 +261,13 @@ def _verify_corpus(args: argparse.Namespace) -> int:
     if refused:
         raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
                          "statistics, not per-text arrays")
-    progress = sys.stderr.isatty() and not os.environ.get("CI") and not args.json
+    progress = sys.stderr.isatty() and not os.environ.get("CI") and args.report != "json"
     result = api.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
                                     preprocess=args.preprocess, progress=progress,
                                     structure_test=args.structure is not False, vocab=args.vocab,
                                     lower_case=args.lower_case)
-    _print(json.dumps(render.corpus_to_json(result), indent=2, ensure_ascii=False) if args.json else
-           render.corpus_markdown(result) if args.markdown else render.corpus_terminal(result),
-           escape=not args.json)
+    reporter = render.REPORTERS[args.report]
+    _print(reporter.corpus(result), escape=reporter.escape)
     if result.stats.interrupted:
         raise result.stats.interrupted_by
     return result.exit_code

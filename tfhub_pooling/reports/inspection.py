@@ -81,7 +81,8 @@ def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
 
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:
-    return {"schema_version": render.SCHEMA_VERSION, "module": render.module_json(facts),
+    return {"schema_version": render.SCHEMA_VERSION, "produced_by": render.produced_by(),
+            "module": render.module_json(facts),
             "meta_graphs": meta_graphs(path) if saved_model_proto.proto_file(path) else [],
             "keras_preset": None,
             "variables": None if entries is None else _variables(entries),

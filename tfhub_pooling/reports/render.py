@@ -1,9 +1,16 @@
-"""VerifyResult -> what people and machines read: a terminal table, JSON, npz."""
+"""Results -> what people and machines read: the terminal report, Markdown, JSON, npz.
+
+One reporter per output kind (REPORTERS), each with a renderer for a single run, a
+corpus run and a many-module run; the CLI picks one by name. Renderers only render:
+every verdict and figure comes from the result objects.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -30,7 +37,19 @@ def _short(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
-SCHEMA_VERSION = 3   # bumped when a field of any document changes; every document carries it
+SCHEMA_VERSION = 4   # bumped when a field of any document changes; every document carries it
+
+
+def produced_by() -> dict[str, str]:
+    """What wrote a document: this tool's version and TensorFlow's, in every JSON document."""
+    import tensorflow as tf
+
+    return {"tool": "tfhub-pooling", "version": metadata.version("tfhub-pooling"), "tensorflow": tf.__version__}
+
+
+def count(n: int, noun: str) -> str:
+    """`1 text`, `5 texts`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def module_json(m: ModuleFacts) -> dict[str, Any]:
@@ -67,6 +86,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         per_text.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
+        "produced_by": produced_by(),
         "module": module_json(r.module),
         "inputs": {"tokenizer": r.tokenizer, "trimmed_to": r.trimmed_to, "text_count": len(r.texts),
                    "padded_to": r.padded_to, "shortened_to": r.shortened_to},
@@ -101,10 +121,6 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "reason": c.reason,
         "exit_code": c.exit_code,
     }
-
-
-def json_text(r: VerifyResult) -> str:
-    return json.dumps(to_json(r), indent=2, ensure_ascii=False)
 
 
 def module_lines(m: ModuleFacts) -> list[str]:
@@ -168,7 +184,8 @@ def terminal(r: VerifyResult) -> str:
                      f"b = {r.pooler.bias_name} {list(r.pooler.bias.shape)}")
     lines.append(f"         {r.pooler_search}")
     lines.append("")
-    header = f"{'#':>2} {'tokens':>6} {'max|pooled-cls|':>15} {'cos':>7} {'max|pooled-rebuilt|':>19} {'cos':>9}  text"
+    header = (f"{'#':>2} {'tokens':>6} {'max|pooled-cls|':>15} {'cos(p,cls)':>10} {'max|pooled-rebuilt|':>19} "
+              f"{'cos(p,rebuilt)':>14}  text")
     lines.append(header)
     for i, t in enumerate(r.texts):
         rebuilt = ("-", "-")
@@ -177,7 +194,7 @@ def terminal(r: VerifyResult) -> str:
                        f"{c.pooled_vs_rebuilt.per_text_cosine[i]:.7f}")
         tokens = f"{r.inputs.token_counts[i]}{'*' if r.inputs.truncated[i] else ''}"
         lines.append(f"{i + 1:>2} {tokens:>6} {c.pooled_vs_cls.per_text_max_abs[i]:>15.4f} "
-                     f"{c.pooled_vs_cls.per_text_cosine[i]:>7.4f} {rebuilt[0]:>19} {rebuilt[1]:>9}  "
+                     f"{c.pooled_vs_cls.per_text_cosine[i]:>10.4f} {rebuilt[0]:>19} {rebuilt[1]:>14}  "
                      f"{_short(texts.label(t), 48)}")
     if r.inputs.truncated.any():
         lines.append("   * trimmed to the module's maximum length")
@@ -196,13 +213,15 @@ def terminal(r: VerifyResult) -> str:
     lines += interface_lines(r.interface_checks)
     lines += recovery_lines(r)
     lines.append(f"verdict            {c.verdict}: {c.reason}")
+    if c.verdict == comparison.MATCHES_POOLER:
+        lines += ["", EXPLANATION.replace("`", "")]
     return "\n".join(lines)
 
 
-def _pooler_line(pooler) -> str:
+def _pooler_line(pooler: PoolerWeights | None, quote: str = "`") -> str:
     if pooler is None:
         return "none found"
-    return (f"`{pooler.kernel_name}` {list(pooler.kernel.shape)}, `{pooler.bias_name}` "
+    return (f"{quote}{pooler.kernel_name}{quote} {list(pooler.kernel.shape)}, {quote}{pooler.bias_name}{quote} "
             f"{list(pooler.bias.shape)} ({pooler.scheme} naming, from the {pooler.source}; "
             f"checkpoint: {pooler.checkpoint})")
 
@@ -216,7 +235,7 @@ def markdown(r: VerifyResult) -> str:
     lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
              f"- module: `{r.handle}` ({r.format}, `{r.module.signature}`, graph variant "
              f"{r.module.graph_variant}; vocab from {r.module.vocab_source})",
-             f"- inputs: {r.tokenizer}, {len(r.texts)} texts",
+             f"- inputs: {r.tokenizer}, {count(len(r.texts), 'text')}",
              f"- pooler weights: {_pooler_line(r.pooler)}",
              *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)
                + structure_lines(c.structure) + recovery_lines(r)], "",
@@ -235,6 +254,7 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
     st = cr.stats
     return {
         "schema_version": SCHEMA_VERSION,
+        "produced_by": produced_by(),
         "module": module_json(cr.module),
         "inputs": {"tokenizer": cr.tokenizer, "trimmed_to": cr.trimmed_to, "text_count": st.texts,
                    "padded_to": st.padded_to,
@@ -263,13 +283,14 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
 
 def corpus_terminal(cr: CorpusResult) -> str:
     st = cr.stats
-    lines = [f"module   {cr.module.handle}", *module_lines(cr.module),
+    lines = [f"Is pooled_output = tanh(cls · W + b), with cls = sequence_output[:, 0, :], over {cr.texts_file}?",
+             f"module   {cr.module.handle}", *module_lines(cr.module),
              f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
              *length_lines(cr.module, st.padded_to, None),
-             f"pooler   {_pooler_line(cr.pooler)}",
-             f"corpus   {cr.texts_file}: {st.texts} texts, {st.tokens} tokens "
+             f"pooler   {_pooler_line(cr.pooler, quote='')}",
+             f"corpus   {cr.texts_file}: {count(st.texts, 'text')}, {count(st.tokens, 'token')} "
              f"({st.padded_tokens} with padding), {st.truncated} trimmed"
-             + (f"; interrupted after {st.texts} texts, the figures cover those" if st.interrupted else ""),
+             + (f"; interrupted after {count(st.texts, 'text')}, the figures cover those" if st.interrupted else ""),
              f"pooled vs cls      max |diff| {st.max_abs_cls:.4f}  mean {st.mean_abs_cls:.4f}  "
              f"min cosine {st.min_cosine_cls:.4f}"]
     if cr.pooler is not None:
@@ -289,7 +310,7 @@ def corpus_markdown(cr: CorpusResult) -> str:
     lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
              f"- module: `{cr.module.handle}` ({cr.module.format}, `{cr.module.signature}`, graph "
              f"variant {cr.module.graph_variant}; vocab from {cr.module.vocab_source})",
-             f"- inputs: {cr.tokenizer}; {st.texts} texts, {st.tokens} tokens, {st.truncated} trimmed",
+             f"- inputs: {cr.tokenizer}; {count(st.texts, 'text')}, {count(st.tokens, 'token')}, {st.truncated} trimmed",
              f"- pooler weights: {_pooler_line(cr.pooler)}", "",
              "| comparison | max abs diff | mean abs diff |", "|---|---|---|",
              f"| pooled vs cls | {st.max_abs_cls:.3g} | {st.mean_abs_cls:.3g} |"]
@@ -326,7 +347,8 @@ def zoo_row(e: ZooEntry) -> dict[str, Any]:
 
 
 def zoo_to_json(entries: list[ZooEntry]) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "modules": [zoo_row(e) for e in entries],
+    return {"schema_version": SCHEMA_VERSION, "produced_by": produced_by(),
+            "modules": [zoo_row(e) for e in entries],
             "matching": zoo_matching(entries), "exit_code": zoo_exit_code(entries)}
 
 
@@ -365,3 +387,25 @@ def zoo_markdown(entries: list[ZooEntry]) -> str:
              "", _markdown_row(ZOO_HEADER), "|" + "---|" * len(ZOO_HEADER)]
     lines += [_markdown_row(_zoo_cells(e)) for e in entries]
     return "\n".join(lines)
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reporter:
+    """One output kind: a renderer for a single run, a corpus run and a many-module run."""
+
+    verify: Callable[[VerifyResult], str]
+    corpus: Callable[[CorpusResult], str]
+    zoo: Callable[[list[ZooEntry]], str]
+    escape: bool          # texts users passed in are escaped for a terminal; JSON escapes them itself
+
+
+REPORTERS = {
+    "terminal": Reporter(terminal, corpus_terminal, zoo_terminal, True),
+    "markdown": Reporter(markdown, corpus_markdown, zoo_markdown, True),
+    "json": Reporter(lambda r: _json(to_json(r)), lambda cr: _json(corpus_to_json(cr)),
+                     lambda es: _json(zoo_to_json(es)), False),
+}
