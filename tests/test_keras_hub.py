@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import keras_hub
 import numpy as np
@@ -93,11 +92,9 @@ def test_inspect_a_preset(minilm_preset, capsys):
                                     "https://www.kaggle.com/models/keras/bert/keras/bert_tiny_en_uncased/2"])
 def test_a_kaggle_handle_offline_ends_in_one_line(handle, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path))
-    start = time.monotonic()
     assert cli.main(["verify", "--handle", handle]) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: cannot fetch {handle}") and "--handle" in err[0]
-    assert time.monotonic() - start < 30
 
 
 @pytest.mark.parametrize("control, verdict, code", [("identity", "EQUALS_CLS", 10), ("mean", "MEAN_POOLED", 11)])

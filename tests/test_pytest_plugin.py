@@ -23,7 +23,6 @@ def test_one_test_per_handle_with_the_verdict_on_failure(pytester, small_module_
                                 "--pooler-handle", "/no/such/module", f"--junitxml={junit}")
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
-    assert f"pooler[{small_module_path}] PASSED" in out or "1 passed" in out
     assert "EQUALS_CLS: pooled_output is the [CLS] vector itself" in out
     # the short summary line keeps the verdict (it cuts long messages at the terminal width)
     assert any(line.startswith("FAILED") and "] - EQUALS_CL" in line for line in out.splitlines())
