@@ -27,7 +27,7 @@ def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_e
     r = api.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
-    assert r.format == HF_TF and r.module.num_layers == 6
+    assert r.module.format == HF_TF and r.module.num_layers == 6
     assert r.module.vocab_source == loading.VOCAB_BESIDE and r.module.do_lower_case
     assert r.pooler.kernel_name.endswith("bert/pooler/dense/kernel")
 

@@ -30,7 +30,7 @@ def test_keras_nlp_presets_name_their_classes_keras_nlp(keras_nlp_presets):
 def test_minilm_converted_by_keras_nlp_matches_and_equals_our_build(keras_nlp_presets, tmp_path):
     r = api.verify(str(keras_nlp_presets / "minilm"), texts=TEXTS)
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
-    assert r.format == KERAS_HUB and r.pooler.kernel_name.endswith("pooled_dense/kernel")
+    assert r.module.format == KERAS_HUB and r.pooler.kernel_name.endswith("pooled_dense/kernel")
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     # keras-nlp's BertBackbone computes GELU in its tanh form; so does this build of the same
     # weights. Accented text is left out: keras-nlp's tokenizer keeps accents that

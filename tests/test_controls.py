@@ -51,7 +51,7 @@ def test_a_mismatch_is_diagnosed_without_being_asked_and_says_what_it_cost(tmp_p
 
 def test_a_match_never_pays_for_recovery(default_loaded):
     r = api.verify(module=default_loaded, texts=["Hello."])
-    assert r.ok and r.recovery is None and r.recovery_seconds is None
+    assert r.ok and r.comparison.recovery is None and r.recovery_seconds is None
 
 
 def test_hidden_weights_module_stores_no_pooler(tmp_path_factory, small_weights):
@@ -65,10 +65,10 @@ def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_fac
     w = sources.from_hf_dir(provision.weights_dir())
     r = api.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)))
     assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
-    d = r.recovery.differing
+    d = r.comparison.recovery.differing
     assert len(d) == 1 and (d[0].row, d[0].col) == (0, 0)
     assert d[0].delta == pytest.approx(1e-3, rel=1e-2) and d[0].explained > 0.99
-    assert r.recovery.held_out_max_abs <= 1e-5
+    assert r.comparison.recovery.held_out_max_abs <= 1e-5
 
 
 def test_no_false_alarm_on_1000_varied_texts(default_loaded):

@@ -41,7 +41,7 @@ def test_formats_agree_and_each_verifies(modules):
     results = {fmt: api.verify(modules[fmt], texts=TEXTS) for fmt in formats.ENCODERS}
     ref = results[formats.TF1_HUB]
     for fmt, r in results.items():
-        assert r.format == fmt
+        assert r.module.format == fmt
         assert r.verdict == comparison.MATCHES_POOLER, (fmt, r.comparison.reason)
         assert np.array_equal(r.inputs.input_ids, ref.inputs.input_ids)
         assert np.abs(r.pooled_output - ref.pooled_output).max() <= 1e-5
@@ -61,7 +61,7 @@ def test_tf2_pooler_is_found_under_model_garden_names(modules):
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooler_transform/kernel", "model-garden")
     assert r.pooler.source == stored_variables.VARIABLES_SOURCE
     assert r.pooler.checkpoint == "matches (pooler_transform/kernel, pooler_transform/bias)"
-    assert r.max_seq_length == 128
+    assert r.module.max_seq_length == 128
 
 
 def test_tf2_dict_outputs(modules):
@@ -117,7 +117,7 @@ def test_google_research_checkpoint_directory(tmp_path, small_weights, modules):
     (ckpt / "vocab.txt").write_text(open(small_weights.vocab_file, encoding="utf-8").read(), encoding="utf-8")
     r = api.verify(str(ckpt), texts=TEXTS[:3])
     assert r.ok, r.comparison.reason
-    assert r.handle.startswith(f"google-research checkpoint {ckpt}, built into")
+    assert r.module.handle.startswith(f"google-research checkpoint {ckpt}, built into")
     ref = api.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
     assert np.array_equal(r.pooled_output, ref.pooled_output)
 

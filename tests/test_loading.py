@@ -46,7 +46,7 @@ def test_a_tfhub_dev_url_goes_through_tensorflow_hubs_cache(small_module_path):
     shutil.copytree(small_module_path, cached)
     try:
         r = api.verify(url, texts=["Hello there."])
-        assert r.ok and r.module.path == cached and r.handle == url
+        assert r.ok and r.module.path == cached and r.module.handle == url
     finally:
         shutil.rmtree(cached)
 

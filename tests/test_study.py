@@ -32,7 +32,7 @@ def test_default_module_reads_the_pooler_by_its_google_research_name(default_loa
     assert r.pooler.kernel.shape == (384, 384) and r.pooler.bias.shape == (384,)
     assert r.pooler.checkpoint == "matches (bert/pooler/dense/kernel, bert/pooler/dense/bias)"
     assert r.pooler.source == "module variables"
-    assert r.format == "tf1-hub" and r.module.signature == "tokens"
+    assert r.module.format == "tf1-hub" and r.module.signature == "tokens"
 
 
 def test_pooler_weights_are_the_shipped_ones(default_loaded, minilm_dir):

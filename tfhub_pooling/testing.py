@@ -34,6 +34,6 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
                         f"(worst element at {c.worst_bound_ratio:.3g}x its {c.precision} bound, "
                         f"{c.elements_outside} elements outside)")
         # The verdict first: pytest's short summary keeps only the message's start.
-        raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.handle}; "
+        raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.module.handle}; "
                              f"pooler: {r.pooler_search}")
     return r

@@ -59,7 +59,7 @@ def plot(r: VerifyResult, path: str) -> None:
         ax.set(title=f"|pooled − rebuilt|: worst at {c.worst_bound_ratio:.3g} of its bound")
     ax.set(xlabel="|pooled − rebuilt| per element", ylabel="elements")
 
-    fig.suptitle(f"{r.handle}  ({r.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
+    fig.suptitle(f"{r.module.handle}  ({r.module.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
                  f"verdict: {r.verdict}", fontsize=11)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     atomic.write_file(path, lambda f: fig.savefig(f, format=fmt, dpi=110), "--plot")

@@ -111,12 +111,12 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "pooler_note": c.pooler_note,
         "saturated": c.saturated,
         "interface_checks": r.interface_checks,
-        "recovery": r.recovery and {
-            "n_fit": r.recovery.n_fit, "n_held_out": r.recovery.n_held_out,
-            "dropped": r.recovery.dropped, "held_out_max_abs_diff": r.recovery.held_out_max_abs,
-            "explains": r.recovery.explains, "seconds": r.recovery_seconds,
-            "recovered_vs_stored_kernel_max_abs_diff": r.recovery.stored_kernel_max_abs,
-            "differing": [dataclasses.asdict(d) for d in r.recovery.differing]},
+        "recovery": r.comparison.recovery and {
+            "n_fit": r.comparison.recovery.n_fit, "n_held_out": r.comparison.recovery.n_held_out,
+            "dropped": r.comparison.recovery.dropped, "held_out_max_abs_diff": r.comparison.recovery.held_out_max_abs,
+            "explains": r.comparison.recovery.explains, "seconds": r.recovery_seconds,
+            "recovered_vs_stored_kernel_max_abs_diff": r.comparison.recovery.stored_kernel_max_abs,
+            "differing": [dataclasses.asdict(d) for d in r.comparison.recovery.differing]},
         "verdict": c.verdict,
         "reason": c.reason,
         "exit_code": c.exit_code,
@@ -157,10 +157,10 @@ def interface_lines(checks: dict | None) -> list[str]:
 
 
 def recovery_lines(r: VerifyResult) -> list[str]:
-    if r.recovery is None:
+    if r.comparison.recovery is None:
         return []
     return [f"recovery           black-box fit of tanh(cls · W + b) from outputs alone, "
-            f"{r.recovery_seconds:.1f} s: {r.recovery.summary()}"]
+            f"{r.recovery_seconds:.1f} s: {r.comparison.recovery.summary()}"]
 
 
 def structure_lines(s: structure.Structure | None) -> list[str]:
@@ -174,7 +174,7 @@ def terminal(r: VerifyResult) -> str:
     c = r.comparison
     lines = [
         "Is pooled_output = tanh(cls · W + b), with cls = sequence_output[:, 0, :]?",
-        f"module   {r.handle}",
+        f"module   {r.module.handle}",
         *module_lines(r.module),
         f"inputs   {r.tokenizer}, trimmed to {r.trimmed_to} tokens",
         *length_lines(r.module, r.padded_to, r.shortened_to),
@@ -233,7 +233,7 @@ def markdown(r: VerifyResult) -> str:
     if c.pooled_vs_rebuilt is not None:
         rows.append(("pooled vs tanh(cls · W + b)", c.pooled_vs_rebuilt))
     lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
-             f"- module: `{r.handle}` ({r.format}, `{r.module.signature}`, graph variant "
+             f"- module: `{r.module.handle}` ({r.module.format}, `{r.module.signature}`, graph variant "
              f"{r.module.graph_variant}; vocab from {r.module.vocab_source})",
              f"- inputs: {r.tokenizer}, {count(len(r.texts), 'text')}",
              f"- pooler weights: {_pooler_line(r.pooler)}",

@@ -82,18 +82,6 @@ class VerifyResult:
         return rows if rows < self.inputs.input_ids.shape[1] else None
 
     @property
-    def handle(self) -> str:
-        return self.module.handle
-
-    @property
-    def format(self) -> str:
-        return self.module.format
-
-    @property
-    def max_seq_length(self) -> int:
-        return self.module.max_seq_length
-
-    @property
     def cls(self) -> np.ndarray:
         """The final-layer [CLS] vector, sequence_output[:, 0, :] -> [B, H]."""
         return self.sequence_output[:, 0, :]
@@ -102,11 +90,6 @@ class VerifyResult:
     def rebuilt(self) -> np.ndarray | None:
         """tanh(cls · W + b) in float64 [B, H]; None without pooler weights."""
         return self.comparison.rebuilt
-
-    @property
-    def recovery(self) -> recovery.Recovery | None:
-        """The black-box fit, where a mismatch called for it."""
-        return self.comparison.recovery
 
     @property
     def verdict(self) -> str:
