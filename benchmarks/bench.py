@@ -189,7 +189,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     def study_pass():
         corpus.run_corpus(module, tokenizer, numbered, max_len, pooler)
 
-    pooler, _ = pipeline.find_pooler(module, None)
+    pooler, _ = pipeline.find_pooler(module)
     n = len(texts)
     tokenize = time_it(lambda: [tokenizer.pack(chunk, max_len) for chunk in chunks], repeats)
     timed = time_interleaved({"bare": lambda: run_batches(encoded), "study": study_pass,

@@ -126,7 +126,7 @@ def test_inspect_reads_model_gardens_preprocessing_models(export, request, capsy
 def test_model_garden_export_passes_its_own_export_checks(small_export):
     r = api.verify(small_export.model_garden, texts=TEXTS)
     checks = r.interface_checks
-    assert checks["problems"] == [] and checks["encoder_outputs"] == checks["num_layers"] == 2
+    assert checks["problems"] == [] and checks["encoder_outputs"] == checks["expected_encoder_outputs"] == 2
     assert checks["default_vs_pooled"] == 0 and checks["last_layer_vs_sequence"] == 0
 
 

@@ -130,3 +130,16 @@ def test_wrong_shape_or_nan_pooler_is_refused():
     with pytest.raises(BadWeightsError, match="NaN"):
         stored_pooler.find(stored_variables.from_variables([_var("bert/pooler/dense/kernel:0", bad),
                              _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
+
+
+def test_a_pooler_narrower_than_the_outputs_is_refused():
+    """Found before any batch runs (no width known then); held to the outputs' width after."""
+    import numpy as np
+
+    from tfhub_pooling.errors import BadWeightsError
+    pooler = stored_pooler.find(stored_variables.from_variables(
+        [_var("bert/pooler/dense/kernel:0", np.eye(4, dtype=np.float32)),
+         _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), None, "test")
+    stored_pooler.check_width(pooler, 4)
+    with pytest.raises(BadWeightsError, match=r"bert/pooler/dense/kernel has shape \[4, 4\], expected \[8, 8\]"):
+        stored_pooler.check_width(pooler, 8)

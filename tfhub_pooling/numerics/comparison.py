@@ -83,38 +83,12 @@ class Comparison:
         return VERDICT_EXIT_CODES[self.verdict]
 
 
-def interface_problems(checks: dict | None, expected_outputs: int | None) -> list[str]:
-    """What Model Garden's export test asserts of a dict encoder, and each breach.
-
-    checks: {"encoder_outputs": count, "default_vs_pooled": max |diff|,
-    "last_layer_vs_sequence": max |diff|}, None entries not checkable. The same
-    tensors must come back, so the differences must be exactly 0.
-    expected_outputs: the `encoder_outputs` entries the stored layers imply, or None.
-    """
-    if checks is None:
-        return []
-    problems = []
-    if checks["default_vs_pooled"] is None:
-        problems.append("it returns no `default` output")
-    elif checks["default_vs_pooled"] != 0:
-        problems.append(f"`default` differs from pooled_output (max |diff| {checks['default_vs_pooled']:.3g})")
-    count = checks["encoder_outputs"]
-    if count is None:
-        problems.append("it returns no `encoder_outputs`")
-    elif expected_outputs is not None and count != expected_outputs:
-        problems.append(f"`encoder_outputs` has {count} entries where the stored layers imply {expected_outputs}")
-    if checks["last_layer_vs_sequence"] is not None and checks["last_layer_vs_sequence"] != 0:
-        problems.append("the last `encoder_outputs` entry differs from sequence_output "
-                        f"(max |diff| {checks['last_layer_vs_sequence']:.3g})")
-    return problems
-
-
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None, problems: Sequence[str] = (),
             note: str | None = None, structure: Structure | None = None) -> Comparison:
     """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
 
-    problems: breaches of the module's own output contract (interface_problems);
+    problems: breaches of the module's own output contract (study/interface.py);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
     a fact of the weights, so callers work it out once, not per batch.

@@ -60,7 +60,7 @@ def document(module: loading.LoadedModule) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
     and signatures, variables, where the pooler lives, and who built it."""
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
-    pooler, search = pipeline.find_pooler(module, None)
+    pooler, search = pipeline.find_pooler(module)
     doc = _document(loading.facts(module), module.path, entries, pooler, search)
     if module.format == KERAS_HUB:
         doc["keras_preset"] = keras_hub_loading.describe(module)

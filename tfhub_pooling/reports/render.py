@@ -148,12 +148,14 @@ def length_lines(m: ModuleFacts, padded_to: int | None, shortened_to: int | None
 
 
 def interface_lines(checks: dict | None) -> list[str]:
+    """checks: interface.report()'s dict, or None where the format has no such checks."""
     if checks is None:
         return []
     verdict = "; ".join(checks["problems"]) if checks["problems"] else "pass"
-    layers = f" for {checks['num_layers']} layers" if checks["num_layers"] else ""
+    expected = checks["expected_encoder_outputs"]
+    held_to = f" (the stored layers imply {expected})" if expected is not None else " (layer count unknown)"
     return [f"interface          Model Garden's export checks: default = pooled_output, "
-            f"{checks['encoder_outputs']} encoder_outputs{layers}, last = sequence_output: {verdict}"]
+            f"{checks['encoder_outputs']} encoder_outputs{held_to}, last = sequence_output: {verdict}"]
 
 
 def recovery_lines(r: VerifyResult) -> list[str]:

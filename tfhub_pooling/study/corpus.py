@@ -18,9 +18,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from tfhub_pooling import defaults
-from tfhub_pooling.errors import BadWeightsError
 from tfhub_pooling.numerics import bounds, comparison, structure
-from tfhub_pooling.study import forward, stored_pooler
+from tfhub_pooling.study import forward, interface, stored_pooler
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Packed
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text, check_lengths
@@ -119,12 +118,10 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
         with bounds.quiet_blas():
             for (lines, batch_texts), inputs, out in forward.run_many(
                     module, _batches(source, numbered, max_seq_length, batch_size)):
-                if kernel is not None and kernel.shape[0] != out.pooled_output.shape[1]:
-                    raise BadWeightsError(f"pooler kernel {pooler.kernel_name} is {list(kernel.shape)} "
-                                          f"but pooled_output has {out.pooled_output.shape[1]} values")
-                c = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
-                                       kernel, bias,
-                                       problems=comparison.interface_problems(out.checks, module.encoder_outputs),
+                if pooler is not None:
+                    stored_pooler.check_width(pooler, out.pooled_output.shape[1])
+                c = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask, kernel, bias,
+                                       problems=interface.problems(out.checks, module.encoder_outputs),
                                        note=pooler and pooler.note)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if sums is not None:

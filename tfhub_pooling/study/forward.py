@@ -12,6 +12,7 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.errors import BadWeightsError, InterfaceError
+from tfhub_pooling.study import interface
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 
@@ -23,8 +24,7 @@ class Outputs:
     pooled_output: np.ndarray     # float32 [B, H]
     sequence_output: np.ndarray   # float32 [B, S', H]; S' = S but for encoders that shorten (Funnel)
     row_mask: np.ndarray          # int [B, S']: 1 where a row of sequence_output holds real tokens
-    # tf2-dict modules: Model Garden's export checks as numbers (loading._model_garden_checks).
-    checks: dict | None = None
+    checks: interface.Checks | None = None   # Model Garden's export checks, dict encoders only
     ran_at: int | None = None     # the length the batch was padded to, where the module takes only some
 
     @property
@@ -124,16 +124,4 @@ def concat(parts: list[Outputs]) -> Outputs:
         np.concatenate([p.pooled_output for p in parts]),
         np.concatenate([pad_to(p.sequence_output, width) for p in parts]),
         np.concatenate([pad_to(p.row_mask, width) for p in parts]),
-        merge_checks([p.checks for p in parts]), max(ran_at) if ran_at else None)
-
-
-def merge_checks(checks: list[dict | None]) -> dict | None:
-    """Many batches' checks as one: the largest differences (the count is the module's)."""
-    present = [c for c in checks if c is not None]
-    if not present:
-        return None
-    merged = dict(present[0])
-    for key in ("default_vs_pooled", "last_layer_vs_sequence"):
-        values = [c[key] for c in present if c[key] is not None]
-        merged[key] = max(values) if values else None
-    return merged
+        interface.merge([p.checks for p in parts]), max(ran_at) if ran_at else None)

@@ -26,7 +26,7 @@ from tfhub_pooling.errors import (
     first_line,
 )
 from tfhub_pooling.formats import HF_TF, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
-from tfhub_pooling.study import saved_model_proto, stored_variables
+from tfhub_pooling.study import interface, saved_model_proto, stored_variables
 from tfhub_pooling.study.lengths import Lengths
 
 TOKENS_INPUTS = ("input_ids", "input_mask", "segment_ids")
@@ -333,7 +333,7 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
             missing = [k for k in OUTPUTS if k not in out]
             if missing:
                 raise InterfaceError(f"{path} returned no {', '.join(missing)}; it is no BERT encoder")
-            return {k: out[k].numpy() for k in OUTPUTS} | {"checks": _model_garden_checks(out)}
+            return {k: out[k].numpy() for k in OUTPUTS} | {"checks": interface.measure(out)}
         pooled, sequence = obj([ids, mask, types])
         return {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
 
@@ -401,21 +401,6 @@ def vocab_place(file: untrusted.ModuleFile) -> str:
     if file.leads_to is None:
         return VOCAB_IN_MODULE
     return f"{VOCAB_IN_MODULE}, through a link to {file.leads_to}"
-
-
-def _model_garden_checks(out: dict) -> dict:
-    """What Model Garden's export test asserts of a dict encoder, as numbers:
-    `default` equals pooled_output, one `encoder_outputs` entry a layer, the
-    last of them equals sequence_output. Computed here so the per-layer
-    tensors never leave TensorFlow."""
-    layers = out.get("encoder_outputs")
-    checks = {"encoder_outputs": None if layers is None else len(layers),
-              "default_vs_pooled": None, "last_layer_vs_sequence": None}
-    if "default" in out:
-        checks["default_vs_pooled"] = float(tf.reduce_max(tf.abs(out["default"] - out["pooled_output"])))
-    if layers:
-        checks["last_layer_vs_sequence"] = float(tf.reduce_max(tf.abs(layers[-1] - out["sequence_output"])))
-    return checks
 
 
 def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: RunFn,

@@ -26,6 +26,7 @@ from tfhub_pooling.study import (
     corpus,
     forward,
     handles,
+    interface,
     keras_hub_loading,
     loading,
     stored_pooler,
@@ -187,11 +188,12 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
                                do_lower_case=lower_case)
 
 
-def find_pooler(module: loading.LoadedModule, hidden: int | None
-                ) -> tuple[stored_pooler.PoolerWeights | None, str]:
-    """The stored pooler, or None; and how it was found, or what was searched."""
+def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeights | None, str]:
+    """The stored pooler, or None; and how it was found, or what was searched. Found once,
+    before any batch runs; each batch's outputs are then held to its width
+    (stored_pooler.check_width)."""
     try:
-        pooler = stored_pooler.find_module_pooler(module.variables, module.path, hidden)
+        pooler = stored_pooler.find_module_pooler(module.variables, module.path, None)
         return pooler, pooler.describe()
     except stored_pooler.PoolerNotFound as e:
         return None, str(e)
@@ -247,13 +249,15 @@ def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
     full_float32 = forward.full_float32()
     module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
     recovery_seconds = None
+    pooler, search = find_pooler(module)
+    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     with bounds.quiet_blas():
         inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
-        pooler, search = find_pooler(module, out.pooled_output.shape[1])
-        kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-        problems = comparison.interface_problems(out.checks, module.encoder_outputs)
+        if pooler is not None:
+            stored_pooler.check_width(pooler, out.pooled_output.shape[1])
+        problems = interface.problems(out.checks, module.encoder_outputs)
         shape = None
-        if structure_test and pooler is not None and pooler.kernel.shape[0] == out.cls.shape[1]:
+        if structure_test and pooler is not None:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
                                     kernel, bias, problems, pooler and pooler.note, shape)
@@ -266,7 +270,7 @@ def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
         module=loading.facts(module), tokenizer=source.describe(), trimmed_to=max_seq_length, texts=texts,
         inputs=inputs, pooled_output=out.pooled_output, sequence_output=out.sequence_output,
         pooler=pooler, pooler_search=search, comparison=result,
-        interface_checks=out.checks and out.checks | {"num_layers": module.num_layers, "problems": problems},
+        interface_checks=interface.report(out.checks, module.encoder_outputs),
         full_float32=full_float32, padded_to=out.ran_at, recovery_seconds=recovery_seconds)
 
 
@@ -303,7 +307,7 @@ def verify_corpus(module: loading.LoadedModule, texts_file: str, opened: BinaryI
     check_lengths(max_seq_length, [])
     forward.full_float32()
     module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
-    pooler, search = find_pooler(module, None)
+    pooler, search = find_pooler(module)
     texts = text_sources.iter_texts_file(texts_file, opened)
     with tqdm(total=text_sources.count_lines(texts_file), unit="text", disable=not progress,
               leave=False) as bar:

@@ -84,6 +84,12 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
                          checkpoint="not checked", note=comparison.pooler_note(kernel, bias))
 
 
+def check_width(pooler: PoolerWeights, hidden_size: int) -> None:
+    """The pooler fits outputs of width hidden_size: a kernel [H, H] and a bias [H]."""
+    _check(pooler.kernel_name, pooler.kernel, (hidden_size, hidden_size))
+    _check(pooler.bias_name, pooler.bias, (hidden_size,))
+
+
 def _check(name: str, value: np.ndarray, shape: tuple[int, ...]) -> None:
     if value.shape != shape:
         raise BadWeightsError(f"pooler weight {name} has shape {list(value.shape)}, expected "
