@@ -76,8 +76,10 @@ def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
     variants = [saved_model_proto.describe_tags(t)
                 for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
     vocab_file, place = loading.preprocess_vocab(path, obj)
-    return loading.ModuleFacts(handle, path, PREPROCESS, "__call__, tokenize, bert_pack_inputs",
-                               variants[0], variants, vocab_file, place, loading.lower_cases(obj), None, None)
+    return loading.ModuleFacts(handle=handle, path=path, format=PREPROCESS,
+                               signature="__call__, tokenize, bert_pack_inputs", graph_variant=variants[0],
+                               graph_variants=variants, vocab_file=vocab_file, vocab_source=place,
+                               do_lower_case=loading.lower_cases(obj), max_seq_length=None, num_layers=None)
 
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:

@@ -139,11 +139,13 @@ def load(handle: str, path: str) -> LoadedModule:
         return {k: np.asarray(out[k]) for k in ("pooled_output", "sequence_output")}
 
     variables = list(backbone.weights)
-    return LoadedModule(handle, path, KERAS_HUB, f"{kind}.__call__ (token_ids, segment_ids, padding_mask)",
-                        backbone, variables, run, vocab.path, vocab_place(vocab),
-                        bool(getattr(tokenizer, "lowercase", False)),
-                        int(backbone.max_sequence_length), [], frozenset(), int(backbone.num_layers),
-                        tokenizer, vocab_rows=int(backbone.vocabulary_size))
+    return LoadedModule(handle=handle, path=path, format=KERAS_HUB,
+                        signature=f"{kind}.__call__ (token_ids, segment_ids, padding_mask)", obj=backbone,
+                        variables=variables, run=run, vocab_file=vocab.path, vocab_source=vocab_place(vocab),
+                        do_lower_case=bool(getattr(tokenizer, "lowercase", False)),
+                        max_seq_length=int(backbone.max_sequence_length), graph_variants=[],
+                        num_layers=int(backbone.num_layers), tokenizer=tokenizer,
+                        vocab_rows=int(backbone.vocabulary_size))
 
 
 def word_pieces(tokenizer: Any) -> Callable[[tf.Tensor], tf.RaggedTensor]:

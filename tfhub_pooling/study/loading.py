@@ -45,7 +45,7 @@ FALLBACK_MAX_SEQ_LENGTH = 512
 RunFn = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class LoadedModule:
     handle: str
     path: str                   # the local directory tensorflow_hub resolved
@@ -58,8 +58,8 @@ class LoadedModule:
     vocab_source: str           # VOCAB_IN_MODULE (and where a link in assets/ leads), or NO_VOCAB
     do_lower_case: bool
     max_seq_length: int         # rows of the position-embedding table
-    graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb; TF1 modules may have several
-    loaded_variant: frozenset[str]         # the one hub.load picked and the study runs
+    graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb (TF1 modules may have several);
+                                           # hub.load picks, and the study runs, the inference set()
     num_layers: int | None      # transformer layers, counted off the stored names
     tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
     vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
@@ -78,7 +78,7 @@ VOCAB_IN_GRAPH = "none as a file: the preprocessing model keeps its vocab inside
 NO_VOCAB = "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ModuleFacts:
     """What every document says about the module, under the same names."""
 
@@ -91,18 +91,19 @@ class ModuleFacts:
     vocab_file: str | None
     vocab_source: str
     do_lower_case: bool
-    max_seq_length: int         # the module's own maximum: rows of its position embeddings
+    max_seq_length: int | None  # the module's own maximum: rows of its position embeddings (None: a
+                                # preprocessing model)
     num_layers: int | None
     static_length: int | None = None   # the length its signature fixes, or None: it takes any
 
 
 def facts(module: LoadedModule) -> ModuleFacts:
-    loaded = (saved_model_proto.describe_tags(module.loaded_variant) if module.graph_variants
-              else "none: not a SavedModel")
-    return ModuleFacts(module.handle, module.path, module.format, module.signature, loaded,
-                       [saved_model_proto.describe_tags(t) for t in module.graph_variants],
-                       module.vocab_file, module.vocab_source, module.do_lower_case,
-                       module.max_seq_length, module.num_layers, module.static_length)
+    shared = {f.name: getattr(module, f.name) for f in dataclasses.fields(ModuleFacts)
+              if f.name not in ("graph_variant", "graph_variants")}
+    return ModuleFacts(**shared,
+                       graph_variant=(saved_model_proto.describe_tags(saved_model_proto.INFERENCE_TAGS)
+                                      if module.graph_variants else "none: not a SavedModel"),
+                       graph_variants=[saved_model_proto.describe_tags(t) for t in module.graph_variants])
 
 
 def load_saved_model(path: str) -> Any:
@@ -417,11 +418,12 @@ def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: Run
     max_seq_length = stored_variables.max_seq_length(entries) or FALLBACK_MAX_SEQ_LENGTH
     if static_length is not None:       # a fixed signature takes no longer text
         max_seq_length = min(max_seq_length, static_length)
-    return LoadedModule(handle, path, fmt, signature, obj, variables, run, vocab_file, vocab_source,
-                        do_lower_case, max_seq_length,
-                        saved_model_proto.graph_variants(proto), saved_model_proto.INFERENCE_TAGS,
-                        stored_variables.num_layers(entries), vocab_rows=stored_variables.vocab_rows(entries),
-                        static_length=static_length, encoder_outputs=stored_variables.encoder_outputs(entries))
+    return LoadedModule(handle=handle, path=path, format=fmt, signature=signature, obj=obj, variables=variables,
+                        run=run, vocab_file=vocab_file, vocab_source=vocab_source, do_lower_case=do_lower_case,
+                        max_seq_length=max_seq_length, graph_variants=saved_model_proto.graph_variants(proto),
+                        num_layers=stored_variables.num_layers(entries),
+                        vocab_rows=stored_variables.vocab_rows(entries), static_length=static_length,
+                        encoder_outputs=stored_variables.encoder_outputs(entries))
 
 
 def _static_length(specs: dict[str, Any] | list) -> int | None:

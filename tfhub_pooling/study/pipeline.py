@@ -274,7 +274,7 @@ def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
         full_float32=full_float32, padded_to=out.ran_at, recovery_seconds=recovery_seconds)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class CorpusResult:
     """The study over a texts file: running statistics, never the outputs."""
 
@@ -313,8 +313,8 @@ def verify_corpus(module: loading.LoadedModule, texts_file: str, opened: BinaryI
               leave=False) as bar:
         stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, batch_size, bar,
                                   structure_test)
-    return CorpusResult(loading.facts(module), source.describe(), max_seq_length, texts_file,
-                        pooler, search, stats)
+    return CorpusResult(module=loading.facts(module), tokenizer=source.describe(), trimmed_to=max_seq_length,
+                        texts_file=texts_file, pooler=pooler, pooler_search=search, stats=stats)
 
 
 @dataclasses.dataclass
