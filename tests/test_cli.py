@@ -116,3 +116,32 @@ def test_verify_help_lists_every_exit_code(capsys):
     out = capsys.readouterr().out
     for code, meaning in errors.exit_codes().items():
         assert re.search(rf"^ +{code}  {re.escape(meaning)}$", out, flags=re.M), code
+
+
+def test_the_ci_example_is_a_workflow_whose_commands_exist(pytestconfig):
+    """docs/ci-example.yml parses as YAML; every tfhub-pooling and pytest option it uses is
+    one the CLI and the plugin define, and the upload keeps the JUnit file pytest writes."""
+    import shlex
+    from pathlib import Path
+
+    import yaml
+
+    doc = yaml.safe_load((Path(ROOT) / "docs" / "ci-example.yml").read_text(encoding="utf-8"))
+    steps = doc["jobs"]["pooler"]["steps"]
+    runs = [shlex.split(s["run"].replace(">>", " ")) for s in steps if "run" in s]
+    ours = [r for r in runs if r[0] == "tfhub-pooling"]
+    assert ours
+    for words in ours:
+        args = [w for w in words[1:] if not w.startswith("$")]
+        assert cli.parser().parse_args(args).command == "verify"
+    pytest_runs = [r for r in runs if r[0] == "pytest"]
+    assert pytest_runs
+    for words in pytest_runs:
+        for w in words[1:]:
+            if w.startswith("--pooler"):     # an option the plugin registered: getoption knows it
+                pytestconfig.getoption(w.split("=", 1)[0].lstrip("-").replace("-", "_"))
+    junit = next(w.split("=", 1)[1] for r in pytest_runs for w in r if w.startswith("--junitxml="))
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == junit and uploads[0]["if"] == "always()"
+    summary = next(s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    assert summary["if"] == "always()"

@@ -19,8 +19,8 @@ def test_one_test_per_handle_with_the_verdict_on_failure(pytester, small_module_
     handles = tmp_path / "modules.txt"
     handles.write_text(f"# the zoo\n{identity_module}\n", encoding="utf-8")
     junit = tmp_path / "junit.xml"
-    result = pytester.runpytest("--pooler-handle", small_module_path, "--pooler-handles-file", str(handles),
-                                "--pooler-handle", "/no/such/module", f"--junitxml={junit}")
+    result = pytester.runpytest(f"--pooler-handle={small_module_path}", f"--pooler-handles-file={handles}",
+                                "--pooler-handle=/no/such/module", f"--junitxml={junit}")
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
     assert "EQUALS_CLS: pooled_output is the [CLS] vector itself" in out
@@ -69,3 +69,49 @@ def test_a_hand_written_failure_shows_the_callers_line_not_our_source(pytester, 
     out = result.stdout.str()
     assert "assert_pooler_matches(" in out and "EQUALS_CLS" in out
     assert "r = verify(handle, texts" not in out and "__tracebackhide__" not in out
+
+
+def test_the_count_and_node_ids_are_pytests_own(pytester, small_module_path, identity_module):
+    """Both handles lie outside pytester's directory; written as one word each, they move
+    neither rootdir nor the node ids."""
+    pytester.makepyfile("def test_own():\n    pass\n")
+    result = pytester.runpytest("-v", f"--pooler-handle={small_module_path}", f"--pooler-handle={identity_module}",
+                                "--pooler-no-diagnosis")
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    assert "collected 3 items" in out
+    assert f"pooler[{small_module_path}] PASSED" in out
+    assert f"pooler[{identity_module}] FAILED" in out
+    assert "..::" not in out and f"rootdir: {pytester.path}" in out
+    listed = pytester.runpytest("--collect-only", "-q", f"--pooler-handle={small_module_path}")
+    assert f"pooler[{small_module_path}]" in listed.stdout.str().splitlines()
+    selected = pytester.runpytest("-k", "own", f"--pooler-handle={small_module_path}")
+    selected.assert_outcomes(passed=1)             # -k deselects the pooler item like any other
+    assert "1 deselected" in selected.stdout.str()
+
+
+def test_the_fixture_sees_the_command_lines_handles(pytester, small_module_path):
+    pytester.makepyfile("""
+        def test_every_named_module(pooler_check):
+            assert [h.handle for h in pooler_check.handles] == [pooler_check.handles[0].handle]
+            for spec in pooler_check.handles:
+                assert pooler_check(spec.handle, texts=["One."], preprocess=spec.preprocess).ok
+    """)
+    pytester.runpytest(f"--pooler-handle={small_module_path}", "-k", "every_named").assert_outcomes(passed=1)
+
+
+def test_no_diagnosis_skips_the_fit(pytester, tmp_path, small_hf_dir):
+    """A pooler changed by 0.05 at W[3, 7] fails the bound; only the fit names the element."""
+    from tfhub_pooling.builder.controls import Control
+    path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "perturbed"),
+                              control=Control("perturbed", amount=0.05, row=3, col=7))
+    pytester.makepyfile(f"""
+        def test_encoder(pooler_check):
+            pooler_check({path!r}, texts=["Hello."])
+    """)
+    skipped = pytester.runpytest("--pooler-no-diagnosis")
+    skipped.assert_outcomes(failed=1)
+    assert "UNEXPLAINED" in skipped.stdout.str() and "recovery (skipped)" in skipped.stdout.str()
+    diagnosed = pytester.runpytest(f"--pooler-handle={path}", "-k", "pooler")
+    diagnosed.assert_outcomes(failed=1)
+    assert "POOLER_WEIGHTS_DIFFER" in diagnosed.stdout.str() and "W[3, 7]" in diagnosed.stdout.str()

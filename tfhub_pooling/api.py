@@ -46,11 +46,9 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
     vocab, lower_case: a vocab file and casing for an encoder that carries none, or to
       override its own; without lower_case, the tokenizer_config.json beside vocab says it.
     """
-    options = {"max_seq_length": max_seq_length, "recover_weights": recover_weights,
-               "batch_size": batch_size, "preprocess": preprocess, "structure_test": structure_test,
-               "vocab": vocab, "lower_case": lower_case}
     texts = pipeline.check_arguments(texts, max_seq_length, batch_size, preprocess, vocab, lower_case)
-    return pipeline.verify(module or load(handle), texts, **options)
+    return pipeline.verify(module or load(handle), texts, max_seq_length, recover_weights, batch_size,
+                           preprocess, structure_test, vocab, lower_case)
 
 
 def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,

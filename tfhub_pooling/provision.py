@@ -82,7 +82,11 @@ def ensure_default(fmt: str = TF1_HUB, rebuild: bool = False) -> str:
 
 def checkpoint_path(checkpoint_dir: str) -> Path:
     """Keyed by the directory and its checkpoint index: a new checkpoint, a new module."""
-    files = checkpoints.CHECKPOINT_FILES[checkpoints.checkpoint_architecture(checkpoint_dir)]
+    architecture = checkpoints.checkpoint_architecture(checkpoint_dir)
+    if architecture is None:
+        raise NotAModuleError(f"{checkpoint_dir} holds no google-research checkpoint (a config and its "
+                              "checkpoint index)")
+    files = checkpoints.CHECKPOINT_FILES[architecture]
     key = handles.file_key(checkpoint_dir, os.path.join(checkpoint_dir, files.checkpoint + ".index"))
     return cache_dir() / f"checkpoint-{key[:16]}-{TF1_HUB}-v{BUILDER_VERSION}"
 
@@ -94,7 +98,7 @@ def ensure_from_checkpoint(checkpoint_dir: str) -> str:
     return _ensure(checkpoint_path(checkpoint_dir), lambda: sources.from_checkpoint(checkpoint_dir))
 
 
-BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+BERT_BASE: dict[str, Any] = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
              "intermediate_size": 3072}
 
 
@@ -123,7 +127,7 @@ def albert_weights(seed: int = 0, **config) -> BertWeights:
     from tfhub_pooling.conventions import vocabs
 
     vocab = albert_vocab()
-    shape = bert_config.ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
+    shape: dict[str, Any] = bert_config.ALBERT_BASE | {"vocab_size": vocabs.read(vocab).size} | config
     return sources.random_weights(bert_config.BertConfig(**shape), vocab, seed=seed)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,9 +125,9 @@ def _with_problems(c: Comparison, problems: tuple[str, ...]) -> Comparison:
 def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
              kernel: np.ndarray | None, bias: np.ndarray | None, note: str | None) -> Comparison:
     cls = sequence_output[:, 0, :]
-    common = {"pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
+    common: dict[str, Any] = {"pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
               "saturated": float(np.mean(np.abs(pooled) > SATURATED)), "elements": int(pooled.size)}
-    rebuilt_figures = dict.fromkeys(("pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max",
+    rebuilt_figures: dict[str, Any] = dict.fromkeys(("pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max",
                                      "worst_bound_ratio", "elements_outside", "per_text_bound_ratio",
                                      "rebuilt"))
     precision, saturated = common["precision"], common["saturated"]
@@ -156,14 +157,14 @@ def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.nda
     if verdict != UNEXPLAINED:
         return c
     c = dataclasses.replace(c, needs_fit=True, other_activation=(
-        _other_activation(pooled, cls, kernel, bias, precision) if kernel is not None else ""))
+        _other_activation(pooled, cls, kernel, bias, precision) if kernel is not None and bias is not None else ""))
     verdict, reason = _mismatch(c, None, tried=False)
     return dataclasses.replace(c, verdict=verdict, reason=reason)
 
 
 def _judge_structure(c: Comparison, s: Structure) -> Comparison:
     c = dataclasses.replace(c, structure=s)
-    if c.verdict != MATCHES_POOLER:
+    if c.verdict != MATCHES_POOLER or c.worst_bound_ratio is None:
         return c
     verdict, reason = judge_structure(s, c.worst_bound_ratio, c.reason, c.precision)
     return dataclasses.replace(c, verdict=verdict, reason=reason)
@@ -205,10 +206,9 @@ def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:
 
 def _mismatch(c: Comparison, recovered: Recovery | None, tried: bool) -> tuple[str, str]:
     """Neither the stored pooler nor a look-alike: what the outputs, and the fit, still say."""
-    affine = recovered is not None and recovered.explains
     if c.pooled_vs_rebuilt is None:
         reason = "the module stores no pooler weights by any known name"
-        if affine:
+        if recovered is not None and recovered.explains:
             reason += (", yet pooled_output is tanh of an affine map of cls "
                        f"(recovered from outputs: {recovered.summary()})")
         return NO_POOLER_WEIGHTS, reason
@@ -218,7 +218,7 @@ def _mismatch(c: Comparison, recovered: Recovery | None, tried: bool) -> tuple[s
     if recovered is None:
         verdict = UNEXPLAINED
         reason += "" if tried else "; recovery (skipped) tests whether it is tanh of another affine map"
-    elif affine:
+    elif recovered.explains:
         verdict, reason = POOLER_WEIGHTS_DIFFER, reason + f"; it is tanh of another affine map of cls: {recovered.summary()}"
     else:
         verdict, reason = UNEXPLAINED, reason + f"; nor is it tanh of any affine map of cls: {recovered.summary()}"

@@ -122,7 +122,7 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
                     stored_pooler.check_width(pooler, out.pooled_output.shape[1])
                 c = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask, kernel, bias,
                                        problems=interface.problems(out.checks, module.encoder_outputs),
-                                       note=pooler and pooler.note)
+                                       note=pooler.note if pooler else None)
                 _fold(stats, heap, lines, batch_texts, inputs, out, c)
                 if sums is not None:
                     sums.add(out.pooled_output, out.cls)

@@ -18,10 +18,14 @@ from tfhub_pooling.study.loading import LoadedModule
 
 Loader = Callable[[str, detect.OnDisk, Any], LoadedModule]
 
+def _hf_save_pretrained(handle: str, found: detect.OnDisk, obj: Any) -> LoadedModule:
+    # The SavedModel under saved_model/<version>/; the vocab and casing beside it, in found.path.
+    return loading.load(handle, found.saved_model or found.path, obj, beside=found.path)
+
+
 LOADERS: dict[str, Loader] = {
     KERAS_HUB: lambda handle, found, obj: keras_hub_loading.load(handle, found.path),
-    detect.HF_SAVE_PRETRAINED: lambda handle, found, obj: loading.load(handle, found.saved_model, obj,
-                                                                      beside=found.path),
+    detect.HF_SAVE_PRETRAINED: _hf_save_pretrained,
     detect.SAVED_MODEL: lambda handle, found, obj: loading.load(handle, found.path, obj),
 }
 

@@ -210,13 +210,22 @@ def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence
     return concat([inputs for _, inputs, _ in ran]), forward.concat([out for _, _, out in ran])
 
 
+def words_from(module: loading.LoadedModule, source: InputSource) -> str:
+    """The vocab file whose words the generated texts are made of."""
+    vocab_file = module.vocab_file or source.vocab_file
+    if vocab_file is None:
+        raise InterfaceError(f"neither {module.path} nor its preprocessing model carries a vocab file to make "
+                             "texts of for the structure test and the diagnosis; pass --vocab, or "
+                             "--no-structure and --no-recover")
+    return vocab_file
+
+
 def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
             max_seq_length: int, pooler: stored_pooler.PoolerWeights | None,
             seed: int = 0) -> recovery.Recovery:
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
-    vocab_file = module.vocab_file or source.vocab_file    # words to make texts of
-    texts = vocabs.generate_texts(n_fit + RECOVERY_HELD_OUT, vocab_file, seed)
+    texts = vocabs.generate_texts(n_fit + RECOVERY_HELD_OUT, words_from(module, source), seed)
     _, out = run_texts(module, source, texts, max_seq_length)
     cls, pooled = out.cls, out.pooled_output
     return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],
@@ -232,8 +241,7 @@ def run_structure_test(module: loading.LoadedModule, source: InputSource, out: f
     sums.add(out.pooled_output, out.cls)
     more = structure.TEXTS - len(out.cls)
     if more > 0:
-        vocab_file = module.vocab_file or source.vocab_file
-        texts = vocabs.generate_texts(more, vocab_file, seed, max_words=structure.WORDS)
+        texts = vocabs.generate_texts(more, words_from(module, source), seed, max_words=structure.WORDS)
         _, extra = run_texts(module, source, texts, max_seq_length, batch_size)
         sums.add(extra.pooled_output, extra.cls)
     return sums.result()
@@ -260,7 +268,7 @@ def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
         if structure_test and pooler is not None:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
-                                    kernel, bias, problems, pooler and pooler.note, shape)
+                                    kernel, bias, problems, pooler.note if pooler else None, shape)
         if result.needs_fit and recover_weights:
             start = time.perf_counter()
             fit = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
@@ -327,7 +335,10 @@ class ZooEntry:
 
     @property
     def exit_code(self) -> int:
-        return self.result.exit_code if self.result is not None else self.error.exit_code
+        if self.result is not None:
+            return self.result.exit_code
+        assert self.error is not None, "a zoo entry holds a result or an error"
+        return self.error.exit_code
 
 
 def zoo_exit_code(entries: Sequence[ZooEntry]) -> int:
