@@ -77,6 +77,7 @@ class Exported:
     tf1_hub: str          # tensorflow_hub's TF1 exporter on google-research's modeling.py
     model_garden: str     # Model Garden's export_model (dict encoder)
     preprocess: str       # Model Garden's export_preprocessing
+    legacy_list: str | None   # Model Garden's legacy list-in, list-out exporter (BERT only)
     versions: dict
 
 
@@ -89,8 +90,12 @@ def _export(root: Path, weights) -> Exported:
     tf1_script = "export_albert_tf1_hub.py" if weights.config.architecture == ALBERT else "export_tf1_hub.py"
     tf1 = run_exporter("tf1-hub", tf1_script, checkpoint, str(root / "tf1-hub"))
     mg = run_exporter("model-garden", "export_model_garden.py", checkpoint, str(root / "model-garden"))
+    legacy = None
+    if weights.config.architecture != ALBERT:
+        legacy = run_exporter("model-garden", "export_model_garden_legacy.py", checkpoint,
+                              str(root / "model-garden" / "converted"), str(root / "legacy-list"))["exported"]
     return Exported(checkpoint, str(root / "tf1-hub"), str(root / "model-garden" / "encoder"),
-                    str(root / "model-garden" / "preprocess"), tf1 | mg)
+                    str(root / "model-garden" / "preprocess"), legacy, tf1 | mg)
 
 
 @pytest.fixture(scope="session")

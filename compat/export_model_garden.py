@@ -11,14 +11,14 @@ export_tfhub_lib.export_preprocessing. ALBERT's are exported with its SentencePi
 model as `sp_model_file`, lower case and accents stripped, as Model Garden did.
 
     python export_model_garden.py CHECKPOINT_DIR OUT_DIR [--cased]
-    -> OUT_DIR/encoder, OUT_DIR/preprocess
+    -> OUT_DIR/encoder, OUT_DIR/preprocess, and OUT_DIR/converted (the TF2 checkpoint the
+       converter wrote, which export_model_garden_legacy.py exports the old way)
 """
 
 import argparse
 import importlib
 import json
 import os
-import tempfile
 
 import tensorflow as tf
 from official.legacy.albert import configs as albert_configs
@@ -57,16 +57,15 @@ def main() -> None:
         converter, checkpoint = importlib.import_module(CONVERTER.format("bert")), "bert_model.ckpt"
         model = {"bert_config": config}
         vocab = {"vocab_file": os.path.join(args.checkpoint_dir, "vocab.txt"), "do_lower_case": not args.cased}
-    with tempfile.TemporaryDirectory() as tmp:
-        # The ALBERT converter, unlike BERT's, saves into temp_v1/ without making it.
-        os.makedirs(os.path.join(tmp, "converted", "temp_v1"))
-        converter.convert_checkpoint(config, os.path.join(tmp, "converted", "bert_model"),
-                                     os.path.join(args.checkpoint_dir, checkpoint),
-                                     checkpoint_model_name="encoder", converted_model="encoder")
-        export_tfhub_lib.export_model(
-            os.path.join(args.out_dir, "encoder"), **model,
-            model_checkpoint_path=tf.train.latest_checkpoint(os.path.join(tmp, "converted")),
-            with_mlm=False, **vocab)
+    converted = os.path.join(args.out_dir, "converted")
+    # The ALBERT converter, unlike BERT's, saves into temp_v1/ without making it.
+    os.makedirs(os.path.join(converted, "temp_v1"))
+    converter.convert_checkpoint(config, os.path.join(converted, "bert_model"),
+                                 os.path.join(args.checkpoint_dir, checkpoint),
+                                 checkpoint_model_name="encoder", converted_model="encoder")
+    export_tfhub_lib.export_model(
+        os.path.join(args.out_dir, "encoder"), **model,
+        model_checkpoint_path=tf.train.latest_checkpoint(converted), with_mlm=False, **vocab)
     export_tfhub_lib.export_preprocessing(
         os.path.join(args.out_dir, "preprocess"), **vocab, tokenize_with_offsets=False,
         default_seq_length=128)

@@ -7,6 +7,13 @@ Dense has a zero bias, which would hide a missing `+ b`), saved as the
 checkpoint `export_tfhub_lib.export_model` restores, and exported by it with
 the vocab as `vocab_file`: the path Model Garden's own TF Hub encoders took.
 
+Two kinds go through the exporter's other doors: `talking_heads` is the BERT config
+built under the gin bindings TF Hub's Talking-Heads encoders were exported with
+(export_tfhub.py --gin_params: an EncoderScaffold of TransformerScaffolds with
+TalkingHeadsAttention and GatedFeedforward), and `copy_pooler` is exported with
+copy_pooler_dense_to_encoder=True from a checkpoint whose next-sentence head holds a
+pooler dense layer of its own, which the exporter copies over the encoder's.
+
     python export_model_garden_encoders.py VOCAB_FILE OUT_DIR
     -> OUT_DIR/<kind> for each kind configs() names (or --kinds); the last stdout line is JSON
 """
@@ -16,6 +23,7 @@ import json
 import os
 import tempfile
 
+import gin
 import numpy as np
 import tensorflow as tf
 import tf_keras
@@ -55,7 +63,18 @@ def configs(vocab_size: int) -> dict:
         # BERT under Keras mixed precision: computed, and returned, in float16 or bfloat16.
         "bert_mixed_float16": ("bert", encoders.BertEncoderConfig(**bert_like)),
         "bert_mixed_bfloat16": ("bert", encoders.BertEncoderConfig(**bert_like)),
+        "talking_heads": ("bert", encoders.BertEncoderConfig(**bert_like)),
+        "copy_pooler": ("bert", encoders.BertEncoderConfig(**bert_like)),
     }
+
+
+# export_tfhub.py --gin_params, as TF Hub's talkheads_ggelu_bert_en encoders were exported.
+TALKING_HEADS_GIN = """
+build_encoder.encoder_cls = @EncoderScaffold
+EncoderScaffold.hidden_cls = @TransformerScaffold
+TransformerScaffold.attention_cls = @TalkingHeadsAttention
+TransformerScaffold.feedforward_cls = @GatedFeedforward
+"""
 
 
 def randomize(model: tf.keras.Model, seed: int) -> None:
@@ -70,17 +89,31 @@ def export(kind: str, type_name: str, config, vocab_file: str, out: str, seed: i
     # Under mixed precision the variables stay float32 and are rounded where they are used.
     policy = kind.removeprefix("bert_") if kind.startswith("bert_mixed_") else "float32"
     tf_keras.mixed_precision.set_global_policy(policy)
+    gin.clear_config()
+    if kind == "talking_heads":
+        gin.parse_config(TALKING_HEADS_GIN)
     encoder_config = encoders.EncoderConfig(type=type_name, **{type_name: config})
     encoder = encoders.build_encoder(encoder_config)
     # Subclassed encoders (Funnel) make their variables on the first call.
     ids = tf.ones([1, MAX_LEN], tf.int32)
     encoder({"input_word_ids": ids, "input_mask": ids, "input_type_ids": tf.zeros_like(ids)})
     randomize(encoder, seed)
+    items = {"encoder": encoder}
+    if kind == "copy_pooler":
+        # A next-sentence head's own pooler dense layer, as BertPretrainerV2.checkpoint_items names it.
+        head = tf_keras.layers.Dense(H, activation="tanh")
+        head.build([None, H])
+        randomize(head, seed + 100)
+        head.kernel.assign(np.random.default_rng(seed + 100).normal(0, 0.05, (H, H)).astype(np.float32))
+        items["next_sentence.pooler_dense"] = head
+        np.save(os.path.join(out, "copy_pooler_head_kernel.npy"), head.kernel.numpy())
     with tempfile.TemporaryDirectory() as tmp:
-        path = tf.train.Checkpoint(encoder=encoder).save(os.path.join(tmp, "ckpt"))
+        path = tf.train.Checkpoint(**items).save(os.path.join(tmp, "ckpt"))
         export_tfhub_lib.export_model(os.path.join(out, kind), encoder_config=encoder_config,
                                       model_checkpoint_path=path, with_mlm=False,
+                                      copy_pooler_dense_to_encoder=kind == "copy_pooler",
                                       vocab_file=vocab_file, do_lower_case=True)
+    gin.clear_config()
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ EXPECTED = {
     "roformer": (MATCHES_POOLER, "model-garden", 2, 2),
     "bert_mixed_float16": (MATCHES_POOLER, "model-garden", 2, 2),
     "bert_mixed_bfloat16": (MATCHES_POOLER, "model-garden", 2, 2),
+    "talking_heads": (MATCHES_POOLER, "model-garden-scaffold", 2, 2),
+    "copy_pooler": (MATCHES_POOLER, "model-garden", 2, 2),
 }
 
 
@@ -83,3 +85,25 @@ def test_mixed_precision_is_judged_in_its_own_precision(precision, model_garden_
     assert r.comparison.precision == precision and f"within the {precision} bound" in r.comparison.reason
     assert cli.main(["verify", "--handle", model_garden_encoders[f"bert_mixed_{precision}"], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["tolerance"]["precision"] == precision
+
+
+def test_talking_heads_is_what_its_gin_bindings_build(model_garden_encoders):
+    """An EncoderScaffold of TalkingHeadsAttention layers, its pooler under cls_transform."""
+    info = api.inspect(model_garden_encoders["talking_heads"])
+    names = [v["name"] for v in info["variables"]["shown"]]
+    assert any(n.endswith("self_attention/pre_softmax_weight") for n in names)
+    assert info["pooler"]["kernel"]["name"] == "cls_transform/kernel"
+
+
+def test_copy_pooler_dense_to_encoder_stores_the_heads_pooler(model_garden_encoders):
+    """export_model copies the next-sentence head's dense layer over the encoder's pooler: the
+    study finds, and matches, the head's kernel, not the encoder's own."""
+    import os
+
+    import numpy as np
+
+    path = model_garden_encoders["copy_pooler"]
+    head = np.load(os.path.join(os.path.dirname(path), "copy_pooler_head_kernel.npy"))
+    r = api.verify(path, texts=TEXTS)
+    assert r.verdict == MATCHES_POOLER
+    assert np.array_equal(r.pooler.kernel, head)

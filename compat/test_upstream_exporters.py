@@ -144,3 +144,13 @@ def test_builder_computes_what_the_upstream_exporters_compute(export, request, t
         real = a.inputs.input_mask.astype(bool)
         assert np.abs(a.sequence_output[real] - b.sequence_output[real]).max() <= 1e-5, fmt
         assert np.abs(a.pooled_output - b.pooled_output).max() <= 1e-5, fmt
+
+
+def test_the_legacy_list_exporter_verifies(small_export):
+    """official/legacy/bert/export_tfhub.py: list in, [pooled_output, sequence_output] out."""
+    from tfhub_pooling.formats import TF2_LIST
+
+    r = api.verify(small_export.legacy_list, texts=TEXTS)
+    assert r.module.format == TF2_LIST
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.pooler.kernel.shape == (64, 64) and r.module.vocab_source == loading.VOCAB_IN_MODULE
