@@ -43,11 +43,21 @@ def test_a_change_inside_the_bound_is_caught_and_named(tmp_path_factory, minilm_
     assert f"W[{row}, {col}]" in c.reason and "false-alarm probability" in c.reason
 
 
+def test_a_suspicious_first_look_is_settled_by_a_second_on_more_texts(tmp_path_factory, minilm_weights):
+    """W[0, 0] + 8e-8: too weak to decide on 64 texts, decided on 1,024, the false-alarm
+    probability doubled for the second look."""
+    r = api.verify(_perturbed(tmp_path_factory, minilm_weights, 8e-8, 0, 0), recover_weights=False)
+    s = r.comparison.structure
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
+    assert (s.row, s.col, s.looks, s.texts) == (0, 0, 2, structure.FOLLOW_UP_TEXTS)
+    assert s.delta == pytest.approx(8e-8, rel=0.2)
+
+
 def test_the_default_module_is_clean_with_margin(default_loaded):
     r = api.verify(module=default_loaded)
     s = r.comparison.structure
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
-    assert s.texts == structure.TEXTS and s.tested > 0.99 * 384 * 384
+    assert s.texts == structure.TEXTS and s.looks == 1 and s.tested > 0.99 * 384 * 384
     assert s.false_alarm > 1e3 * structure.ALPHA
 
 

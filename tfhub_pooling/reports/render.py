@@ -168,7 +168,9 @@ def recovery_lines(r: VerifyResult) -> list[str]:
 def structure_lines(s: structure.Structure | None) -> list[str]:
     if s is None:
         return []
-    return [f"structure          strongest residual shape: W[{s.row}, {s.col}] across {s.texts} texts, "
+    second = (f"; a second look, after a suspicious first on {structure.TEXTS} texts"
+              if s.looks > 1 else "")
+    return [f"structure          strongest residual shape: W[{s.row}, {s.col}] across {s.texts} texts{second}, "
             f"t = {s.t:.3g}, false-alarm probability {s.false_alarm:.2g} (decides below {structure.ALPHA:g})"]
 
 
