@@ -30,6 +30,7 @@ ENVS = {
     "model-garden": HERE / "requirements-model-garden.txt",  # tf-models-official 2.20.0
     "hf-tf": HERE / "requirements-hf-tf.txt",               # transformers 4.47.1, tensorflow 2.15.1
     "keras-nlp": HERE / "requirements-keras-nlp.txt",       # keras-nlp 0.15.1, keras 3.5.0, tensorflow 2.17.1
+    "keras-nlp-0.12": HERE / "requirements-keras-nlp-0.12.txt",  # keras-nlp 0.12.1, keras 3.3.3, tensorflow 2.16.2
 }
 # The small random config of the tier: non-zero biases, tanh GELU as google-research meant "gelu".
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256,
@@ -167,4 +168,15 @@ def keras_nlp_presets(tmp_path_factory) -> Path:
     from tfhub_pooling import provision
     out = tmp_path_factory.mktemp("keras-nlp-presets")
     run_exporter("keras-nlp", "export_keras_nlp.py", str(provision.weights_dir()), str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def keras_nlp_012_presets(tmp_path_factory) -> Path:
+    """Presets saved by keras-nlp 0.12.1, which has no Hugging Face converter: a tiny random
+    BERT and a DistilBERT."""
+    from tfhub_pooling import provision
+    out = tmp_path_factory.mktemp("keras-nlp-0.12-presets")
+    run_exporter("keras-nlp-0.12", "export_keras_nlp.py", str(provision.weights_dir()), str(out),
+                 "--kinds", "tiny", "distilbert")
     return out

@@ -1,4 +1,4 @@
-"""The study on KerasHub presets saved by keras-nlp 0.15.1, as Kaggle still serves many:
+"""The study on KerasHub presets saved by keras-nlp 0.15.1 and 0.12.1, as Kaggle still serves many:
 their config.json names `keras_nlp>BertBackbone`, and keras_hub loads them.
 
 keras-nlp's BertBackbone pools as tanh(dense(sequence_output[:, 0])) (`pooled_dense`);
@@ -53,4 +53,16 @@ def test_a_tiny_random_keras_nlp_bert_matches(keras_nlp_presets):
 
 def test_a_keras_nlp_distilbert_has_no_pooled_output(keras_nlp_presets, capsys):
     assert cli.main(["verify", "--handle", str(keras_nlp_presets / "distilbert")]) == 16
+    assert "DistilBertBackbone" in capsys.readouterr().err
+
+
+def test_presets_saved_by_keras_nlp_0_12_get_the_same_verdicts(keras_nlp_012_presets, capsys):
+    """keras-nlp 0.12.1 (keras 3.3.3, tensorflow 2.16.2), an older writer of the same format."""
+    for name in ("tiny", "distilbert"):
+        config = json.loads((keras_nlp_012_presets / name / "config.json").read_text())
+        assert config["registered_name"].startswith("keras_nlp>"), name
+    r = api.verify(str(keras_nlp_012_presets / "tiny"), texts=TEXTS)
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.module.format == KERAS_HUB and np.abs(r.pooler.bias).max() > 0
+    assert cli.main(["verify", "--handle", str(keras_nlp_012_presets / "distilbert")]) == 16
     assert "DistilBertBackbone" in capsys.readouterr().err
