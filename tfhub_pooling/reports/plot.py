@@ -1,44 +1,52 @@
-"""The study as a picture: three panels over the same texts.
+"""The study as a picture: three panels.
 
-  1. pooled_output against cls = sequence_output[:, 0, :]: far from the diagonal;
-  2. pooled_output against the rebuilt tanh(cls · W + b): on the diagonal;
+  1. the question itself: pooled_output[0] and sequence_output[0, 0, :] element by
+     element for the first text, with the rebuilt tanh(cls · W + b) on top of pooled;
+  2. pooled_output against the rebuilt tanh(cls · W + b) over every text: on the diagonal;
   3. |pooled - rebuilt| per element, with the float32 bound marked.
+
+`figure` draws it (a notebook shows it inline); `plot` writes it to a file.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import numpy as np
 
 from tfhub_pooling import atomic
 from tfhub_pooling.study.pipeline import VerifyResult
 
+SHOWN_ELEMENTS = 48    # of the first text's H, enough to see the two vectors part
 
-def plot(r: VerifyResult, path: str) -> None:
-    """Writes the figure in the format path's extension names (png, svg, pdf), whole or not at all."""
+
+def figure(r: VerifyResult) -> Any:
+    """The three panels as a matplotlib Figure."""
     # With HOME read-only, matplotlib warns that it made a temporary cache; that is its
     # business, not the report's.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     c = r.comparison
     pooled = r.pooled_output.ravel()
     fig, axes = plt.subplots(1, 3, figsize=(15, 5), constrained_layout=True)
-    lim = max(np.abs(pooled).max(), np.abs(r.cls).max()) * 1.05
 
     ax = axes[0]
-    ax.scatter(r.cls.ravel(), pooled, s=3, alpha=0.4, color="tab:red")
-    ax.plot([-lim, lim], [-lim, lim], color="grey", lw=0.8, ls="--")
-    ax.set(xlabel="cls = sequence_output[:, 0, :]", ylabel="pooled_output",
-           title=f"pooled vs cls: max |diff| {c.pooled_vs_cls.max_abs:.3g}, "
-                 f"min cos {c.pooled_vs_cls.min_cosine:.3f}")
+    n = min(SHOWN_ELEMENTS, r.pooled_output.shape[1])
+    index = np.arange(n)
+    ax.axhline(0.0, color="grey", lw=0.6)
+    ax.plot(index, r.cls[0, :n], "o-", ms=3, lw=0.8, color="tab:red", label="sequence_output[0, 0, :] (cls)")
+    ax.plot(index, r.pooled_output[0, :n], "o-", ms=3, lw=1.2, color="tab:blue", label="pooled_output[0]")
+    if r.rebuilt is not None:
+        ax.plot(index, r.rebuilt[0, :n], "x", ms=5, color="black", label="tanh(cls · W + b), rebuilt")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set(xlabel=f"element (the first {n} of {r.pooled_output.shape[1]})", ylabel="value",
+           title=f"text 1: pooled vs cls, max |diff| {c.pooled_vs_cls.max_abs:.3g} over all texts")
 
     ax = axes[1]
-    if r.rebuilt is not None:
+    if r.rebuilt is not None and c.pooled_vs_rebuilt is not None:
         ax.scatter(r.rebuilt.ravel(), pooled, s=3, alpha=0.4, color="tab:blue")
         edge = np.abs(pooled).max() * 1.1
         ax.plot([-edge, edge], [-edge, edge], color="grey", lw=0.8, ls="--")
@@ -48,7 +56,7 @@ def plot(r: VerifyResult, path: str) -> None:
     ax.set(xlabel="rebuilt tanh(cls · W + b)", ylabel="pooled_output")
 
     ax = axes[2]
-    if r.rebuilt is not None:
+    if r.rebuilt is not None and c.tolerance_max is not None:
         diff = np.abs(r.pooled_output.astype(np.float64) - r.rebuilt).ravel()
         floor = np.finfo(np.float32).tiny
         bins = np.logspace(np.log10(max(diff.min(), 1e-12)), np.log10(max(c.tolerance_max, diff.max()) * 2), 50)
@@ -61,6 +69,16 @@ def plot(r: VerifyResult, path: str) -> None:
 
     fig.suptitle(f"{r.module.handle}  ({r.module.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "
                  f"verdict: {r.verdict}", fontsize=11)
+    return fig
+
+
+def plot(r: VerifyResult, path: str) -> None:
+    """Writes the figure in the format path's extension names (png, svg, pdf), whole or not at all."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = figure(r)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     atomic.write_file(path, lambda f: fig.savefig(f, format=fmt, dpi=110), "--plot")
     plt.close(fig)
