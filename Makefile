@@ -6,6 +6,7 @@
 #                     (side environments, ~5 GB, cached) and the wheel in a fresh environment.
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
 # `make study`:       the study over every kind of module -> docs/STUDY.md.
+# `make notebook`:    docs/pooled_output.ipynb written and run, its outputs kept.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # pyenv's python3.12 shim answers only where 3.12 is selected; take the interpreter itself.
 PY312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
@@ -13,7 +14,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test test-bench lint test-compat test-py312 study clean
+.PHONY: setup verify test test-bench lint test-compat test-py312 study notebook clean
 
 setup: $(STAMP)
 
@@ -42,6 +43,9 @@ test-compat: setup
 
 study: setup
 	$(BIN)/python scripts/study.py docs/STUDY.md
+
+notebook: setup
+	$(BIN)/python scripts/notebook.py
 
 test-py312:
 	$(MAKE) test PYTHON=$(PY312) VENV=.venv-3.12

@@ -8,12 +8,11 @@ prints it and docs/errors.md explains each.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from tfhub_pooling import defaults, formats, process_env
 from tfhub_pooling.builder import bert_config, controls
@@ -164,33 +163,6 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--activation", choices=["none", "relu"], default="none",
                    help="activation control: what replaces tanh")
     return p
-
-
-@contextlib.contextmanager
-def _quiet_stderr(enabled: bool) -> Iterator[None]:
-    """TensorFlow's C++ runtime logs to fd 2 while importing, whatever TF_CPP_MIN_LOG_LEVEL says."""
-    if not enabled:
-        yield
-        return
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def _import_tensorflow(debug: bool) -> None:
-    if not debug:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_stderr(not debug):
-        import tensorflow as tf
-        import tensorflow_hub  # noqa: F401  (its import logs too)
-        import tensorflow_text  # noqa: F401
-    if not debug:
-        tf.get_logger().setLevel("ERROR")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -355,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def execute(args: argparse.Namespace) -> int:
     """Runs a parsed command (args.func): an error is one line and its exit code."""
     try:
-        _import_tensorflow(args.debug)
+        process_env.import_tensorflow(quiet=not args.debug)
         return args.func(args)
     except StudyError as e:
         if args.debug:

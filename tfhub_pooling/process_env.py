@@ -26,8 +26,11 @@ command's entry point calls prepare().
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 
 LEGACY_KERAS = "TF_USE_LEGACY_KERAS"
 ONEDNN = "TF_ENABLE_ONEDNN_OPTS"
@@ -52,3 +55,35 @@ def users_environ() -> dict[str, str]:
         else:
             env[name] = value
     return env
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool) -> Iterator[None]:
+    """TensorFlow's C++ runtime logs to fd 2 while importing, whatever TF_CPP_MIN_LOG_LEVEL says."""
+    if not enabled:
+        yield
+        return
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def import_tensorflow(quiet: bool = True) -> None:
+    """Imports TensorFlow, tensorflow_hub and tensorflow_text; quiet: with their start-up
+    logs and tensorflow_hub's pkg_resources warning kept off stderr (the command without
+    --debug, a notebook's first cell)."""
+    if quiet:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_stderr(quiet), warnings.catch_warnings():
+        if quiet:
+            warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import tensorflow as tf
+        import tensorflow_hub  # noqa: F401  (its import logs too)
+        import tensorflow_text  # noqa: F401
+    if quiet:
+        tf.get_logger().setLevel("ERROR")
