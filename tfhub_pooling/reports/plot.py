@@ -22,11 +22,15 @@ from tfhub_pooling.study.pipeline import VerifyResult
 SHOWN_ELEMENTS = 48    # of the first text's H, enough to see the two vectors part
 
 
+def _quiet_matplotlib() -> None:
+    # Before matplotlib is first imported: with HOME read-only, it warns that it made a
+    # temporary cache; that is its business, not the report's.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+
+
 def figure(r: VerifyResult) -> Any:
     """The three panels as a matplotlib Figure."""
-    # With HOME read-only, matplotlib warns that it made a temporary cache; that is its
-    # business, not the report's.
-    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    _quiet_matplotlib()
     import matplotlib.pyplot as plt
 
     c = r.comparison
@@ -74,6 +78,7 @@ def figure(r: VerifyResult) -> Any:
 
 def plot(r: VerifyResult, path: str) -> None:
     """Writes the figure in the format path's extension names (png, svg, pdf), whole or not at all."""
+    _quiet_matplotlib()
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
