@@ -50,7 +50,7 @@ def small_hf_dir(tmp_path_factory, minilm_dir):
     gelu_new (tanh GELU) on purpose: the default module covers exact GELU.
     """
     from tfhub_pooling.builder import bert_config, sources
-    config = bert_config.BertConfig.from_json_dict(SMALL_CONFIG, bert_config.HF)
+    config = bert_config.BertConfig.from_json_dict(SMALL_CONFIG, bert_config.HF_CONFIG)
     w = sources.random_weights(config, str(minilm_dir / "vocab.txt"), seed=7)
     hf = {}
     for name, value in w.params.items():

@@ -193,7 +193,7 @@ def test_a_sentencepiece_model_without_albert_pieces_is_refused(tmp_path, minilm
 def test_albert_config_limits():
     with pytest.raises(UsageError, match="only 1 and 1"):
         bert_config.BertConfig.from_json_dict({"num_hidden_groups": 2, "embedding_size": 16},
-                                              bert_config.GOOGLE_RESEARCH, bert_config.ALBERT)
+                                              bert_config.GOOGLE_RESEARCH_CONFIG, bert_config.ALBERT)
     with pytest.raises(UsageError, match="ALBERT's factorized embedding, not BERT's"):
         bert_config.BertConfig(hidden_size=64, num_attention_heads=2, embedding_size=16)
 

@@ -8,7 +8,7 @@ layer (bert_config.layer_names says where each layer's weights are). The ops wor
 alike, so the TF1 Hub writer and any TF2 writer share this code; a writer only
 decides how variables are created and named and passes them in `params`,
 keyed by google-research names (see bert_config.param_shapes), and whose
-exporter's graph style to follow (MODELING_PY or MODEL_GARDEN below).
+exporter's graph style to follow (MODELING_PY_STYLE or MODEL_GARDEN_STYLE below).
 
 Shapes: B = batch, S = sequence length, H = hidden size, E = embedding width
 (H for BERT), N = heads, D = H / N.
@@ -53,9 +53,9 @@ class GraphStyle:
 # google-research modeling.py (the TF1 Hub modules): reshape_to_matrix once, then
 # tf.layers.dense, i.e. MatMul + BiasAdd. TensorFlow's oneDNN remapper fuses MatMul,
 # BiasAdd and the GELU after them into one kernel, which Einsum + AddV2 does not get.
-MODELING_PY = GraphStyle(True, lambda x, kernel, bias: tf.nn.bias_add(tf.matmul(x, kernel), bias))
+MODELING_PY_STYLE = GraphStyle(True, lambda x, kernel, bias: tf.nn.bias_add(tf.matmul(x, kernel), bias))
 # Model Garden's EinsumDense on [B, S, H] (the TF2 exports of export_tfhub_lib).
-MODEL_GARDEN = GraphStyle(False, lambda x, kernel, bias: tf.einsum("bsi,io->bso", x, kernel) + bias)
+MODEL_GARDEN_STYLE = GraphStyle(False, lambda x, kernel, bias: tf.einsum("bsi,io->bso", x, kernel) + bias)
 
 
 def dropout(x: tf.Tensor, rate: float, training: bool) -> tf.Tensor:

@@ -31,12 +31,12 @@ ACTIVATION_FORMS = {GELU_EXACT: "GELU, exact (erf)", GELU_TANH: "GELU, tanh appr
 # google-research switched modeling.py's "gelu" to the tanh form in the commit
 # that published the TF Hub modules, and Model Garden's "gelu" is approximate
 # too; Hugging Face's "gelu" is the exact form and "gelu_new" the tanh one.
-HF = "hf"
-GOOGLE_RESEARCH = "google-research"
+HF_CONFIG = "hf"
+GOOGLE_RESEARCH_CONFIG = "google-research"
 ACTIVATION_NAMES: dict[str, dict[str, str]] = {
-    HF: {"gelu": GELU_EXACT, "gelu_new": GELU_TANH, "gelu_pytorch_tanh": GELU_TANH,
+    HF_CONFIG: {"gelu": GELU_EXACT, "gelu_new": GELU_TANH, "gelu_pytorch_tanh": GELU_TANH,
          "gelu_fast": GELU_TANH, "relu": RELU},
-    GOOGLE_RESEARCH: {"gelu": GELU_TANH, "relu": RELU},
+    GOOGLE_RESEARCH_CONFIG: {"gelu": GELU_TANH, "relu": RELU},
 }
 
 ARCHITECTURES = (BERT, ALBERT)
@@ -61,8 +61,8 @@ EMBEDDING_PROJECTION = "bert/encoder/embedding_hidden_mapping_in"   # ALBERT, wh
 ALBERT_BASE = {"architecture": ALBERT, "hidden_size": 768, "embedding_size": 128, "num_hidden_layers": 12,
                "num_attention_heads": 12, "intermediate_size": 3072}
 
-POOLER_KERNEL = naming.GOOGLE_RESEARCH.pooler_kernel
-POOLER_BIAS = naming.GOOGLE_RESEARCH.pooler_bias
+POOLER_KERNEL = naming.GOOGLE_RESEARCH_SCHEME.pooler_kernel
+POOLER_BIAS = naming.GOOGLE_RESEARCH_SCHEME.pooler_bias
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,8 +112,8 @@ class BertConfig:
 
     @classmethod
     def from_json_dict(cls, d: Mapping, convention: str, architecture: str = BERT) -> BertConfig:
-        """Reads a HF config.json (convention HF), a bert_config.json or an
-        albert_config.json (GOOGLE_RESEARCH, architecture ALBERT).
+        """Reads a HF config.json (convention HF_CONFIG), a bert_config.json or an
+        albert_config.json (GOOGLE_RESEARCH_CONFIG, architecture ALBERT).
 
         The activation name is read in the file's own convention; the forms
         themselves (gelu_exact, gelu_tanh) are accepted in either.

@@ -35,7 +35,7 @@ KERAS_HUB_NAMES = (
     (r"bert/encoder/layer_(\d+)/output/dense/(kernel|bias)", r"transformer_layer_\1/feedforward_output_dense/\2"),
     (r"bert/encoder/layer_(\d+)/output/LayerNorm/(gamma|beta)", r"transformer_layer_\1/feedforward_layer_norm/\2"),
     # The pooler's names come from the one naming table.
-    (r"bert/pooler/dense/(kernel|bias)", naming.KERAS_HUB.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
+    (r"bert/pooler/dense/(kernel|bias)", naming.KERAS_HUB_SCHEME.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
 )
 
 

@@ -27,7 +27,7 @@ def write(weights: BertWeights, export_dir: str, control: object = None) -> None
     """Writes the preprocessing model for weights' vocab and casing (control is ignored)."""
     vocab = vocabs.read(weights.vocab_file)
     root = tf.train.Checkpoint()
-    root.tokenizer = vocabs.WordPieces(vocab, weights.do_lower_case, out_type=tf.int32)
+    root.tokenizer = vocabs.Pieces(vocab, weights.do_lower_case, out_type=tf.int32)
     if vocab.kind == vocabs.WORDPIECE:
         tokenize_strings = root.tokenizer.tokenizer.tokenize          # keeps the words axis
         pieces_spec = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)

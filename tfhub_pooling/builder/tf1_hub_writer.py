@@ -83,7 +83,7 @@ def _graph(weights: BertWeights, stored: dict, baked: dict, control: controls.Co
                  for name, value in stored.items()}
     params = dict(variables) | {name: tf.constant(value) for name, value in baked.items()}
     sequence_output = bert.encoder(params, inputs["input_ids"], inputs["input_mask"],
-                                   inputs["segment_ids"], weights.config, bert.MODELING_PY,
+                                   inputs["segment_ids"], weights.config, bert.MODELING_PY_STYLE,
                                    training)[-1]
     pooled = controls.pooled_output(control, sequence_output, inputs["input_mask"],
                                     params[POOLER_KERNEL], params[POOLER_BIAS])

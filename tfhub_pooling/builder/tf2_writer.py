@@ -59,7 +59,7 @@ MODEL_GARDEN_NAMES = (
     (ALBERT_SHARED_LAYER + r"/ffn_1/intermediate/output/dense/(kernel|bias)", r"transformer/output/\1"),
     (ALBERT_SHARED_LAYER + r"/LayerNorm_1/(gamma|beta)", r"transformer/output_layer_norm/\1"),
     # The pooler's names come from the one naming table.
-    (r"bert/pooler/dense/(kernel|bias)", naming.MODEL_GARDEN.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
+    (r"bert/pooler/dense/(kernel|bias)", naming.MODEL_GARDEN_SCHEME.pooler_kernel.rsplit("/", 1)[0] + r"/\1"),
 )
 
 
@@ -100,7 +100,7 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
 
     def encode(input_word_ids, input_mask, input_type_ids):
         layers = bert.encoder(params, input_word_ids, input_mask, input_type_ids, config,
-                              bert.MODEL_GARDEN)
+                              bert.MODEL_GARDEN_STYLE)
         pooled = controls.pooled_output(control, layers[-1], input_mask, params[POOLER_KERNEL],
                                         params[POOLER_BIAS])
         return pooled, layers

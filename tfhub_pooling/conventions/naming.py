@@ -22,32 +22,32 @@ class NamingScheme:
     word_embeddings: str        # [vocab_size, E]: one row a vocab entry
 
 
-GOOGLE_RESEARCH = NamingScheme(
+GOOGLE_RESEARCH_SCHEME = NamingScheme(
     "google-research", "google-research/bert modeling.py; TF1 Hub BERT modules",
     "bert/pooler/dense/kernel", "bert/pooler/dense/bias", "bert/embeddings/position_embeddings",
     "bert/embeddings/word_embeddings")
-MODEL_GARDEN = NamingScheme(
+MODEL_GARDEN_SCHEME = NamingScheme(
     "model-garden", "TF Model Garden BertEncoder and AlbertEncoder; TF2 Hub BERT and ALBERT encoders",
     "pooler_transform/kernel", "pooler_transform/bias", "position_embedding/embeddings",
     "word_embeddings/embeddings")
-MODEL_GARDEN_SCAFFOLD = NamingScheme(
+MODEL_GARDEN_SCAFFOLD_SCHEME = NamingScheme(
     "model-garden-scaffold", "TF Model Garden EncoderScaffold; TF2 Hub Talking-Heads BERT encoders",
     "cls_transform/kernel", "cls_transform/bias", "position_embedding/embeddings",
     "word_embeddings/embeddings")
-MODEL_GARDEN_MOBILEBERT = NamingScheme(
+MODEL_GARDEN_MOBILEBERT_SCHEME = NamingScheme(
     "model-garden-mobilebert", "TF Model Garden MobileBERTEncoder (classifier_activation=True)",
     "pooler/kernel", "pooler/bias", "position_embedding/embeddings", "word_embedding/embeddings")
-HF_TF = NamingScheme(
+HF_TF_SCHEME = NamingScheme(
     "hf-tf", "Hugging Face TFBertModel (Keras)",
     "pooler/dense/kernel", "pooler/dense/bias", "embeddings/position_embeddings/embeddings",
     "embeddings/word_embeddings/weight")
-KERAS_HUB = NamingScheme(
+KERAS_HUB_SCHEME = NamingScheme(
     "keras-hub", "KerasHub BertBackbone",
     "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings",
     "token_embedding/embeddings")
 
-SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH, MODEL_GARDEN, MODEL_GARDEN_SCAFFOLD,
-                                     MODEL_GARDEN_MOBILEBERT, HF_TF, KERAS_HUB)
+SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH_SCHEME, MODEL_GARDEN_SCHEME, MODEL_GARDEN_SCAFFOLD_SCHEME,
+                                     MODEL_GARDEN_MOBILEBERT_SCHEME, HF_TF_SCHEME, KERAS_HUB_SCHEME)
 
 
 def strip_suffix(name: str) -> str:

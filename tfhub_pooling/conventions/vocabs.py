@@ -94,7 +94,7 @@ def _sentencepiece(vocab_file: str, model: bytes) -> Vocab:
     return Vocab(vocab_file, SENTENCEPIECE, size, *(int(i) for i in ids))
 
 
-class WordPieces(tf.Module):
+class Pieces(tf.Module):
     """The tokenizer the module's exporter meant, as strings [B] -> ids ragged [B, (pieces)].
 
     A tf.Module, so a SavedModel that holds it tracks the vocab (preprocess_writer.py)."""

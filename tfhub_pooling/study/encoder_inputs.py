@@ -80,7 +80,7 @@ class Tokenizer:
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
         self._description = vocabs.describe(self.vocab, do_lower_case, name, owner)
-        self._word_pieces = word_pieces or vocabs.WordPieces(self.vocab, do_lower_case)
+        self._word_pieces = word_pieces or vocabs.Pieces(self.vocab, do_lower_case)
 
     def describe(self) -> str:
         return self._description
