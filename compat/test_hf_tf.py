@@ -28,7 +28,8 @@ def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_e
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     assert r.module.format == HF_TF and r.module.num_layers == 6
-    assert r.module.vocab_source == loading.VOCAB_BESIDE and r.module.do_lower_case
+    assert r.module.vocab_source == loading.VocabSource("beside-saved-model", casing_from="tokenizer-config")
+    assert r.module.do_lower_case
     assert r.pooler.kernel_name.endswith("bert/pooler/dense/kernel")
 
 
@@ -49,9 +50,9 @@ def test_a_saved_model_named_by_itself_needs_its_vocab(saved, hf_tf_export, caps
     r = api.verify(handle, texts=TEXTS, vocab=str(vocab))
     assert r.verdict == MATCHES_POOLER, r.comparison.reason
     assert r.module.do_lower_case          # from the tokenizer_config.json beside the vocab
-    assert "--vocab" in r.module.vocab_source and "tokenizer_config.json" in r.module.vocab_source
+    assert r.module.vocab_source == loading.VocabSource("named-file", casing_from="tokenizer-config")
     cased = api.verify(handle, texts=TEXTS, vocab=str(vocab), lower_case=False)
-    assert not cased.module.do_lower_case and "--no-lower-case" in cased.module.vocab_source
+    assert not cased.module.do_lower_case and cased.module.vocab_source.casing_from == "option"
 
 
 def test_a_model_with_a_task_head_has_no_pooled_output(hf_tf_export, capsys):

@@ -124,14 +124,14 @@ def test_a_named_vocab_takes_its_casing_from_the_tokenizer_config_beside_it(voca
     r = api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), structure_test=False)
     assert r.verdict == MATCHES_POOLER and r.module.do_lower_case
     assert r.module.vocab_file == str(vocab_dir / "vocab.txt")
-    assert r.module.vocab_source == "the file named by --vocab; casing from the tokenizer_config.json beside it"
+    assert r.module.vocab_source == loading.VocabSource("named-file", casing_from="tokenizer-config")
     assert "the --vocab file vocab.txt" in r.tokenizer
 
 
 def test_an_explicit_casing_wins_and_no_casing_at_all_is_refused(vocab_dir):
     cased = api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), lower_case=False,
                             structure_test=False)
-    assert not cased.module.do_lower_case and cased.module.vocab_source.endswith("casing by --no-lower-case")
+    assert not cased.module.do_lower_case and cased.module.vocab_source.casing_from == "option"
     (vocab_dir / "tokenizer_config.json").unlink()
     with pytest.raises(InterfaceError, match="--lower-case or --no-lower-case"):
         api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"))
@@ -151,7 +151,8 @@ def test_the_vocab_beside_a_hugging_face_saved_model_says_where_a_link_leads(tmp
     shutil.copy(vocab_dir / "tokenizer_config.json", root)
     vocab_file, source, lower = loading.hf_vocab(str(root))
     assert vocab_file == str(root / "vocab.txt") and lower
-    assert source == f"{loading.VOCAB_BESIDE}, through a link to {vocab_dir / 'vocab.txt'}"
+    assert source == loading.VocabSource("beside-saved-model", link_to=str(vocab_dir / "vocab.txt"),
+                                         casing_from="tokenizer-config")
     (root / "vocab.txt").unlink()
     with pytest.raises(InterfaceError, match="no vocab.txt beside it"):
         loading.hf_vocab(str(root))

@@ -120,7 +120,7 @@ def terminal(info: dict[str, Any]) -> str:
                      else f"pooler      none: {info['pooler_search']}")
         lines.append(f"max length  {m['max_seq_length']} tokens, {m['num_layers'] or '?'} layers")
     lines.append(f"vocab       {m['vocab_file']} ({'lower case' if m['do_lower_case'] else 'cased'}; "
-                 f"from {m['vocab_source']})")
+                 f"from {render.vocab_words(loading.VocabSource(**m['vocab_source']), m['do_lower_case'])})")
     if info["keras_preset"]:
         k = info["keras_preset"]
         config = ", ".join(f"{key}={value}" for key, value in k["config"].items() if key != "name")

@@ -18,7 +18,7 @@ import numpy as np
 from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.study import texts
-from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts
+from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts, VocabSource
 from tfhub_pooling.study.pipeline import (
     CorpusResult,
     VerifyResult,
@@ -52,11 +52,33 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+PLACE_WORDS = {
+    "module-assets": "the module's own assets/",
+    "beside-saved-model": "the directory save_pretrained wrote, beside saved_model/",
+    "in-graph": "none as a file: the preprocessing model keeps its vocab inside its graph",
+    "none": "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)",
+    "named-file": "the file named by --vocab",
+}
+CASING_WORDS = {"tokenizer-config": "casing from the tokenizer_config.json beside it"}
+
+
+def vocab_words(source: VocabSource, lower_case: bool | None) -> str:
+    """Where the vocab came from, in words: its place, a link that leads out, and who said its casing."""
+    words = PLACE_WORDS[source.place]
+    if source.link_to is not None:
+        words += f", through a link to {source.link_to}"
+    if source.casing_from == "option":
+        words += f"; casing by {'--lower-case' if lower_case else '--no-lower-case'}"
+    elif source.casing_from in CASING_WORDS:
+        words += f"; {CASING_WORDS[source.casing_from]}"
+    return words
+
+
 def module_json(m: ModuleFacts) -> dict[str, Any]:
     """The `module` entry, the same in every document (verify, corpus, inspect)."""
     return {"handle": m.handle, "resolved_path": m.path, "format": m.format, "signature": m.signature,
             "graph_variant": m.graph_variant, "graph_variants": m.graph_variants,
-            "vocab_file": m.vocab_file, "vocab_source": m.vocab_source,
+            "vocab_file": m.vocab_file, "vocab_source": dataclasses.asdict(m.vocab_source),
             "do_lower_case": m.do_lower_case, "max_seq_length": m.max_seq_length,
             "num_layers": m.num_layers, "static_length": m.static_length}
 
@@ -130,7 +152,7 @@ def module_lines(m: ModuleFacts) -> list[str]:
         variants = f", graph variant {m.graph_variant} (inference) of {', '.join(m.graph_variants)}"
     lines = [f"         {m.format}, signature `{m.signature}`{variants}, max {m.max_seq_length} tokens"]
     if m.vocab_source != VOCAB_IN_MODULE:
-        lines.append(f"         vocab from {m.vocab_source}")
+        lines.append(f"         vocab from {vocab_words(m.vocab_source, m.do_lower_case)}")
     return lines
 
 
@@ -238,7 +260,7 @@ def markdown(r: VerifyResult) -> str:
         rows.append(("pooled vs tanh(cls · W + b)", c.pooled_vs_rebuilt))
     lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
              f"- module: `{r.module.handle}` ({r.module.format}, `{r.module.signature}`, graph variant "
-             f"{r.module.graph_variant}; vocab from {r.module.vocab_source})",
+             f"{r.module.graph_variant}; vocab from {vocab_words(r.module.vocab_source, r.module.do_lower_case)})",
              f"- inputs: {r.tokenizer}, {count(len(r.texts), 'text')}",
              f"- pooler weights: {_pooler_line(r.pooler)}",
              *[f"- {line.split(maxsplit=1)[1]}" for line in interface_lines(r.interface_checks)
@@ -313,7 +335,8 @@ def corpus_markdown(cr: CorpusResult) -> str:
     st = cr.stats
     lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
              f"- module: `{cr.module.handle}` ({cr.module.format}, `{cr.module.signature}`, graph "
-             f"variant {cr.module.graph_variant}; vocab from {cr.module.vocab_source})",
+             f"variant {cr.module.graph_variant}; vocab from "
+             f"{vocab_words(cr.module.vocab_source, cr.module.do_lower_case)})",
              f"- inputs: {cr.tokenizer}; {count(st.texts, 'text')}, {count(st.tokens, 'token')}, {st.truncated} trimmed",
              f"- pooler weights: {_pooler_line(cr.pooler)}", "",
              "| comparison | max abs diff | mean abs diff |", "|---|---|---|",

@@ -55,7 +55,7 @@ class LoadedModule:
     variables: list             # tf.Variables, with their names as loaded
     run: RunFn
     vocab_file: str | None      # None: the module carries none (a preprocessing model must make inputs)
-    vocab_source: str           # VOCAB_IN_MODULE (and where a link in assets/ leads), or NO_VOCAB
+    vocab_source: VocabSource   # VOCAB_IN_MODULE (and where a link in assets/ leads), NO_VOCAB, ...
     do_lower_case: bool
     max_seq_length: int         # rows of the position-embedding table
     graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb (TF1 modules may have several);
@@ -71,11 +71,22 @@ class LoadedModule:
         self.lengths = Lengths(self.static_length, self.max_seq_length)
 
 
-VOCAB_IN_MODULE = "the module's own assets/"
-VOCAB_BESIDE = "the directory save_pretrained wrote, beside saved_model/"
+@dataclasses.dataclass(frozen=True)
+class VocabSource:
+    """Where the vocab and its casing came from, as data (reports/render.py says it in words)."""
+
+    place: str                     # one of PLACES
+    link_to: str | None = None     # where a link at that place leads, outside it
+    casing_from: str = "module"    # "module", "tokenizer-config" (the one beside the vocab), or "option"
+
+
+PLACES = ("module-assets", "beside-saved-model", "in-graph", "none", "named-file")
+VOCAB_IN_MODULE = VocabSource("module-assets")
+VOCAB_BESIDE = VocabSource("beside-saved-model")      # what save_pretrained wrote around saved_model/
 # Model Garden's ALBERT preprocessing model holds its SentencePiece model as a constant of its graph.
-VOCAB_IN_GRAPH = "none as a file: the preprocessing model keeps its vocab inside its graph"
-NO_VOCAB = "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)"
+VOCAB_IN_GRAPH = VocabSource("in-graph")
+NO_VOCAB = VocabSource("none")
+NAMED_VOCAB = VocabSource("named-file")               # --vocab, vocab=
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -89,7 +100,7 @@ class ModuleFacts:
     graph_variant: str          # the tag set run, e.g. "set()" (inference)
     graph_variants: list[str]   # every tag set saved_model.pb holds
     vocab_file: str | None
-    vocab_source: str
+    vocab_source: VocabSource
     do_lower_case: bool
     max_seq_length: int | None  # the module's own maximum: rows of its position embeddings (None: a
                                 # preprocessing model)
@@ -250,13 +261,14 @@ def _hf_tf(handle: str, path: str, obj: Any, beside: str | None) -> LoadedModule
                    _static_length(signature.structured_input_signature[1]))
 
 
-def hf_vocab(directory: str) -> tuple[str, str, bool]:
+def hf_vocab(directory: str) -> tuple[str, VocabSource, bool]:
     """The vocab.txt and do_lower_case save_pretrained wrote into directory."""
     vocab = untrusted.inside(directory, HF_VOCAB, "the tokenizer's vocab.txt", InterfaceError)
     if not os.path.isfile(vocab.path):
         raise InterfaceError(f"{directory} holds a Hugging Face SavedModel and no {HF_VOCAB} beside it; save the "
                              f"tokenizer there too (tokenizer.save_pretrained), or pass --vocab")
-    return vocab.path, saved_beside(vocab), tokenizer_casing(directory)
+    return (vocab.path, dataclasses.replace(VOCAB_BESIDE, link_to=vocab.leads_to, casing_from="tokenizer-config"),
+            tokenizer_casing(directory))
 
 
 def tokenizer_casing(directory: str) -> bool:
@@ -268,13 +280,6 @@ def tokenizer_casing(directory: str) -> bool:
         raise InterfaceError(f"{directory} has no {HF_TOKENIZER_CONFIG} that says do_lower_case, so the vocab's "
                              "casing is unknown; pass --lower-case or --no-lower-case")
     return config["do_lower_case"]
-
-
-def saved_beside(file: untrusted.ModuleFile) -> str:
-    """Where a vocab beside a Hugging Face SavedModel really is, as vocab_place says it."""
-    if file.leads_to is None:
-        return VOCAB_BESIDE
-    return f"{VOCAB_BESIDE}, through a link to {file.leads_to}"
 
 
 def _tf1_hub(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
@@ -353,7 +358,7 @@ def _tf2(handle: str, path: str, obj: Any, fmt: str) -> LoadedModule:
                    _static_length(first))
 
 
-def asset_file(path: str, asset: Any) -> tuple[str, str]:
+def asset_file(path: str, asset: Any) -> tuple[str, VocabSource]:
     """The file of a TF2 object's Asset and where it came from. TF2 restores the
     recorded file name joined onto the module's assets/; a name that climbs out is
     refused before anything reads it."""
@@ -369,7 +374,7 @@ def asset_file(path: str, asset: Any) -> tuple[str, str]:
     return file.path, vocab_place(file)
 
 
-def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, str]:
+def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, VocabSource]:
     """The vocab a preprocessing model carries, if any: its vocab_file or sp_model_file
     (our writer's), else the one asset its saved_model.pb records (Model Garden's keeps
     the vocab inside its tokenize layer, out of reach of attributes)."""
@@ -397,15 +402,13 @@ def lower_cases(obj: Any) -> bool:
     return rows[0] == rows[1]
 
 
-def vocab_place(file: untrusted.ModuleFile) -> str:
+def vocab_place(file: untrusted.ModuleFile) -> VocabSource:
     """Where a vocab inside the module really is: a link that leads out is said."""
-    if file.leads_to is None:
-        return VOCAB_IN_MODULE
-    return f"{VOCAB_IN_MODULE}, through a link to {file.leads_to}"
+    return dataclasses.replace(VOCAB_IN_MODULE, link_to=file.leads_to)
 
 
 def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: RunFn,
-            vocab_file: str, vocab_source: str, do_lower_case: bool, proto,
+            vocab_file: str | None, vocab_source: VocabSource, do_lower_case: bool, proto,
             static_length: int | None = None) -> LoadedModule:
     variables = list(getattr(obj, "variables", []))
     entries = stored_variables.from_variables(variables)
@@ -434,7 +437,7 @@ def _static_length(specs: dict[str, Any] | list) -> int | None:
     return lengths.pop() if len(lengths) == 1 else None
 
 
-def _tf1_vocab_file(path: str, graph, signature_value: str) -> tuple[str, str]:
+def _tf1_vocab_file(path: str, graph, signature_value: str) -> tuple[str, VocabSource]:
     """The vocab of a TF1 module: the file the exporter recorded for the
     `tokenization_info` output, under the module's own assets/. A path baked in on
     the exporting machine is never read: it lies outside what the user named."""

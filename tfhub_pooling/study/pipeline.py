@@ -178,14 +178,13 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
     vocab_file = vocab if vocab is not None else module.vocab_file
     if vocab_file is None:
         raise UsageError(f"{module.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
-    if lower_case is not None:
-        casing = f"casing by {'--lower-case' if lower_case else '--no-lower-case'}"
-    else:
-        lower_case = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file)))
-        casing = f"casing from the {loading.HF_TOKENIZER_CONFIG} beside it"
-    place = "the file named by --vocab" if vocab is not None else module.vocab_source
-    return dataclasses.replace(module, vocab_file=vocab_file, vocab_source=f"{place}; {casing}",
-                               do_lower_case=lower_case)
+    casing_from = "option"
+    if lower_case is None:
+        lower_case, casing_from = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file))), \
+            "tokenizer-config"
+    place = loading.NAMED_VOCAB if vocab is not None else module.vocab_source
+    return dataclasses.replace(module, vocab_file=vocab_file, do_lower_case=lower_case,
+                               vocab_source=dataclasses.replace(place, casing_from=casing_from))
 
 
 def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeights | None, str]:
