@@ -4,6 +4,8 @@ environment outside the checkout, with the pinned dependencies."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +68,34 @@ def test_the_pytest_plugin_from_the_wheel(installed, small_export, tmp_path):
                 "--pooler-handle", small_export.model_garden, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 passed" in proc.stdout
+
+
+def _readme_blocks(language: str) -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_the_readmes_ci_examples_run_as_written_in_a_fresh_project(installed, small_export, tmp_path):
+    """The README's own test file and pytest line, pasted into a project of their own, with only
+    the example paths pointed at real exports."""
+    paths = {"exports/encoder": small_export.model_garden, "exports/preprocess": small_export.preprocess,
+             "exports/bert_tf1": small_export.tf1_hub}
+
+    def real(text: str) -> str:
+        for example, path in paths.items():
+            text = text.replace(example, path)
+        return text
+
+    test_file = next(b for b in _readme_blocks("python") if "assert_pooler_matches" in b)
+    (tmp_path / "test_pooler.py").write_text(real(test_file), encoding="utf-8")
+    proc = _run(installed / "pytest", "-q", "-p", "no:cacheprovider", "test_pooler.py", cwd=tmp_path)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
+    command = next(line for b in _readme_blocks("sh") for line in b.splitlines()
+                   if line.startswith("pytest --pooler-handle="))
+    words = shlex.split(real(command))
+    ci = tmp_path / "ci"            # a job with no test code of its own
+    ci.mkdir()
+    proc = _run(installed / "pytest", *words[1:], "-p", "no:cacheprovider", cwd=ci)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout                                   # the README's two handles
+    assert "pkg_resources" not in proc.stdout + proc.stderr and "absl" not in proc.stdout + proc.stderr

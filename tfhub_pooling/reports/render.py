@@ -380,12 +380,14 @@ def zoo_to_json(entries: list[ZooEntry]) -> dict[str, Any]:
 
 
 def _zoo_cells(e: ZooEntry) -> list[str]:
-    row = zoo_row(e)
-    if row["error"] is not None:
-        return [e.handle, "-", "-", "-", "-", f"error (exit {row['exit_code']}): {row['error']}"]
-    return [e.handle, row["module"]["format"], row["pooler"]["kernel"]["name"] if row["pooler"] else "none",
-            "-" if row["max_abs_pooled_vs_rebuilt"] is None else f"{row['max_abs_pooled_vs_rebuilt']:.2e}",
-            "-" if row["worst_bound_ratio"] is None else f"{row['worst_bound_ratio']:.3g}", row["verdict"]]
+    """One module's row of the terminal and Markdown tables, from its result or its error."""
+    r = e.result
+    if r is None:
+        return [e.handle, "-", "-", "-", "-", f"error (exit {e.exit_code}): {e.error}"]
+    c = r.comparison
+    return [e.handle, r.module.format, r.pooler.kernel_name if r.pooler else "none",
+            "-" if c.pooled_vs_rebuilt is None else f"{c.pooled_vs_rebuilt.max_abs:.2e}",
+            "-" if c.worst_bound_ratio is None else f"{c.worst_bound_ratio:.3g}", c.verdict]
 
 
 ZOO_HEADER = ["module", "format", "pooler kernel", "max |pooled-rebuilt|", "worst/bound", "verdict"]
