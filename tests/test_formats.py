@@ -15,7 +15,7 @@ from tfhub_pooling.builder import build, sources, tf2_writer
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import loading, pipeline, stored_variables
+from tfhub_pooling.study import loading, pipeline, stored_pooler, stored_variables
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -60,7 +60,8 @@ def test_tf2_pooler_is_found_under_model_garden_names(modules):
     r = api.verify(modules[formats.TF2_DICT], texts=["Hi."])
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooler_transform/kernel", "model-garden")
     assert r.pooler.source == stored_variables.VARIABLES_SOURCE
-    assert r.pooler.checkpoint == "matches (pooler_transform/kernel, pooler_transform/bias)"
+    assert r.pooler.checkpoint == stored_pooler.CheckpointCheck("matches", ("pooler_transform/kernel",
+                                                                            "pooler_transform/bias"))
     assert r.module.max_seq_length == 128
 
 

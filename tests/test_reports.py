@@ -210,3 +210,10 @@ def test_the_zoo_markdown_is_a_commonmark_table(small_module_path, identity_modu
     assert header.count("<th>") == len(render.ZOO_HEADER)
     assert "max |pooled-rebuilt|" in header
     assert html.count("<tr>") == 3 and "EQUALS_CLS" in html
+
+
+def test_the_schema_names_every_pooler_naming_scheme_and_no_other():
+    """A module pooled under any scheme of the one naming table gives a document that validates."""
+    from tfhub_pooling.conventions import naming
+    pooler = schema.load("common")["$defs"]["pooler"]["oneOf"][1]
+    assert pooler["properties"]["scheme"]["enum"] == [s.name for s in naming.SCHEMES]

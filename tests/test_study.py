@@ -7,7 +7,7 @@ import pytest
 
 from tfhub_pooling import api
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import pipeline
+from tfhub_pooling.study import pipeline, stored_pooler
 
 
 @pytest.mark.parametrize("which", ["default", "small"])
@@ -30,7 +30,8 @@ def test_default_module_reads_the_pooler_by_its_google_research_name(default_loa
     assert r.pooler.kernel_name == "bert/pooler/dense/kernel"
     assert r.pooler.bias_name == "bert/pooler/dense/bias"
     assert r.pooler.kernel.shape == (384, 384) and r.pooler.bias.shape == (384,)
-    assert r.pooler.checkpoint == "matches (bert/pooler/dense/kernel, bert/pooler/dense/bias)"
+    assert r.pooler.checkpoint == stored_pooler.CheckpointCheck("matches", ("bert/pooler/dense/kernel",
+                                                                            "bert/pooler/dense/bias"))
     assert r.pooler.source == "module variables"
     assert r.module.format == "tf1-hub" and r.module.signature == "tokens"
 

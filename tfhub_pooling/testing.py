@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tfhub_pooling.api import verify
+from tfhub_pooling.reports import render
 from tfhub_pooling.study.pipeline import VerifyResult
 from tfhub_pooling.study.texts import Text
 
@@ -35,5 +36,5 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
                         f"{c.elements_outside} elements outside)")
         # The verdict first: pytest's short summary keeps only the message's start.
         raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.module.handle}; "
-                             f"pooler: {r.pooler_search}")
+                             f"pooler: {render.pooler_words(r.pooler) if r.pooler else r.pooler_search}")
     return r

@@ -25,7 +25,7 @@ from tfhub_pooling.study.pipeline import (
     ZooEntry,
     zoo_exit_code,
 )
-from tfhub_pooling.study.stored_pooler import PoolerWeights
+from tfhub_pooling.study.stored_pooler import CheckpointCheck, PoolerWeights
 
 EXPLANATION = ("`pooled_output` is not the final-layer [CLS] vector: it is that vector passed "
                "through one more dense layer and tanh, `tanh(cls · W + b)`, with the pooler weights "
@@ -74,6 +74,20 @@ def vocab_words(source: VocabSource, lower_case: bool | None) -> str:
     return words
 
 
+def checkpoint_words(check: CheckpointCheck) -> str:
+    """What the TF checkpoint says of the pooler weights found, in words."""
+    return {"matches": f"matches ({', '.join(check.names)})",
+            "differs": f"no checkpoint entry equals {check.names[0] if check.names else 'them'}",
+            "no-checkpoint": "no TF checkpoint here; read through the loaded model",
+            "not-checked": "not checked"}[check.status]
+
+
+def pooler_words(pooler: PoolerWeights) -> str:
+    """Where the pooler weights were found, in words."""
+    return (f"found in the {pooler.source} under the {pooler.scheme} naming; "
+            f"checkpoint: {checkpoint_words(pooler.checkpoint)}")
+
+
 def module_json(m: ModuleFacts) -> dict[str, Any]:
     """The `module` entry, the same in every document (verify, corpus, inspect)."""
     return {"handle": m.handle, "resolved_path": m.path, "format": m.format, "signature": m.signature,
@@ -87,7 +101,8 @@ def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
     """The `pooler` entry, the same in every document."""
     if pooler is None:
         return None
-    return {"scheme": pooler.scheme, "source": pooler.source, "checkpoint": pooler.checkpoint,
+    return {"scheme": pooler.scheme, "source": pooler.source,
+            "checkpoint": {"status": pooler.checkpoint.status, "names": list(pooler.checkpoint.names)},
             "kernel": {"name": pooler.kernel_name, "shape": list(pooler.kernel.shape)},
             "bias": {"name": pooler.bias_name, "shape": list(pooler.bias.shape)}}
 
@@ -208,7 +223,7 @@ def terminal(r: VerifyResult) -> str:
     if r.pooler is not None:
         lines.append(f"pooler   W = {r.pooler.kernel_name} {list(r.pooler.kernel.shape)}, "
                      f"b = {r.pooler.bias_name} {list(r.pooler.bias.shape)}")
-    lines.append(f"         {r.pooler_search}")
+    lines.append(f"         {pooler_words(r.pooler) if r.pooler else r.pooler_search}")
     lines.append("")
     header = (f"{'#':>2} {'tokens':>6} {'max|pooled-cls|':>15} {'cos(p,cls)':>10} {'max|pooled-rebuilt|':>19} "
               f"{'cos(p,rebuilt)':>14}  text")
@@ -249,7 +264,7 @@ def _pooler_line(pooler: PoolerWeights | None, quote: str = "`") -> str:
         return "none found"
     return (f"{quote}{pooler.kernel_name}{quote} {list(pooler.kernel.shape)}, {quote}{pooler.bias_name}{quote} "
             f"{list(pooler.bias.shape)} ({pooler.scheme} naming, from the {pooler.source}; "
-            f"checkpoint: {pooler.checkpoint})")
+            f"checkpoint: {checkpoint_words(pooler.checkpoint)})")
 
 
 def markdown(r: VerifyResult) -> str:

@@ -69,7 +69,7 @@ class VerifyResult:
     pooled_output: np.ndarray          # [B, H]
     sequence_output: np.ndarray        # [B, S, H]
     pooler: stored_pooler.PoolerWeights | None
-    pooler_search: str                 # how the pooler weights were found, or why not
+    pooler_search: str | None          # what was searched, where no pooler weights were found
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
     full_float32: bool                 # float32 matmuls ran in full float32 (TF32 off)
@@ -187,13 +187,13 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
                                vocab_source=dataclasses.replace(place, casing_from=casing_from))
 
 
-def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeights | None, str]:
-    """The stored pooler, or None; and how it was found, or what was searched. Found once,
+def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeights | None, str | None]:
+    """The stored pooler, or None and what was searched. Found once,
     before any batch runs; each batch's outputs are then held to its width
     (stored_pooler.check_width)."""
     try:
         pooler = stored_pooler.find_module_pooler(module.variables, module.path, None)
-        return pooler, pooler.describe()
+        return pooler, None
     except stored_pooler.PoolerNotFound as e:
         return None, str(e)
 
@@ -299,7 +299,7 @@ class CorpusResult:
     trimmed_to: int
     texts_file: str
     pooler: stored_pooler.PoolerWeights | None
-    pooler_search: str
+    pooler_search: str | None
     stats: corpus.CorpusStats
 
     @property

@@ -19,6 +19,14 @@ from tfhub_pooling.study import stored_variables
 from tfhub_pooling.study.stored_variables import Entry
 
 
+@dataclasses.dataclass(frozen=True)
+class CheckpointCheck:
+    """What the module's TF checkpoint says of the weights found: data; reports put it in words."""
+
+    status: str                  # "matches", "differs" (no entry equals `names[0]`), "no-checkpoint", "not-checked"
+    names: tuple[str, ...] = ()  # "matches": the entries that hold the kernel and bias; "differs": the weight
+
+
 @dataclasses.dataclass
 class PoolerWeights:
     kernel: np.ndarray          # float32 [H, H], pooled = tanh(cls · kernel + bias)
@@ -27,13 +35,8 @@ class PoolerWeights:
     bias_name: str
     scheme: str                 # naming.SCHEMES entry that matched
     source: str                 # stored_variables.VARIABLES_SOURCE or CHECKPOINT_SOURCE
-    checkpoint: str             # "matches (<keys>)", or why it could not be confirmed
+    checkpoint: CheckpointCheck  # the TF checkpoint's entries that hold the same values, or why none
     note: str | None            # the identity, or a zero bias (comparison.pooler_note)
-
-    def describe(self) -> str:
-        return (f"found in the {self.source} under the {self.scheme} naming; "
-                f"checkpoint: {self.checkpoint}")
-
 
 class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
@@ -81,7 +84,7 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
-                         checkpoint="not checked", note=comparison.pooler_note(kernel, bias))
+                         checkpoint=CheckpointCheck("not-checked"), note=comparison.pooler_note(kernel, bias))
 
 
 def check_width(pooler: PoolerWeights, hidden_size: int) -> None:
@@ -107,13 +110,13 @@ def confirm_in_checkpoint(weights: PoolerWeights, module_path: str) -> PoolerWei
     """
     entries = stored_variables.from_checkpoint(module_path)
     if not entries:
-        return dataclasses.replace(weights, checkpoint="no TF checkpoint here; read through the loaded model")
+        return dataclasses.replace(weights, checkpoint=CheckpointCheck("no-checkpoint"))
     keys = []
     for name, value in ((weights.kernel_name, weights.kernel), (weights.bias_name, weights.bias)):
         same_shape = [e for e in entries if e.shape == value.shape]
         by_name = [e for e in same_shape if e.name == name]
         match = next((e for e in by_name + same_shape if np.array_equal(e.read(), value)), None)
         if match is None:
-            return dataclasses.replace(weights, checkpoint=f"no checkpoint entry equals {name}")
+            return dataclasses.replace(weights, checkpoint=CheckpointCheck("differs", (name,)))
         keys.append(match.name)
-    return dataclasses.replace(weights, checkpoint=f"matches ({', '.join(keys)})")
+    return dataclasses.replace(weights, checkpoint=CheckpointCheck("matches", tuple(keys)))
