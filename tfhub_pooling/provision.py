@@ -99,7 +99,7 @@ def ensure_from_checkpoint(checkpoint_dir: str) -> str:
 
 
 BERT_BASE: dict[str, Any] = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
-             "intermediate_size": 3072}
+                             "intermediate_size": 3072}
 
 
 def ensure_bert_base(seed: int = 0) -> str:

@@ -125,11 +125,13 @@ def _with_problems(c: Comparison, problems: tuple[str, ...]) -> Comparison:
 def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
              kernel: np.ndarray | None, bias: np.ndarray | None, note: str | None) -> Comparison:
     cls = sequence_output[:, 0, :]
-    common: dict[str, Any] = {"pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
-              "saturated": float(np.mean(np.abs(pooled) > SATURATED)), "elements": int(pooled.size)}
-    rebuilt_figures: dict[str, Any] = dict.fromkeys(("pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max",
-                                     "worst_bound_ratio", "elements_outside", "per_text_bound_ratio",
-                                     "rebuilt"))
+    # The fields every comparison has, and the rebuild's, which stay None without pooler weights.
+    common: dict[str, Any] = {
+        "pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
+        "saturated": float(np.mean(np.abs(pooled) > SATURATED)), "elements": int(pooled.size)}
+    rebuilt_figures: dict[str, Any] = dict.fromkeys((
+        "pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max", "worst_bound_ratio", "elements_outside",
+        "per_text_bound_ratio", "rebuilt"))
     precision, saturated = common["precision"], common["saturated"]
     if kernel is not None and bias is not None:
         kernel, bias = as_computed(kernel, bias, precision)

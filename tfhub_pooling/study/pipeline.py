@@ -180,8 +180,8 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
         raise UsageError(f"{module.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
     casing_from = "option"
     if lower_case is None:
-        lower_case, casing_from = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file))), \
-            "tokenizer-config"
+        lower_case = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file)))
+        casing_from = "tokenizer-config"
     place = loading.NAMED_VOCAB if vocab is not None else module.vocab_source
     return dataclasses.replace(module, vocab_file=vocab_file, do_lower_case=lower_case,
                                vocab_source=dataclasses.replace(place, casing_from=casing_from))
