@@ -2,7 +2,7 @@
 each run in a side environment of its own, from checkpoints the builder writes.
 
 Side environments are virtualenvs of the pinned requirements-*.txt beside this
-file, made on first use (about 5 GB and 5 minutes on a 2-core machine) and
+file, made on first use (five of them, 11 GB, about 6 minutes on a 2-core machine) and
 cached under $TFHUB_POOLING_COMPAT_ENVS (default ~/.cache/tfhub-pooling/compat-envs),
 keyed by the requirements file's hash. Each is made beside its final place and
 renamed into it (tfhub_pooling.atomic), so an interrupted set-up leaves nothing
