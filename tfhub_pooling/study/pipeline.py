@@ -192,7 +192,7 @@ def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeigh
     before any batch runs; each batch's outputs are then held to its width
     (stored_pooler.check_width)."""
     try:
-        pooler = stored_pooler.find_module_pooler(module.variables, module.path, None)
+        pooler = stored_pooler.find_module_pooler(module.variables, module.path)
         return pooler, None
     except stored_pooler.PoolerNotFound as e:
         return None, str(e)

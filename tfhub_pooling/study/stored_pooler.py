@@ -42,15 +42,15 @@ class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
 
 
-def find_module_pooler(variables: list, module_path: str, hidden_size: int | None) -> PoolerWeights:
-    """By the variables' names first; by the checkpoint's object graph if those fail."""
+def find_module_pooler(variables: list, module_path: str) -> PoolerWeights:
+    """By the variables' names first; by the checkpoint's object graph if those fail. Found
+    before any output is known, so held to the kernel's own width; check_width holds it to
+    the outputs'."""
     try:
-        found = find(stored_variables.from_variables(variables), hidden_size,
-                     stored_variables.VARIABLES_SOURCE)
+        found = find(stored_variables.from_variables(variables), None, stored_variables.VARIABLES_SOURCE)
     except PoolerNotFound as by_variables:
         try:
-            found = find(stored_variables.from_checkpoint(module_path), hidden_size,
-                         stored_variables.CHECKPOINT_SOURCE)
+            found = find(stored_variables.from_checkpoint(module_path), None, stored_variables.CHECKPOINT_SOURCE)
         except PoolerNotFound as by_checkpoint:
             raise PoolerNotFound(f"variables: {by_variables}; checkpoint: {by_checkpoint}") from None
     return confirm_in_checkpoint(found, module_path)
