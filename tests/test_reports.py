@@ -217,3 +217,9 @@ def test_the_schema_names_every_pooler_naming_scheme_and_no_other():
     from tfhub_pooling.conventions import naming
     pooler = schema.load("common")["$defs"]["pooler"]["oneOf"][1]
     assert pooler["properties"]["scheme"]["enum"] == [s.name for s in naming.SCHEMES]
+
+
+def test_the_vocab_places_are_one_list_in_code_schema_and_words():
+    from tfhub_pooling.study import loading
+    place = schema.load("common")["$defs"]["module"]["properties"]["vocab_source"]["properties"]["place"]
+    assert place["enum"] == list(loading.PLACES) == list(render.PLACE_WORDS)

@@ -44,7 +44,8 @@ A second look: where the first (TEXTS texts) finds a structure that is suspiciou
 decisive (false-alarm probability below FOLLOW_UP_BELOW), the study adds generated texts up
 to FOLLOW_UP_TEXTS and tests again. The power grows with the texts (a change 4 times the
 noise is caught at a thousand texts, not at 64), while clean runs, whose false-alarm
-probability at 64 texts is near 1, pay nothing. Each look's probability is multiplied by
+probability at 64 texts is mostly near 1, seldom pay for it (3 of 18 in
+docs/false-alarms.md did, each ending at 1). Each look's probability is multiplied by
 the number of looks (Bonferroni over looks too), so two looks keep the family-wise
 false-alarm rate below ALPHA.
 """

@@ -59,7 +59,6 @@ PLACE_WORDS = {
     "none": "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)",
     "named-file": "the file named by --vocab",
 }
-CASING_WORDS = {"tokenizer-config": "casing from the tokenizer_config.json beside it"}
 
 
 def vocab_words(source: VocabSource, lower_case: bool | None) -> str:
@@ -69,8 +68,8 @@ def vocab_words(source: VocabSource, lower_case: bool | None) -> str:
         words += f", through a link to {source.link_to}"
     if source.casing_from == "option":
         words += f"; casing by {'--lower-case' if lower_case else '--no-lower-case'}"
-    elif source.casing_from in CASING_WORDS:
-        words += f"; {CASING_WORDS[source.casing_from]}"
+    elif source.casing_from == "tokenizer-config":
+        words += "; casing from the tokenizer_config.json beside it"
     return words
 
 
