@@ -32,7 +32,7 @@ def outcome(r: pipeline.VerifyResult, element: tuple[int, int] | None) -> str:
     c = r.comparison
     if r.verdict == comparison.MATCHES_POOLER:
         return "missed"
-    if c.elements_outside:
+    if c.rebuild is not None and c.rebuild.elements_outside:
         return "bound"
     s = c.structure
     if s is not None and s.differs:
@@ -59,7 +59,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
         clean = api.verify(build.build_module(weights, os.path.join(tmp, "clean")),
                                 recover_weights=False)
         rows.append({"row": None, "col": None, "amount": 0.0, "outcome": outcome(clean, None),
-                     "bound_ratio": clean.comparison.worst_bound_ratio,
+                     "bound_ratio": clean.comparison.rebuild.worst_bound_ratio,
                      "false_alarm": clean.comparison.structure.false_alarm})
         for row, col in elements:
             for amount in amounts:
@@ -69,7 +69,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
                 r = api.verify(path, recover_weights=False)   # caught or not is all we ask
                 rows.append({"row": row, "col": col, "amount": amount, "outcome": outcome(r, (row, col)),
                              "effect": effect_snr(r, row, col, amount),
-                             "bound_ratio": r.comparison.worst_bound_ratio,
+                             "bound_ratio": r.comparison.rebuild.worst_bound_ratio,
                              "false_alarm": r.comparison.structure.false_alarm})
                 shutil.rmtree(path)     # a bert-large module is 1.3 GB
     return rows

@@ -91,12 +91,12 @@ def _row(kind: Kind, weights: BertWeights, root: str) -> list[str]:
         return [kind.name, "-", "-", "-", "-", "-", "-", "-", f"error {e.exit_code}", str(e)]
     c = r.comparison
     pooler = f"`{r.pooler.kernel_name}` ({r.pooler.scheme})" if r.pooler else "none"
-    rebuilt = c.pooled_vs_rebuilt
+    rb = c.rebuild
     note = c.pooler_note or ("" if r.ok else c.reason)
     return [kind.name, r.module.format, str(r.pooled_output.shape[1]), pooler,
             f"{c.pooled_vs_cls.max_abs:.4f}", f"{c.pooled_vs_cls.min_cosine:.4f}",
-            "-" if rebuilt is None else f"{rebuilt.max_abs:.2e}",
-            "-" if c.worst_bound_ratio is None else f"{c.worst_bound_ratio:.3g}", f"**{c.verdict}**", note]
+            "-" if rb is None else f"{rb.pooled_vs_rebuilt.max_abs:.2e}",
+            "-" if rb is None else f"{rb.worst_bound_ratio:.3g}", f"**{c.verdict}**", note]
 
 
 def table() -> str:

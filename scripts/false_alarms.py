@@ -49,7 +49,7 @@ def one_setting(texts: int) -> list[dict]:
             s = r.comparison.structure
             shutil.rmtree(path)         # a bert-large module is 1.3 GB
             rows.append({"format": name, "texts": s.texts, "looks": s.looks, "verdict": r.verdict,
-                         "bound_ratio": r.comparison.worst_bound_ratio, "t": s.t,
+                         "bound_ratio": r.comparison.rebuild.worst_bound_ratio, "t": s.t,
                          "element": f"W[{s.row}, {s.col}]", "false_alarm": s.false_alarm,
                          "false_alarm_raised": r.verdict != comparison.MATCHES_POOLER})
     return rows

@@ -35,7 +35,7 @@ def test_float32_pooler_matches():
     c = comparison.compare(_tf_pooler(seq, kernel, bias), seq, mask, kernel, bias)
     assert c.verdict == comparison.MATCHES_POOLER
     assert c.exit_code == 0
-    assert c.pooled_vs_rebuilt.max_abs < 1e-6
+    assert c.rebuild.pooled_vs_rebuilt.max_abs < 1e-6
 
 
 @pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
@@ -80,7 +80,7 @@ def test_no_weights():
     seq, mask, kernel, bias = _case()
     c = comparison.compare(_tf_pooler(seq, kernel, bias), seq, mask, None, None)
     assert c.verdict == comparison.NO_POOLER_WEIGHTS and c.exit_code == 13
-    assert c.pooled_vs_rebuilt is None and c.rebuilt is None
+    assert c.rebuild is None
 
 
 def test_bound_grows_with_magnitude_and_size():
@@ -100,3 +100,57 @@ def test_metrics_cosine_and_diffs():
     m = bounds.metrics(a, b)
     assert m.per_text_cosine.tolist() == pytest.approx([0.0, 1.0])
     assert m.max_abs == 1.0 and m.mean_abs == pytest.approx(0.75)
+
+
+def _split(pooled, seq, mask, at=3):
+    """Two batches' comparison inputs: the first `at` texts, and the rest."""
+    return [(pooled[:at], seq[:at], mask[:at]), (pooled[at:], seq[at:], mask[at:])]
+
+
+@pytest.mark.parametrize("make, verdict", [
+    (lambda seq, kernel, bias: _tf_pooler(seq, kernel, bias), comparison.MATCHES_POOLER),
+    (lambda seq, kernel, bias: seq[:, 0, :].copy(), comparison.EQUALS_CLS),
+    (lambda seq, kernel, bias: _tf_pooler(seq, kernel + 1e-3, bias), comparison.UNEXPLAINED),
+])
+def test_merged_batches_judge_as_one_comparison_over_all_texts(make, verdict):
+    """verify merges the batch loop's comparisons: every figure and the verdict are
+    what one comparison over all the texts says."""
+    seq, mask, kernel, bias = _case(b=10)
+    pooled = make(seq, kernel, bias)
+    whole = comparison.compare(pooled, seq, mask, kernel, bias)
+    merged = comparison.merge([comparison.compare(p, s, m, kernel, bias) for p, s, m in _split(pooled, seq, mask)])
+    assert merged.verdict == whole.verdict == verdict and merged.reason == whole.reason
+    assert merged.needs_fit == whole.needs_fit and merged.elements == whole.elements == pooled.size
+    for a, b in ((merged.pooled_vs_cls, whole.pooled_vs_cls),
+                 (merged.rebuild.pooled_vs_rebuilt, whole.rebuild.pooled_vs_rebuilt)):
+        # float64 products of another batch size round otherwise, by ~1e-16 of the value
+        for field in ("max_abs", "mean_abs", "min_cosine"):
+            assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-9, abs=1e-15)
+        np.testing.assert_allclose(a.per_text_max_abs, b.per_text_max_abs, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(merged.rebuild.rebuilt, whole.rebuild.rebuilt, rtol=1e-12, atol=1e-15)
+    assert merged.rebuild.worst_bound_ratio == pytest.approx(whole.rebuild.worst_bound_ratio, rel=1e-9)
+    assert merged.rebuild.elements_outside == whole.rebuild.elements_outside
+
+
+def test_a_look_alike_in_one_batch_only_is_no_look_alike_of_the_whole():
+    """One batch copies cls, the other runs the pooler: neither holds over all texts."""
+    seq, mask, kernel, bias = _case(b=10)
+    pooled = _tf_pooler(seq, kernel, bias)
+    pooled[:3] = seq[:3, 0, :]
+    parts = [comparison.compare(p, s, m, kernel, bias) for p, s, m in _split(pooled, seq, mask)]
+    assert [p.verdict for p in parts] == [comparison.EQUALS_CLS, comparison.MATCHES_POOLER]
+    merged = comparison.merge(parts)
+    assert merged.verdict == comparison.compare(pooled, seq, mask, kernel, bias).verdict == comparison.UNEXPLAINED
+    assert merged.needs_fit and merged.rebuild.elements_outside == parts[0].rebuild.elements_outside
+
+
+def test_a_fold_keeps_totals_not_rows():
+    """Corpus mode's running fold: the figures of every text, the memory of none."""
+    seq, mask, kernel, bias = _case(b=10)
+    pooled = _tf_pooler(seq, kernel, bias)
+    parts = [comparison.compare(p, s, m, kernel, bias) for p, s, m in _split(pooled, seq, mask)]
+    folded = comparison.merge([comparison.merge(parts[:1], rows=False), parts[1]], rows=False)
+    assert folded.rebuild.rebuilt is None and folded.rebuild.per_text_bound_ratio.size == 0
+    assert folded.pooled_vs_cls.per_text_max_abs.size == 0
+    assert folded.rebuild.pooled_vs_rebuilt.as_dict() == comparison.merge(parts).rebuild.pooled_vs_rebuilt.as_dict()
+    assert folded.verdict == comparison.MATCHES_POOLER and folded.elements == pooled.size

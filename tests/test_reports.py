@@ -123,10 +123,13 @@ def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, d
                  encoding="utf-8")
     cr = api.verify_corpus(str(f), module=default_loaded)
     whole = api.verify(texts=texts, module=default_loaded)
-    st = cr.stats
+    st, sm, c = cr.stats, cr.stats.summary, whole.comparison
     assert cr.verdict == comparison.MATCHES_POOLER and st.texts == 300
-    assert st.max_abs_cls == pytest.approx(whole.comparison.pooled_vs_cls.max_abs, abs=1e-5)
-    assert st.max_abs_rebuilt == pytest.approx(whole.comparison.pooled_vs_rebuilt.max_abs, abs=1e-6)
+    assert sm.elements == c.elements
+    assert sm.pooled_vs_cls.max_abs == pytest.approx(c.pooled_vs_cls.max_abs, abs=1e-5)
+    assert sm.pooled_vs_cls.mean_abs == pytest.approx(c.pooled_vs_cls.mean_abs, rel=1e-4)
+    assert sm.pooled_vs_cls.min_cosine == pytest.approx(c.pooled_vs_cls.min_cosine, abs=1e-5)
+    assert sm.rebuild.pooled_vs_rebuilt.max_abs == pytest.approx(c.rebuild.pooled_vs_rebuilt.max_abs, abs=1e-6)
     assert st.tokens == int(whole.inputs.input_mask.sum())
     # Length buckets pad far less than one batch padded to the longest text.
     assert st.padded_tokens < whole.inputs.input_mask.size
@@ -134,7 +137,7 @@ def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, d
     for w in st.worst:   # texts sit on every other line of the file
         assert w.line % 2 == 1 and texts[(w.line - 1) // 2] == w.text
     assert [w.bound_ratio for w in st.worst] == sorted((w.bound_ratio for w in st.worst), reverse=True)
-    assert st.worst[0].bound_ratio == pytest.approx(whole.comparison.worst_bound_ratio, rel=0.5)
+    assert st.worst[0].bound_ratio == pytest.approx(c.rebuild.worst_bound_ratio, rel=0.5)
     assert cli.main(["verify", "--json", "--texts-file", str(f)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["inputs"]["text_count"] == 300 and doc["verdict"] == "MATCHES_POOLER"

@@ -16,8 +16,8 @@ def test_pooled_is_the_rebuilt_pooler_and_not_cls(which, default_loaded, small_m
     r = api.verify(handle, module=default_loaded if which == "default" else None)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.exit_code == 0
-    assert r.comparison.pooled_vs_rebuilt.max_abs <= r.comparison.tolerance_max
-    assert r.comparison.worst_bound_ratio <= 1.0
+    assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs <= r.comparison.rebuild.tolerance_max
+    assert r.comparison.rebuild.worst_bound_ratio <= 1.0
     assert r.comparison.pooled_vs_cls.max_abs > 0.1          # the question's observation
     assert (r.inputs.input_ids[:, 0] == 101).all()           # cls is the [CLS] token's vector
     # The rebuild is independent of the module's own arithmetic: numpy in float64.
@@ -57,4 +57,4 @@ def test_a_wrong_kernel_is_caught(default_loaded):
     kernel[0, 0] += 1e-3
     c = comparison.compare(r.pooled_output, r.sequence_output, r.inputs.input_mask, kernel, r.pooler.bias)
     assert c.verdict != comparison.MATCHES_POOLER
-    assert c.elements_outside >= 1
+    assert c.rebuild.elements_outside >= 1

@@ -3,7 +3,7 @@ tanh(cls · W + b) with its own stored pooler weights, and that cls is not.
 
     from tfhub_pooling import verify
     result = verify()              # the embedded default module
-    result.verdict, result.comparison.pooled_vs_rebuilt.max_abs
+    result.verdict, result.comparison.rebuild.pooled_vs_rebuilt.max_abs
 """
 
 from __future__ import annotations

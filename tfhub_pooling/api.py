@@ -6,7 +6,7 @@ any module is loaded.
 
     from tfhub_pooling import verify
     result = verify()              # the embedded default module
-    result.verdict, result.comparison.pooled_vs_rebuilt.max_abs
+    result.verdict, result.comparison.rebuild.pooled_vs_rebuilt.max_abs
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
     if not r.ok:
         c = r.comparison
         figures = f"max |pooled - cls| {c.pooled_vs_cls.max_abs:.4g}"
-        if c.pooled_vs_rebuilt is not None:
-            figures += (f", max |pooled - tanh(cls·W+b)| {c.pooled_vs_rebuilt.max_abs:.4g} "
-                        f"(worst element at {c.worst_bound_ratio:.3g}x its {c.precision} bound, "
-                        f"{c.elements_outside} elements outside)")
+        if c.rebuild is not None:
+            figures += (f", max |pooled - tanh(cls·W+b)| {c.rebuild.pooled_vs_rebuilt.max_abs:.4g} "
+                        f"(worst element at {c.rebuild.worst_bound_ratio:.3g}x its {c.precision} bound, "
+                        f"{c.rebuild.elements_outside} elements outside)")
         # The verdict first: pytest's short summary keeps only the message's start.
         raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.module.handle}; "
                              f"pooler: {render.pooler_words(r.pooler) if r.pooler else r.pooler_search}")

@@ -23,6 +23,7 @@ with tanh(cls · W + b) for the stored W and b; one element outside it is not.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -112,3 +113,14 @@ def metrics(a: np.ndarray, b: np.ndarray) -> Metrics:
     cosine = np.sum(a64 * b64, axis=1) / np.where(norms > 0, norms, 1.0)
     return Metrics(float(diff.max()), float(diff.mean()), float(cosine.min()),
                    diff.max(axis=1), cosine)
+
+
+def merge_metrics(parts: Sequence[Metrics], elements: Sequence[int], rows: bool = True) -> Metrics:
+    """Batches' metrics as one over all their texts; elements: each batch's B · H, which
+    weighs its mean. rows: keep the per-text arrays, or leave them empty (a running fold)."""
+    total = sum(elements)
+    return Metrics(max(p.max_abs for p in parts),
+                   sum(p.mean_abs * n for p, n in zip(parts, elements, strict=True)) / total,
+                   min(p.min_cosine for p in parts),
+                   np.concatenate([p.per_text_max_abs for p in parts]) if rows else np.empty(0),
+                   np.concatenate([p.per_text_cosine for p in parts]) if rows else np.empty(0))

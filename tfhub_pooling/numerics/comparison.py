@@ -5,8 +5,8 @@ and, where that bound holds, by the residual-structure test of structure.py."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from tfhub_pooling.numerics.bounds import (
     as_computed,
     gamma,
     masked_mean,
+    merge_metrics,
     metrics,
     pooler_error_bound,
     precision_of,
@@ -46,6 +47,11 @@ VERDICT_MEANINGS = {
     UNEXPLAINED: "none of the above",
     INCONSISTENT_OUTPUTS: "the pooler matches, but the outputs break the format's own contract",
 }
+# What a pooled_output can be instead of the pooler, and the reason said for each.
+LOOK_ALIKES = {
+    EQUALS_CLS: "pooled_output is the [CLS] vector itself; no dense layer or tanh was applied",
+    MEAN_POOLED: "pooled_output is the mean of sequence_output over the real tokens",
+}
 VERDICT_EXIT_CODES = {
     MATCHES_POOLER: 0,
     EQUALS_CLS: 10,
@@ -58,15 +64,23 @@ VERDICT_EXIT_CODES = {
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Rebuild:
+    """tanh(cls · W + b) from the stored weights, and how pooled_output stands to it:
+    what a comparison has only where the module stores a pooler."""
+
+    pooled_vs_rebuilt: Metrics              # against the float64 rebuild
+    pooled_vs_rebuilt32: Metrics            # the same rebuild in float32
+    tolerance_max: float                    # the largest per-element bound
+    worst_bound_ratio: float                # max |pooled - rebuilt| / bound; <= 1 matches
+    elements_outside: int                   # elements beyond their bound
+    per_text_bound_ratio: np.ndarray        # [B] each text's worst element / its bound
+    rebuilt: np.ndarray | None              # tanh(cls · W + b) in float64 [B, H]; None in a fold
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Comparison:
     pooled_vs_cls: Metrics
-    pooled_vs_rebuilt: Metrics | None       # float64 rebuild; None without pooler weights
-    pooled_vs_rebuilt32: Metrics | None     # the same rebuild in float32
-    tolerance_max: float | None             # the largest per-element bound
-    worst_bound_ratio: float | None         # max |pooled - rebuilt| / bound; <= 1 matches
-    elements_outside: int | None            # elements beyond their bound
-    per_text_bound_ratio: np.ndarray | None # [B] each text's worst element / its bound
-    rebuilt: np.ndarray | None              # tanh(cls · W + b) in float64 [B, H]
+    rebuild: Rebuild | None                 # None without pooler weights
     verdict: str
     reason: str
     saturated: float                        # share of pooled elements with |value| > SATURATED
@@ -86,20 +100,71 @@ class Comparison:
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None, problems: Sequence[str] = (),
-            note: str | None = None, structure: Structure | None = None) -> Comparison:
-    """Decides what pooled_output [B, H] is, given sequence_output [B, S, H].
+            note: str | None = None) -> Comparison:
+    """Decides what pooled_output [B, H] of one batch is, given sequence_output [B, S, H].
 
     problems: breaches of the module's own output contract (study/interface.py);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
     a fact of the weights, so callers work it out once, not per batch.
-    structure: the residual-structure test on these texts and more (structure.py);
-    where the bound holds everywhere, a structure it finds makes POOLER_WEIGHTS_DIFFER.
     A mismatch that no look-alike explains comes back with needs_fit: a black-box fit
     (recovery.py) and conclude() tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
     """
-    c = _compare(pooled, sequence_output, input_mask, kernel, bias, note)
-    if structure is not None and kernel is not None:
+    cls = sequence_output[:, 0, :]
+    precision = precision_of(pooled, sequence_output)
+    saturated = float(np.mean(np.abs(pooled) > SATURATED))
+    figures = None
+    if kernel is not None and bias is not None:
+        kernel, bias = as_computed(kernel, bias, precision)
+        figures = _rebuild(pooled, cls, kernel, bias, precision)
+    matched = figures is not None and figures.elements_outside == 0
+    look_alike = None if matched else _look_alike(pooled, cls, sequence_output, input_mask)
+    other = ""
+    if not matched and look_alike is None and kernel is not None and bias is not None:
+        other = _other_activation(pooled, cls, kernel, bias, precision)
+    c = _judged(pooled_vs_cls=metrics(pooled, cls), rebuild=figures, saturated=saturated,
+                elements=int(pooled.size), precision=precision, note=note,
+                look_alike=look_alike, other_activation=other)
+    return _with_problems(c, tuple(problems))
+
+
+def merge(parts: Sequence[Comparison], problems: Sequence[str] = (), structure: Structure | None = None,
+          rows: bool = True) -> Comparison:
+    """Batches' comparisons as one over all their texts, judged as compare() judges one.
+
+    The batches' figures fold exactly (maxima, sums, element-weighted means); a
+    look-alike holds over all texts where it holds in every batch. problems: the breaches of the
+    merged outputs (study/interface.py), which replace the batches' own. structure: the
+    residual-structure test over these texts and more; where the bound holds everywhere,
+    a structure it finds makes POOLER_WEIGHTS_DIFFER. rows: keep the per-text figures
+    and the rebuilt vectors (verify), or only the totals (corpus mode's running fold).
+    """
+    if not parts:
+        raise ValueError("merge needs at least one comparison")
+    weights = [p.elements for p in parts]
+    rebuilds = [p.rebuild for p in parts if p.rebuild is not None]
+    figures = None
+    if len(rebuilds) == len(parts):     # pooler weights are the module's: every batch has them, or none
+        figures = Rebuild(
+            pooled_vs_rebuilt=merge_metrics([r.pooled_vs_rebuilt for r in rebuilds], weights, rows),
+            pooled_vs_rebuilt32=merge_metrics([r.pooled_vs_rebuilt32 for r in rebuilds], weights, rows),
+            tolerance_max=max(r.tolerance_max for r in rebuilds),
+            worst_bound_ratio=max(r.worst_bound_ratio for r in rebuilds),
+            elements_outside=sum(r.elements_outside for r in rebuilds),
+            per_text_bound_ratio=np.concatenate([r.per_text_bound_ratio for r in rebuilds])
+            if rows else np.empty(0),
+            rebuilt=np.concatenate([r.rebuilt for r in rebuilds if r.rebuilt is not None])
+            if rows and all(r.rebuilt is not None for r in rebuilds) else None)
+    verdicts = {p.verdict for p in parts}
+    look_alike = verdicts.pop() if len(verdicts) == 1 and verdicts <= set(LOOK_ALIKES) else None
+    activations = {p.other_activation for p in parts}
+    elements = sum(weights)
+    c = _judged(pooled_vs_cls=merge_metrics([p.pooled_vs_cls for p in parts], weights, rows),
+                rebuild=figures, elements=elements,
+                saturated=sum(p.saturated * p.elements for p in parts) / elements,
+                precision=parts[0].precision, note=next((p.pooler_note for p in parts if p.pooler_note), None),
+                look_alike=look_alike, other_activation=activations.pop() if len(activations) == 1 else "")
+    if structure is not None and figures is not None:
         c = _judge_structure(c, structure)
     return _with_problems(c, tuple(problems))
 
@@ -122,53 +187,45 @@ def _with_problems(c: Comparison, problems: tuple[str, ...]) -> Comparison:
     return dataclasses.replace(c, reason=f"{c.reason}; also, {breach}")
 
 
-def _compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
-             kernel: np.ndarray | None, bias: np.ndarray | None, note: str | None) -> Comparison:
-    cls = sequence_output[:, 0, :]
-    # The fields every comparison has, and the rebuild's, which stay None without pooler weights.
-    common: dict[str, Any] = {
-        "pooled_vs_cls": metrics(pooled, cls), "precision": precision_of(pooled, sequence_output),
-        "saturated": float(np.mean(np.abs(pooled) > SATURATED)), "elements": int(pooled.size)}
-    rebuilt_figures: dict[str, Any] = dict.fromkeys((
-        "pooled_vs_rebuilt", "pooled_vs_rebuilt32", "tolerance_max", "worst_bound_ratio", "elements_outside",
-        "per_text_bound_ratio", "rebuilt"))
-    precision, saturated = common["precision"], common["saturated"]
-    if kernel is not None and bias is not None:
-        kernel, bias = as_computed(kernel, bias, precision)
-        rebuilt = rebuild(cls, kernel, bias)
-        bound = pooler_error_bound(cls, kernel, bias, precision)
-        excess = np.abs(pooled.astype(np.float64) - rebuilt) / bound
-        ratio, outside = float(excess.max()), int(np.sum(excess > 1.0))
-        rebuilt_figures = {"pooled_vs_rebuilt": metrics(pooled, rebuilt),
-                           "pooled_vs_rebuilt32": metrics(pooled, rebuild(cls, kernel, bias, np.float32)),
-                           "tolerance_max": float(bound.max()), "worst_bound_ratio": ratio,
-                           "elements_outside": outside, "per_text_bound_ratio": excess.max(axis=1),
-                           "rebuilt": rebuilt}
-        if outside == 0:
-            reason = (f"pooled_output = tanh(cls · W + b) within the {precision} bound "
-                      f"everywhere (worst element at {ratio:.3g} of its bound)")
-            if note:
-                reason += f"; {note}"
-            if saturated > WEAK_WHEN_SATURATED:
-                reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
-                           f"{SATURATED}), where tanh hides changes in W: the check is weak there")
-            return Comparison(**common, **rebuilt_figures, verdict=MATCHES_POOLER, reason=reason,
-                              pooler_note=note)
-    verdict, reason = _what_else(pooled, cls, sequence_output, input_mask)
-    c = Comparison(**common, **rebuilt_figures, verdict=verdict, reason=reason)
-    if verdict != UNEXPLAINED:
-        return c
-    c = dataclasses.replace(c, needs_fit=True, other_activation=(
-        _other_activation(pooled, cls, kernel, bias, precision) if kernel is not None and bias is not None else ""))
+def _rebuild(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
+             precision: str) -> Rebuild:
+    rebuilt = rebuild(cls, kernel, bias)
+    bound = pooler_error_bound(cls, kernel, bias, precision)
+    excess = np.abs(pooled.astype(np.float64) - rebuilt) / bound
+    return Rebuild(pooled_vs_rebuilt=metrics(pooled, rebuilt),
+                   pooled_vs_rebuilt32=metrics(pooled, rebuild(cls, kernel, bias, np.float32)),
+                   tolerance_max=float(bound.max()), worst_bound_ratio=float(excess.max()),
+                   elements_outside=int(np.sum(excess > 1.0)), per_text_bound_ratio=excess.max(axis=1),
+                   rebuilt=rebuilt)
+
+
+def _judged(*, pooled_vs_cls: Metrics, rebuild: Rebuild | None, saturated: float, elements: int,
+            precision: str, note: str | None, look_alike: str | None, other_activation: str) -> Comparison:
+    """The verdict on a comparison's figures: the stored pooler within its bound everywhere,
+    else the look-alike that holds, else a mismatch a fit would settle."""
+    made = functools.partial(Comparison, pooled_vs_cls=pooled_vs_cls, rebuild=rebuild, saturated=saturated,
+                             elements=elements, precision=precision)
+    if rebuild is not None and rebuild.elements_outside == 0:
+        reason = (f"pooled_output = tanh(cls · W + b) within the {precision} bound "
+                  f"everywhere (worst element at {rebuild.worst_bound_ratio:.3g} of its bound)")
+        if note:
+            reason += f"; {note}"
+        if saturated > WEAK_WHEN_SATURATED:
+            reason += (f"; but {saturated:.0%} of its elements are saturated (|pooled| > "
+                       f"{SATURATED}), where tanh hides changes in W: the check is weak there")
+        return made(verdict=MATCHES_POOLER, reason=reason, pooler_note=note)
+    if look_alike is not None:
+        return made(verdict=look_alike, reason=LOOK_ALIKES[look_alike])
+    c = made(verdict=UNEXPLAINED, reason="", needs_fit=True, other_activation=other_activation)
     verdict, reason = _mismatch(c, None, tried=False)
     return dataclasses.replace(c, verdict=verdict, reason=reason)
 
 
 def _judge_structure(c: Comparison, s: Structure) -> Comparison:
     c = dataclasses.replace(c, structure=s)
-    if c.verdict != MATCHES_POOLER or c.worst_bound_ratio is None:
+    if c.verdict != MATCHES_POOLER or c.rebuild is None:
         return c
-    verdict, reason = judge_structure(s, c.worst_bound_ratio, c.reason, c.precision)
+    verdict, reason = judge_structure(s, c.rebuild.worst_bound_ratio, c.reason, c.precision)
     return dataclasses.replace(c, verdict=verdict, reason=reason)
 
 
@@ -208,15 +265,16 @@ def pooler_note(kernel: np.ndarray, bias: np.ndarray) -> str | None:
 
 def _mismatch(c: Comparison, recovered: Recovery | None, tried: bool) -> tuple[str, str]:
     """Neither the stored pooler nor a look-alike: what the outputs, and the fit, still say."""
-    if c.pooled_vs_rebuilt is None:
+    if c.rebuild is None:
         reason = "the module stores no pooler weights by any known name"
         if recovered is not None and recovered.explains:
             reason += (", yet pooled_output is tanh of an affine map of cls "
                        f"(recovered from outputs: {recovered.summary()})")
         return NO_POOLER_WEIGHTS, reason
-    reason = (f"{c.elements_outside} of {c.elements} elements exceed the {c.precision} bound for "
-              f"tanh(cls · W + b) with the stored weights (worst at {c.worst_bound_ratio:.3g}x its bound, "
-              f"max |diff| {c.pooled_vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
+    r = c.rebuild
+    reason = (f"{r.elements_outside} of {c.elements} elements exceed the {c.precision} bound for "
+              f"tanh(cls · W + b) with the stored weights (worst at {r.worst_bound_ratio:.3g}x its bound, "
+              f"max |diff| {r.pooled_vs_rebuilt.max_abs:.3g}); pooled is neither cls nor the mean of the tokens")
     if recovered is None:
         verdict = UNEXPLAINED
         reason += "" if tried else "; recovery (skipped) tests whether it is tanh of another affine map"
@@ -238,15 +296,15 @@ def _other_activation(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,
     return ""
 
 
-def _what_else(pooled: np.ndarray, cls: np.ndarray, sequence_output: np.ndarray,
-               input_mask: np.ndarray) -> tuple[str, str]:
-    """The look-alikes a pooled_output can be instead of the pooler."""
+def _look_alike(pooled: np.ndarray, cls: np.ndarray, sequence_output: np.ndarray,
+                input_mask: np.ndarray) -> str | None:
+    """The look-alike (LOOK_ALIKES) a pooled_output is instead of the pooler, if any."""
     # Copying cls is exact up to one rounding; averaging S tokens costs gamma_S.
     if np.all(np.abs(pooled - cls) <= U32 * np.maximum(np.abs(cls), 1.0)):
-        return EQUALS_CLS, "pooled_output is the [CLS] vector itself; no dense layer or tanh was applied"
+        return EQUALS_CLS
     seq_len = sequence_output.shape[1]
     mean = masked_mean(sequence_output, input_mask)
     mean_abs = masked_mean(np.abs(sequence_output), input_mask)
     if np.all(np.abs(pooled - mean) <= gamma(seq_len + 1) * mean_abs + U32):
-        return MEAN_POOLED, "pooled_output is the mean of sequence_output over the real tokens"
-    return UNEXPLAINED, ""
+        return MEAN_POOLED
+    return None

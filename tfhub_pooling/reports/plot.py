@@ -50,25 +50,26 @@ def figure(r: VerifyResult) -> Any:
            title=f"text 1: pooled vs cls, max |diff| {c.pooled_vs_cls.max_abs:.3g} over all texts")
 
     ax = axes[1]
-    if r.rebuilt is not None and c.pooled_vs_rebuilt is not None:
-        ax.scatter(r.rebuilt.ravel(), pooled, s=3, alpha=0.4, color="tab:blue")
+    rb = c.rebuild
+    if rb is not None and rb.rebuilt is not None:
+        ax.scatter(rb.rebuilt.ravel(), pooled, s=3, alpha=0.4, color="tab:blue")
         edge = np.abs(pooled).max() * 1.1
         ax.plot([-edge, edge], [-edge, edge], color="grey", lw=0.8, ls="--")
-        ax.set(title=f"pooled vs tanh(cls·W+b): max |diff| {c.pooled_vs_rebuilt.max_abs:.2e}")
+        ax.set(title=f"pooled vs tanh(cls·W+b): max |diff| {rb.pooled_vs_rebuilt.max_abs:.2e}")
     else:
         ax.text(0.5, 0.5, "no pooler weights stored", ha="center", transform=ax.transAxes)
     ax.set(xlabel="rebuilt tanh(cls · W + b)", ylabel="pooled_output")
 
     ax = axes[2]
-    if r.rebuilt is not None and c.tolerance_max is not None:
-        diff = np.abs(r.pooled_output.astype(np.float64) - r.rebuilt).ravel()
+    if rb is not None and rb.rebuilt is not None:
+        diff = np.abs(r.pooled_output.astype(np.float64) - rb.rebuilt).ravel()
         floor = np.finfo(np.float32).tiny
-        bins = np.logspace(np.log10(max(diff.min(), 1e-12)), np.log10(max(c.tolerance_max, diff.max()) * 2), 50)
+        bins = np.logspace(np.log10(max(diff.min(), 1e-12)), np.log10(max(rb.tolerance_max, diff.max()) * 2), 50)
         ax.hist(np.maximum(diff, floor), bins=bins, color="tab:blue")
-        ax.axvline(c.tolerance_max, color="tab:red", label=f"largest {c.precision} bound {c.tolerance_max:.2e}")
+        ax.axvline(rb.tolerance_max, color="tab:red", label=f"largest {c.precision} bound {rb.tolerance_max:.2e}")
         ax.set_xscale("log")
         ax.legend(loc="upper left")
-        ax.set(title=f"|pooled − rebuilt|: worst at {c.worst_bound_ratio:.3g} of its bound")
+        ax.set(title=f"|pooled − rebuilt|: worst at {rb.worst_bound_ratio:.3g} of its bound")
     ax.set(xlabel="|pooled − rebuilt| per element", ylabel="elements")
 
     fig.suptitle(f"{r.module.handle}  ({r.module.format}, {len(r.texts)} texts, H = {r.pooled_output.shape[1]})  "

@@ -107,7 +107,7 @@ def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
 
 
 def to_json(r: VerifyResult) -> dict[str, Any]:
-    c = r.comparison
+    c, rb = r.comparison, r.comparison.rebuild
     per_text = []
     for i, t in enumerate(r.texts):
         entry = {"text": texts.as_json(t),
@@ -115,10 +115,10 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
                  "truncated": bool(r.inputs.truncated[i]),
                  "pooled_vs_cls": {"max_abs_diff": float(c.pooled_vs_cls.per_text_max_abs[i]),
                                    "cosine": float(c.pooled_vs_cls.per_text_cosine[i])}}
-        if c.pooled_vs_rebuilt is not None:
+        if rb is not None:
             entry["pooled_vs_rebuilt"] = {
-                "max_abs_diff": float(c.pooled_vs_rebuilt.per_text_max_abs[i]),
-                "cosine": float(c.pooled_vs_rebuilt.per_text_cosine[i])}
+                "max_abs_diff": float(rb.pooled_vs_rebuilt.per_text_max_abs[i]),
+                "cosine": float(rb.pooled_vs_rebuilt.per_text_cosine[i])}
         per_text.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -131,16 +131,16 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         "texts": per_text,
         "metrics": {
             "pooled_vs_cls": c.pooled_vs_cls.as_dict(),
-            "pooled_vs_rebuilt": c.pooled_vs_rebuilt and c.pooled_vs_rebuilt.as_dict(),
-            "pooled_vs_rebuilt_float32": c.pooled_vs_rebuilt32 and c.pooled_vs_rebuilt32.as_dict(),
+            "pooled_vs_rebuilt": rb and rb.pooled_vs_rebuilt.as_dict(),
+            "pooled_vs_rebuilt_float32": rb and rb.pooled_vs_rebuilt32.as_dict(),
         },
         "tolerance": {
             "kind": f"per-element {c.precision} rounding bound: gamma_(H+1) * (|cls|·|W| + |b|) + 8u",
             "precision": c.precision,
             "unit_roundoff": bounds.UNIT_ROUNDOFF[c.precision],
-            "max": c.tolerance_max,
-            "worst_ratio": c.worst_bound_ratio,
-            "elements_outside": c.elements_outside,
+            "max": rb and rb.tolerance_max,
+            "worst_ratio": rb and rb.worst_bound_ratio,
+            "elements_outside": rb and rb.elements_outside,
             "full_float32": r.full_float32,
         },
         "structure": c.structure and c.structure.as_dict(),
@@ -229,9 +229,9 @@ def terminal(r: VerifyResult) -> str:
     lines.append(header)
     for i, t in enumerate(r.texts):
         rebuilt = ("-", "-")
-        if c.pooled_vs_rebuilt is not None:
-            rebuilt = (f"{c.pooled_vs_rebuilt.per_text_max_abs[i]:.2e}",
-                       f"{c.pooled_vs_rebuilt.per_text_cosine[i]:.7f}")
+        if c.rebuild is not None:
+            rebuilt = (f"{c.rebuild.pooled_vs_rebuilt.per_text_max_abs[i]:.2e}",
+                       f"{c.rebuild.pooled_vs_rebuilt.per_text_cosine[i]:.7f}")
         tokens = f"{r.inputs.token_counts[i]}{'*' if r.inputs.truncated[i] else ''}"
         lines.append(f"{i + 1:>2} {tokens:>6} {c.pooled_vs_cls.per_text_max_abs[i]:>15.4f} "
                      f"{c.pooled_vs_cls.per_text_cosine[i]:>10.4f} {rebuilt[0]:>19} {rebuilt[1]:>14}  "
@@ -242,12 +242,12 @@ def terminal(r: VerifyResult) -> str:
     m = c.pooled_vs_cls
     lines.append(f"pooled vs cls      max |diff| {m.max_abs:.4f}  mean {m.mean_abs:.4f}  "
                  f"min cosine {m.min_cosine:.4f}   (the question's observation)")
-    if c.pooled_vs_rebuilt is not None:
-        m64, m32 = c.pooled_vs_rebuilt, c.pooled_vs_rebuilt32
+    if c.rebuild is not None:
+        m64, m32 = c.rebuild.pooled_vs_rebuilt, c.rebuild.pooled_vs_rebuilt32
         lines.append(f"pooled vs rebuilt  max |diff| {m64.max_abs:.2e}  mean {m64.mean_abs:.2e}  "
                      f"min cosine {m64.min_cosine:.7f}   (float64; float32: max {m32.max_abs:.2e})")
-        lines.append(f"tolerance          per-element {c.precision} bound, largest {c.tolerance_max:.2e}; "
-                     f"worst element at {c.worst_bound_ratio:.3g} of its bound"
+        lines.append(f"tolerance          per-element {c.precision} bound, largest {c.rebuild.tolerance_max:.2e}; "
+                     f"worst element at {c.rebuild.worst_bound_ratio:.3g} of its bound"
                      f"{'' if r.full_float32 else ' (TF32 could not be turned off: the bound is wrong)'}")
     lines += structure_lines(c.structure)
     lines += interface_lines(r.interface_checks)
@@ -270,8 +270,8 @@ def markdown(r: VerifyResult) -> str:
     """A short report to paste into an issue or a docs page."""
     c = r.comparison
     rows = [("pooled vs cls", c.pooled_vs_cls)]
-    if c.pooled_vs_rebuilt is not None:
-        rows.append(("pooled vs tanh(cls · W + b)", c.pooled_vs_rebuilt))
+    if c.rebuild is not None:
+        rows.append(("pooled vs tanh(cls · W + b)", c.rebuild.pooled_vs_rebuilt))
     lines = [f"### Is `pooled_output` = tanh(cls · W + b)? **{c.verdict}**", "",
              f"- module: `{r.module.handle}` ({r.module.format}, `{r.module.signature}`, graph variant "
              f"{r.module.graph_variant}; vocab from {vocab_words(r.module.vocab_source, r.module.do_lower_case)})",
@@ -281,9 +281,9 @@ def markdown(r: VerifyResult) -> str:
                + structure_lines(c.structure) + recovery_lines(r)], "",
              "| comparison | max abs diff | mean abs diff | min cosine |", "|---|---|---|---|"]
     lines += [f"| {name} | {m.max_abs:.3g} | {m.mean_abs:.3g} | {m.min_cosine:.7f} |" for name, m in rows]
-    if c.tolerance_max is not None:
-        lines += ["", f"Tolerance: per-element {c.precision} rounding bound, largest {c.tolerance_max:.2e}; "
-                      f"the worst element used {c.worst_bound_ratio:.3g} of its bound."]
+    if c.rebuild is not None:
+        lines += ["", f"Tolerance: per-element {c.precision} rounding bound, largest {c.rebuild.tolerance_max:.2e}; "
+                      f"the worst element used {c.rebuild.worst_bound_ratio:.3g} of its bound."]
     lines += ["", f"Verdict: **{c.verdict}**: {c.reason}", ""]
     if c.verdict == comparison.MATCHES_POOLER:
         lines.append(EXPLANATION)
@@ -291,7 +291,8 @@ def markdown(r: VerifyResult) -> str:
 
 
 def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
-    st = cr.stats
+    st, sm = cr.stats, _summary(cr)
+    rb = sm.rebuild
     return {
         "schema_version": SCHEMA_VERSION,
         "produced_by": produced_by(),
@@ -303,13 +304,11 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "pooler": pooler_json(cr.pooler),
         "pooler_search": cr.pooler_search,
         "metrics": {
-            "pooled_vs_cls": {"max_abs_diff": st.max_abs_cls, "mean_abs_diff": st.mean_abs_cls,
-                              "min_cosine": st.min_cosine_cls},
-            "pooled_vs_rebuilt": cr.pooler and {"max_abs_diff": st.max_abs_rebuilt,
-                                                "mean_abs_diff": st.mean_abs_rebuilt},
+            "pooled_vs_cls": sm.pooled_vs_cls.as_dict(),
+            "pooled_vs_rebuilt": rb and rb.pooled_vs_rebuilt.as_dict(),
         },
-        "tolerance": {"precision": st.precision, "worst_ratio": st.worst_bound_ratio if cr.pooler else None,
-                      "elements_outside": st.elements_outside if cr.pooler else None},
+        "tolerance": {"precision": sm.precision, "worst_ratio": rb and rb.worst_bound_ratio,
+                      "elements_outside": rb and rb.elements_outside},
         "worst": [dataclasses.asdict(w) | {"text": texts.as_json(w.text)}
                   for w in st.worst],
         "batch_verdicts": st.verdicts,
@@ -321,8 +320,14 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
     }
 
 
+def _summary(cr: CorpusResult) -> comparison.Comparison:
+    """The run's figures: a corpus run holds at least one batch (an empty file is an error)."""
+    assert cr.stats.summary is not None, "a corpus run compares at least one batch"
+    return cr.stats.summary
+
+
 def corpus_terminal(cr: CorpusResult) -> str:
-    st = cr.stats
+    st, sm = cr.stats, _summary(cr)
     lines = [f"Is pooled_output = tanh(cls · W + b), with cls = sequence_output[:, 0, :], over {cr.texts_file}?",
              f"module   {cr.module.handle}", *module_lines(cr.module),
              f"inputs   {cr.tokenizer}, trimmed to {cr.trimmed_to} tokens",
@@ -331,12 +336,13 @@ def corpus_terminal(cr: CorpusResult) -> str:
              f"corpus   {cr.texts_file}: {count(st.texts, 'text')}, {count(st.tokens, 'token')} "
              f"({st.padded_tokens} with padding), {st.truncated} trimmed"
              + (f"; interrupted after {count(st.texts, 'text')}, the figures cover those" if st.interrupted else ""),
-             f"pooled vs cls      max |diff| {st.max_abs_cls:.4f}  mean {st.mean_abs_cls:.4f}  "
-             f"min cosine {st.min_cosine_cls:.4f}"]
-    if cr.pooler is not None:
-        lines.append(f"pooled vs rebuilt  max |diff| {st.max_abs_rebuilt:.2e}  mean {st.mean_abs_rebuilt:.2e}"
-                     f"  worst element at {st.worst_bound_ratio:.3g} of its bound, "
-                     f"{st.elements_outside} outside")
+             f"pooled vs cls      max |diff| {sm.pooled_vs_cls.max_abs:.4f}  mean {sm.pooled_vs_cls.mean_abs:.4f}  "
+             f"min cosine {sm.pooled_vs_cls.min_cosine:.4f}"]
+    if sm.rebuild is not None:
+        m = sm.rebuild.pooled_vs_rebuilt
+        lines.append(f"pooled vs rebuilt  max |diff| {m.max_abs:.2e}  mean {m.mean_abs:.2e}"
+                     f"  worst element at {sm.rebuild.worst_bound_ratio:.3g} of its bound, "
+                     f"{sm.rebuild.elements_outside} outside")
         lines.append("worst texts (line, share of bound, max |pooled-rebuilt|, max |pooled-cls|):")
         lines += [f"  {w.line:>7}  {w.bound_ratio:.3g}  {w.max_abs_rebuilt:.2e}  {w.max_abs_cls:.3f}  "
                   f"{_short(texts.label(w.text), 60)}" for w in st.worst]
@@ -346,7 +352,7 @@ def corpus_terminal(cr: CorpusResult) -> str:
 
 
 def corpus_markdown(cr: CorpusResult) -> str:
-    st = cr.stats
+    st, sm = cr.stats, _summary(cr)
     lines = [f"### Is `pooled_output` = tanh(cls · W + b) over `{cr.texts_file}`? **{st.verdict}**", "",
              f"- module: `{cr.module.handle}` ({cr.module.format}, `{cr.module.signature}`, graph "
              f"variant {cr.module.graph_variant}; vocab from "
@@ -354,9 +360,10 @@ def corpus_markdown(cr: CorpusResult) -> str:
              f"- inputs: {cr.tokenizer}; {count(st.texts, 'text')}, {count(st.tokens, 'token')}, {st.truncated} trimmed",
              f"- pooler weights: {_pooler_line(cr.pooler)}", "",
              "| comparison | max abs diff | mean abs diff |", "|---|---|---|",
-             f"| pooled vs cls | {st.max_abs_cls:.3g} | {st.mean_abs_cls:.3g} |"]
-    if cr.pooler is not None:
-        lines.append(f"| pooled vs tanh(cls · W + b) | {st.max_abs_rebuilt:.3g} | {st.mean_abs_rebuilt:.3g} |")
+             f"| pooled vs cls | {sm.pooled_vs_cls.max_abs:.3g} | {sm.pooled_vs_cls.mean_abs:.3g} |"]
+    if sm.rebuild is not None:
+        m = sm.rebuild.pooled_vs_rebuilt
+        lines.append(f"| pooled vs tanh(cls · W + b) | {m.max_abs:.3g} | {m.mean_abs:.3g} |")
     bullets = [f"- {line.split(maxsplit=1)[1]}" for line in structure_lines(st.structure)]
     lines += ["", *bullets, *([""] if bullets else []), f"Verdict: **{st.verdict}**: {st.reason}", ""]
     if st.verdict == comparison.MATCHES_POOLER:
@@ -380,10 +387,10 @@ def zoo_row(e: ZooEntry) -> dict[str, Any]:
     if r is None:
         return {"handle": e.handle, "module": None, "pooler": None, "max_abs_pooled_vs_rebuilt": None,
                 "worst_bound_ratio": None, "verdict": None, "error": str(e.error), "exit_code": e.exit_code}
-    c = r.comparison
+    c, rb = r.comparison, r.comparison.rebuild
     return {"handle": e.handle, "module": module_json(r.module), "pooler": pooler_json(r.pooler),
-            "max_abs_pooled_vs_rebuilt": c.pooled_vs_rebuilt and c.pooled_vs_rebuilt.max_abs,
-            "worst_bound_ratio": c.worst_bound_ratio, "verdict": c.verdict, "error": None,
+            "max_abs_pooled_vs_rebuilt": rb and rb.pooled_vs_rebuilt.max_abs,
+            "worst_bound_ratio": rb and rb.worst_bound_ratio, "verdict": c.verdict, "error": None,
             "exit_code": e.exit_code}
 
 
@@ -398,10 +405,10 @@ def _zoo_cells(e: ZooEntry) -> list[str]:
     r = e.result
     if r is None:
         return [e.handle, "-", "-", "-", "-", f"error (exit {e.exit_code}): {e.error}"]
-    c = r.comparison
+    rb = r.comparison.rebuild
     return [e.handle, r.module.format, r.pooler.kernel_name if r.pooler else "none",
-            "-" if c.pooled_vs_rebuilt is None else f"{c.pooled_vs_rebuilt.max_abs:.2e}",
-            "-" if c.worst_bound_ratio is None else f"{c.worst_bound_ratio:.3g}", c.verdict]
+            "-" if rb is None else f"{rb.pooled_vs_rebuilt.max_abs:.2e}",
+            "-" if rb is None else f"{rb.worst_bound_ratio:.3g}", r.comparison.verdict]
 
 
 ZOO_HEADER = ["module", "format", "pooler kernel", "max |pooled-rebuilt|", "worst/bound", "verdict"]

@@ -14,9 +14,11 @@ outputs -> pooler weights -> comparison.
   forward.py            encoder inputs -> pooled_output, sequence_output, checked
   stored_variables.py   what a module stores, by name: variables or checkpoint entries
   stored_pooler.py      the pooler's kernel and bias among what is stored
-  corpus.py             the study streamed over a texts file
+  batches.py            the one batch loop: run, hold to the pooler's width, compare each batch
+  corpus.py             the study streamed over a texts file: the loop's comparisons folded
   lengths.py            the sequence lengths a module takes
-  pipeline.py           the steps in order on a loaded module: verify, verify_corpus
+  pipeline.py           the steps in order on a loaded module: verify (the loop's comparisons
+                        merged), verify_corpus
 
 Rule: the study builds nothing: it imports nothing of the builder or of
 provision.py, lazily or not, directly or through another module. What the builder

@@ -2,8 +2,9 @@
 
 Texts are read in chunks; each chunk is tokenized and packed in one eager call,
 sorted by its true token counts into batches so that padding stays small, run
-two batches at a time (forward.run_many), compared batch by batch in order, and
-folded into running statistics. Only the statistics and the worst few texts are
+and compared by the batch loop verify uses too (batches.compared), and folded
+into running statistics: the batches' comparisons merged without their per-text
+rows (comparison.merge), the verdict of each batch counted. Only the statistics and the worst few texts are
 kept, never the outputs. Worst texts carry their line numbers, so results read in
 file order.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.numerics import bounds, comparison, structure
-from tfhub_pooling.study import forward, interface, stored_pooler
+from tfhub_pooling.study import batches, stored_pooler
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Packed
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text, check_lengths
@@ -44,15 +45,7 @@ class CorpusStats:
     padded_tokens: int = 0       # what the batches cost, padding included
     truncated: int = 0
     padded_to: int | None = None     # the longest length batches ran padded to, where the module takes only some
-    precision: str = "float32"       # what the pooler ran in (bounds.precision_of)
-    max_abs_cls: float = 0.0
-    sum_abs_cls: float = 0.0     # for the mean over elements
-    max_abs_rebuilt: float = 0.0
-    sum_abs_rebuilt: float = 0.0
-    elements: int = 0
-    min_cosine_cls: float = 1.0
-    worst_bound_ratio: float = 0.0
-    elements_outside: int = 0
+    summary: comparison.Comparison | None = None   # every batch's comparison merged, totals only
     verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
     first_mismatch: str = ""     # the first non-matching batch's reason
     worst: list[WorstText] = dataclasses.field(default_factory=list)
@@ -67,11 +60,13 @@ class CorpusStats:
         others = {v: n for v, n in self.verdicts.items() if v != comparison.MATCHES_POOLER}
         if others:
             return max(others, key=others.get), self.first_mismatch
-        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the {self.precision} bound "
-                  f"(worst element at {self.worst_bound_ratio:.3g} of its bound)")
+        assert self.summary is not None and self.summary.rebuild is not None, "every batch matched its pooler"
+        worst = self.summary.rebuild.worst_bound_ratio
+        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the {self.summary.precision} bound "
+                  f"(worst element at {worst:.3g} of its bound)")
         if self.structure is None:
             return comparison.MATCHES_POOLER, reason
-        return comparison.judge_structure(self.structure, self.worst_bound_ratio, reason, self.precision)
+        return comparison.judge_structure(self.structure, worst, reason, self.summary.precision)
 
     @property
     def verdict(self) -> str:
@@ -84,14 +79,6 @@ class CorpusStats:
     @property
     def exit_code(self) -> int:
         return comparison.VERDICT_EXIT_CODES[self.verdict]
-
-    @property
-    def mean_abs_cls(self) -> float:
-        return self.sum_abs_cls / max(self.elements, 1)
-
-    @property
-    def mean_abs_rebuilt(self) -> float:
-        return self.sum_abs_rebuilt / max(self.elements, 1)
 
 
 def token_sorted_batches(packed: Packed, batch_size: int) -> Iterator[np.ndarray]:
@@ -112,22 +99,15 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(numbered_texts)
-    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
-    sums = structure.ResidualSums(kernel, bias) if pooler and structure_test else None
+    sums = structure.ResidualSums(pooler.kernel, pooler.bias) if pooler and structure_test else None
     try:
         with bounds.quiet_blas():
-            for (lines, batch_texts), inputs, out in forward.run_many(
-                    module, _batches(source, numbered, max_seq_length, batch_size)):
-                if pooler is not None:
-                    stored_pooler.check_width(pooler, out.pooled_output.shape[1])
-                c = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask, kernel, bias,
-                                       problems=interface.problems(out.checks, module.encoder_outputs),
-                                       note=pooler.note if pooler else None)
-                _fold(stats, heap, lines, batch_texts, inputs, out, c)
+            for b in batches.compared(module, pooler, _batches(source, numbered, max_seq_length, batch_size)):
+                _fold(stats, heap, b)
                 if sums is not None:
-                    sums.add(out.pooled_output, out.cls)
+                    sums.add(b.outputs.pooled_output, b.outputs.cls)
                 if progress is not None:
-                    progress.update(len(lines))
+                    progress.update(len(b.key[0]))
     except KeyboardInterrupt as e:
         if not stats.texts:
             raise
@@ -150,33 +130,24 @@ def _batches(source, numbered: Iterator[tuple[int, Text]], max_seq_length: int, 
             yield ([lines[r] for r in rows], [chunk_texts[r] for r in rows]), packed.batch(rows)
 
 
-def _fold(stats: CorpusStats, heap: list, lines, texts, inputs, out,
-          c: comparison.Comparison) -> None:
-    n, h = out.pooled_output.shape
-    stats.texts += n
+def _fold(stats: CorpusStats, heap: list, b: batches.ComparedBatch) -> None:
+    (lines, texts), inputs, out, c = b.key, b.inputs, b.outputs, b.comparison
+    stats.texts += len(lines)
     stats.tokens += int(inputs.input_mask.sum())
     stats.padded_tokens += inputs.input_mask.size
     stats.truncated += int(inputs.truncated.sum())
     if out.ran_at is not None:
         stats.padded_to = max(stats.padded_to or 0, out.ran_at)
-    stats.elements += n * h
+    stats.summary = comparison.merge([c] if stats.summary is None else [stats.summary, c], rows=False)
     stats.verdicts[c.verdict] = stats.verdicts.get(c.verdict, 0) + 1
-    stats.precision = c.precision
     if c.verdict != comparison.MATCHES_POOLER and not stats.first_mismatch:
         stats.first_mismatch = f"in a batch of lines {min(lines)} to {max(lines)}: {c.reason}"
-    stats.max_abs_cls = max(stats.max_abs_cls, c.pooled_vs_cls.max_abs)
-    stats.sum_abs_cls += c.pooled_vs_cls.mean_abs * n * h
-    stats.min_cosine_cls = min(stats.min_cosine_cls, c.pooled_vs_cls.min_cosine)
-    if c.pooled_vs_rebuilt is None:
+    if c.rebuild is None:
         return
-    stats.max_abs_rebuilt = max(stats.max_abs_rebuilt, c.pooled_vs_rebuilt.max_abs)
-    stats.sum_abs_rebuilt += c.pooled_vs_rebuilt.mean_abs * n * h
-    stats.worst_bound_ratio = max(stats.worst_bound_ratio, c.worst_bound_ratio)
-    stats.elements_outside += c.elements_outside
-    ratios = c.per_text_bound_ratio
-    for i in range(n):
-        item = (float(ratios[i]), lines[i], WorstText(
-            lines[i], texts[i], float(ratios[i]), float(c.pooled_vs_rebuilt.per_text_max_abs[i]),
+    ratios = c.rebuild.per_text_bound_ratio
+    for i, line in enumerate(lines):
+        item = (float(ratios[i]), line, WorstText(
+            line, texts[i], float(ratios[i]), float(c.rebuild.pooled_vs_rebuilt.per_text_max_abs[i]),
             float(c.pooled_vs_cls.per_text_max_abs[i])))
         if len(heap) < WORST:
             heapq.heappush(heap, item)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import numpy as np
@@ -23,6 +23,7 @@ from tfhub_pooling.errors import (
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.numerics import bounds, comparison, recovery, structure
 from tfhub_pooling.study import (
+    batches,
     corpus,
     forward,
     handles,
@@ -90,7 +91,7 @@ class VerifyResult:
     @property
     def rebuilt(self) -> np.ndarray | None:
         """tanh(cls · W + b) in float64 [B, H]; None without pooler weights."""
-        return self.comparison.rebuilt
+        return self.comparison.rebuild.rebuilt if self.comparison.rebuild else None
 
     @property
     def verdict(self) -> str:
@@ -138,9 +139,9 @@ def prepare(module: loading.LoadedModule, preprocess: str | None, max_seq_length
     """The module, what makes its inputs, and the length to trim to.
 
     vocab, lower_case: the vocab file and casing the user named, for an encoder that
-    carries none (a Hugging Face SavedModel named by itself) or to override its own.
+    carries none (a Hugging Face SavedModel named by itself) or to override its own
+    (check_inputs_options has held them to preprocess).
     """
-    check_inputs_options(preprocess, vocab, lower_case)
     if vocab is not None or lower_case is not None:
         module = named_vocab(module, vocab, lower_case)
     if preprocess is None:
@@ -198,15 +199,21 @@ def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeigh
         return None, str(e)
 
 
-def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
-              max_seq_length: int, batch_size: int = defaults.BATCH_SIZE
-              ) -> tuple[EncoderInputs, forward.Outputs]:
-    """Runs texts in batches; rows are padded to the longest text of all batches."""
+def batches_of(source: InputSource, texts: Sequence[Text], max_seq_length: int,
+               batch_size: int = defaults.BATCH_SIZE) -> Iterator[tuple[np.ndarray, EncoderInputs]]:
+    """(rows, inputs) batches of texts packed together, so rows are padded to the longest
+    text of all batches."""
     packed = source.pack(texts, max_seq_length)
-    batches = ((None, packed.batch(np.arange(i, min(i + batch_size, len(texts)))))
-               for i in range(0, len(texts), batch_size))
-    ran = list(forward.run_many(module, batches))
-    return concat([inputs for _, inputs, _ in ran]), forward.concat([out for _, _, out in ran])
+    for i in range(0, len(texts), batch_size):
+        rows = np.arange(i, min(i + batch_size, len(texts)))
+        yield rows, packed.batch(rows)
+
+
+def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
+              max_seq_length: int, batch_size: int = defaults.BATCH_SIZE) -> forward.Outputs:
+    """The outputs of generated texts, which only the structure test and the fit use."""
+    ran = forward.run_many(module, batches_of(source, texts, max_seq_length, batch_size))
+    return forward.concat([out for _, _, out in ran])
 
 
 def words_from(module: loading.LoadedModule, source: InputSource) -> str:
@@ -225,15 +232,15 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
     n_fit = RECOVERY_FIT_FACTOR * (hidden + 1)
     texts = vocabs.generate_texts(n_fit + RECOVERY_HELD_OUT, words_from(module, source), seed)
-    _, out = run_texts(module, source, texts, max_seq_length)
+    out = run_texts(module, source, texts, max_seq_length)
     cls, pooled = out.cls, out.pooled_output
     return recovery.recover(cls[:n_fit], pooled[:n_fit], cls[n_fit:], pooled[n_fit:],
                             pooler.kernel if pooler else None, pooler.bias if pooler else None)
 
 
 def run_structure_test(module: loading.LoadedModule, source: InputSource, out: forward.Outputs,
-                   pooler: stored_pooler.PoolerWeights, max_seq_length: int,
-                   batch_size: int = defaults.BATCH_SIZE, seed: int = 0) -> structure.Structure:
+                       pooler: stored_pooler.PoolerWeights, max_seq_length: int,
+                       batch_size: int = defaults.BATCH_SIZE, seed: int = 0) -> structure.Structure:
     """The residual-structure test on the study's outputs and enough generated texts to
     reach structure.TEXTS: short ones, so the forward pass costs little. Where that look is
     suspicious, a second one on structure.FOLLOW_UP_TEXTS texts decides."""
@@ -244,7 +251,7 @@ def run_structure_test(module: loading.LoadedModule, source: InputSource, out: f
         more = total - sums.n
         if more > 0:
             texts = vocabs.generate_texts(more, words_from(module, source), seed, max_words=structure.WORDS)
-            _, extra = run_texts(module, source, texts, max_seq_length, batch_size)
+            extra = run_texts(module, source, texts, max_seq_length, batch_size)
             sums.add(extra.pooled_output, extra.cls)
 
     add_texts_up_to(structure.TEXTS, seed)
@@ -255,28 +262,25 @@ def run_structure_test(module: loading.LoadedModule, source: InputSource, out: f
     return sums.result(looks=2)
 
 
-def verify(module: loading.LoadedModule, texts: Sequence[Text] | None = None,
-           max_seq_length: int | None = None, recover_weights: bool = True,
-           batch_size: int = defaults.BATCH_SIZE, preprocess: str | None = None,
+def verify(module: loading.LoadedModule, texts: list[Text], max_seq_length: int | None = None,
+           recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE, preprocess: str | None = None,
            structure_test: bool = True, vocab: str | None = None,
            lower_case: bool | None = None) -> VerifyResult:
-    """The study on a loaded module; tfhub_pooling.api.verify documents the arguments."""
-    texts = check_arguments(texts, max_seq_length, batch_size, preprocess, vocab, lower_case)
+    """The study on a loaded module, with the arguments check_arguments returned or passed;
+    tfhub_pooling.api.verify documents them."""
     full_float32 = forward.full_float32()
     module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
     recovery_seconds = None
     pooler, search = find_pooler(module)
-    kernel, bias = (pooler.kernel, pooler.bias) if pooler else (None, None)
     with bounds.quiet_blas():
-        inputs, out = run_texts(module, source, texts, max_seq_length, batch_size)
-        if pooler is not None:
-            stored_pooler.check_width(pooler, out.pooled_output.shape[1])
-        problems = interface.problems(out.checks, module.encoder_outputs)
+        ran = list(batches.compared(module, pooler, batches_of(source, texts, max_seq_length, batch_size)))
+        inputs = concat([b.inputs for b in ran])
+        out = forward.concat([b.outputs for b in ran])
         shape = None
         if structure_test and pooler is not None:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
-        result = comparison.compare(out.pooled_output, out.sequence_output, out.row_mask,
-                                    kernel, bias, problems, pooler.note if pooler else None, shape)
+        result = comparison.merge([b.comparison for b in ran],
+                                  interface.problems(out.checks, module.encoder_outputs), shape)
         if result.needs_fit and recover_weights:
             start = time.perf_counter()
             fit = recover(module, source, out.pooled_output.shape[1], max_seq_length, pooler)
@@ -316,11 +320,10 @@ def verify_corpus(module: loading.LoadedModule, texts_file: str, opened: BinaryI
                   batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
                   structure_test: bool = True, vocab: str | None = None,
                   lower_case: bool | None = None) -> CorpusResult:
-    """The study streamed over a texts file that `opened` reads (text_sources.open_texts);
-    tfhub_pooling.api.verify_corpus documents the arguments."""
+    """The study streamed over a texts file that `opened` reads (text_sources.open_texts),
+    with arguments tfhub_pooling.api.verify_corpus has checked and documents."""
     from tqdm import tqdm
 
-    check_lengths(max_seq_length, [])
     forward.full_float32()
     module, source, max_seq_length = prepare(module, preprocess, max_seq_length, vocab, lower_case)
     pooler, search = find_pooler(module)
