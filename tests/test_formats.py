@@ -121,6 +121,9 @@ def test_google_research_checkpoint_directory(tmp_path, small_weights, modules):
     assert r.module.handle.startswith(f"google-research checkpoint {ckpt}, built into")
     ref = api.verify(modules[formats.TF1_HUB], texts=TEXTS[:3])
     assert np.array_equal(r.pooled_output, ref.pooled_output)
+    doc = api.inspect(str(ckpt))      # inspect finds and builds it as verify does
+    assert doc["module"]["handle"] == r.module.handle and doc["module"]["format"] == formats.TF1_HUB
+    assert doc["pooler"]["kernel"]["name"] == r.pooler.kernel_name
 
 
 def test_detection_and_refusals(modules, tmp_path):

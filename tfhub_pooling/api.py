@@ -97,10 +97,9 @@ def inspect(handle: str | None) -> dict[str, Any]:
 
     if handle is None:
         return inspection.document(load(None))
-    path, obj = handles.resolve(handle), None
-    found = detect.detect(path)
+    found, obj = detect.detect(handles.resolve(handle)), None
     if found.saved_model is not None:
         obj = loading.load_saved_model(found.saved_model)
         if loading.detect_format(found.saved_model, obj) == PREPROCESS:
-            return inspection.preprocess_document(handle, path, obj)
-    return inspection.document(provision.load_resolved(handle, path, obj))
+            return inspection.preprocess_document(handle, found.path, obj)
+    return inspection.document(provision.load_resolved(handle, found, obj))

@@ -144,16 +144,15 @@ def load(handle: str | None) -> LoadedModule:
         except NotAModuleError:      # damaged since it was built: ours to rebuild, once
             path = ensure_default(rebuild=True)
             return modules.load(f"default: {path}", detect.detect(path))
-    return load_resolved(handle, handles.resolve(handle))
+    return load_resolved(handle, detect.detect(handles.resolve(handle)))
 
 
-def load_resolved(handle: str, path: str, obj: Any = None) -> LoadedModule:
-    """Loads what `handle` resolved to at local `path`; a checkpoint is built first.
+def load_resolved(handle: str, found: detect.OnDisk, obj: Any = None) -> LoadedModule:
+    """Loads what `handle` resolved to, found on disk (detect.detect); a checkpoint is built first.
 
     obj: what hub.load already returned for the SavedModel there, so it is not loaded twice.
     """
-    found = detect.detect(path)
     if found.kind == CHECKPOINT:
-        built = ensure_from_checkpoint(path)
+        built = ensure_from_checkpoint(found.path)
         return modules.load(f"google-research checkpoint {handle}, built into {built}", detect.detect(built))
     return modules.load(handle, found, obj)

@@ -59,18 +59,25 @@ RECOVERY_HELD_OUT = 64
 
 
 @dataclasses.dataclass(kw_only=True)
-class VerifyResult:
-    """Everything the study saw and concluded; arrays are numpy, B texts, S tokens, H hidden."""
+class Studied:
+    """What a run studied, the same for verify and corpus mode: the module, how its
+    inputs were made, and its pooler."""
 
     module: loading.ModuleFacts
     tokenizer: str                     # what made the encoder inputs
     trimmed_to: int                    # texts were trimmed to this many tokens
+    pooler: stored_pooler.PoolerWeights | None
+    pooler_search: str | None          # what was searched, where no pooler weights were found
+
+
+@dataclasses.dataclass(kw_only=True)
+class VerifyResult(Studied):
+    """Everything the study saw and concluded; arrays are numpy, B texts, S tokens, H hidden."""
+
     texts: list[Text]
     inputs: EncoderInputs              # input_ids, input_mask, segment_ids [B, S]
     pooled_output: np.ndarray          # [B, H]
     sequence_output: np.ndarray        # [B, S, H]
-    pooler: stored_pooler.PoolerWeights | None
-    pooler_search: str | None          # what was searched, where no pooler weights were found
     comparison: comparison.Comparison
     interface_checks: dict | None      # Model Garden's export checks, tf2-dict modules only
     full_float32: bool                 # float32 matmuls ran in full float32 (TF32 off)
@@ -295,15 +302,10 @@ def verify(module: loading.LoadedModule, texts: list[Text], max_seq_length: int 
 
 
 @dataclasses.dataclass(kw_only=True)
-class CorpusResult:
+class CorpusResult(Studied):
     """The study over a texts file: running statistics, never the outputs."""
 
-    module: loading.ModuleFacts
-    tokenizer: str
-    trimmed_to: int
     texts_file: str
-    pooler: stored_pooler.PoolerWeights | None
-    pooler_search: str | None
     stats: corpus.CorpusStats
 
     @property
