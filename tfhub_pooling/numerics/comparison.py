@@ -132,41 +132,44 @@ def merge(parts: Sequence[Comparison], problems: Sequence[str] = (), structure: 
           rows: bool = True) -> Comparison:
     """Batches' comparisons as one over all their texts, judged as compare() judges one.
 
-    The batches' figures fold exactly (maxima, sums, element-weighted means); a
-    look-alike holds over all texts where it holds in every batch. problems: the breaches of the
-    merged outputs (study/interface.py), which replace the batches' own. structure: the
-    residual-structure test over these texts and more; where the bound holds everywhere,
-    a structure it finds makes POOLER_WEIGHTS_DIFFER. rows: keep the per-text figures
-    and the rebuilt vectors (verify), or only the totals (corpus mode's running fold).
+    The batches' figures fold exactly (maxima, sums, element-weighted means); a look-alike
+    holds over all texts where it holds in every batch.
+    problems: the breaches of the merged outputs (study/interface.py); they replace the
+    batches' own.
+    structure: the residual-structure test over these texts and more (structure.py); where
+    the bound holds everywhere, a structure it finds makes POOLER_WEIGHTS_DIFFER.
+    rows: keep the per-text figures and the rebuilt vectors (verify), or only the totals
+    (corpus mode's running fold, whose memory stays flat).
     """
     if not parts:
         raise ValueError("merge needs at least one comparison")
     weights = [p.elements for p in parts]
     rebuilds = [p.rebuild for p in parts if p.rebuild is not None]
-    figures = None
-    if len(rebuilds) == len(parts):     # pooler weights are the module's: every batch has them, or none
-        figures = Rebuild(
-            pooled_vs_rebuilt=merge_metrics([r.pooled_vs_rebuilt for r in rebuilds], weights, rows),
-            pooled_vs_rebuilt32=merge_metrics([r.pooled_vs_rebuilt32 for r in rebuilds], weights, rows),
-            tolerance_max=max(r.tolerance_max for r in rebuilds),
-            worst_bound_ratio=max(r.worst_bound_ratio for r in rebuilds),
-            elements_outside=sum(r.elements_outside for r in rebuilds),
-            per_text_bound_ratio=np.concatenate([r.per_text_bound_ratio for r in rebuilds])
-            if rows else np.empty(0),
-            rebuilt=np.concatenate([r.rebuilt for r in rebuilds if r.rebuilt is not None])
-            if rows and all(r.rebuilt is not None for r in rebuilds) else None)
+    # The pooler weights are the module's: every batch has a rebuild, or none has.
+    figures = _merge_rebuilds(rebuilds, weights, rows) if len(rebuilds) == len(parts) else None
     verdicts = {p.verdict for p in parts}
     look_alike = verdicts.pop() if len(verdicts) == 1 and verdicts <= set(LOOK_ALIKES) else None
     activations = {p.other_activation for p in parts}
-    elements = sum(weights)
     c = _judged(pooled_vs_cls=merge_metrics([p.pooled_vs_cls for p in parts], weights, rows),
-                rebuild=figures, elements=elements,
-                saturated=sum(p.saturated * p.elements for p in parts) / elements,
+                rebuild=figures, elements=sum(weights),
+                saturated=sum(p.saturated * p.elements for p in parts) / sum(weights),
                 precision=parts[0].precision, note=next((p.pooler_note for p in parts if p.pooler_note), None),
                 look_alike=look_alike, other_activation=activations.pop() if len(activations) == 1 else "")
     if structure is not None and figures is not None:
         c = _judge_structure(c, structure)
     return _with_problems(c, tuple(problems))
+
+
+def _merge_rebuilds(parts: Sequence[Rebuild], elements: Sequence[int], rows: bool) -> Rebuild:
+    kept = rows and all(r.rebuilt is not None for r in parts)
+    return Rebuild(
+        pooled_vs_rebuilt=merge_metrics([r.pooled_vs_rebuilt for r in parts], elements, rows),
+        pooled_vs_rebuilt32=merge_metrics([r.pooled_vs_rebuilt32 for r in parts], elements, rows),
+        tolerance_max=max(r.tolerance_max for r in parts),
+        worst_bound_ratio=max(r.worst_bound_ratio for r in parts),
+        elements_outside=sum(r.elements_outside for r in parts),
+        per_text_bound_ratio=np.concatenate([r.per_text_bound_ratio for r in parts]) if rows else np.empty(0),
+        rebuilt=np.concatenate([r.rebuilt for r in parts if r.rebuilt is not None]) if kept else None)
 
 
 def conclude(c: Comparison, fit: Recovery) -> Comparison:
