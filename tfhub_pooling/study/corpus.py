@@ -4,9 +4,9 @@ Texts are read in chunks; each chunk is tokenized and packed in one eager call,
 sorted by its true token counts into batches so that padding stays small, run
 and compared by the batch loop verify uses too (batches.compared), and folded
 into running statistics: the batches' comparisons merged without their per-text
-rows (comparison.merge), the verdict of each batch counted. Only the statistics and the worst few texts are
-kept, never the outputs. Worst texts carry their line numbers, so results read in
-file order.
+rows (comparison.merge), the verdict of each batch counted. Only the statistics
+and the worst few texts are kept, never the outputs. Worst texts carry their line
+numbers, so results read in file order.
 """
 
 from __future__ import annotations
