@@ -4,7 +4,9 @@ Each scheme gives variable names without the `:0` suffix. A variable matches a
 scheme when its name equals the pattern or ends with `/` + pattern, so prefixes
 added by wrapping (`module/`, `bert_model/`, `keras_layer/`, `tf_bert_model/`)
 are tolerated. Where patterns nest (`pooler/dense/kernel` is a suffix of
-`bert/pooler/dense/kernel`), the longest match names the scheme.
+`bert/pooler/dense/kernel`), the longest match names the scheme. A safetensors key's
+dots are read as slashes (`bert.pooler.dense.weight` -> `bert/pooler/dense/weight`),
+so one matching rule serves TensorFlow's names and PyTorch's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class NamingScheme:
     pooler_bias: str            # [H]
     position_embeddings: str    # [max_seq_length, H]
     word_embeddings: str        # [vocab_size, E]: one row a vocab entry
+    kernel_out_in: bool = False  # the kernel is stored [out, in] (PyTorch's Linear): read it transposed
 
 
 GOOGLE_RESEARCH_SCHEME = NamingScheme(
@@ -46,8 +49,18 @@ KERAS_HUB_SCHEME = NamingScheme(
     "pooled_dense/kernel", "pooled_dense/bias", "position_embedding/embeddings",
     "token_embedding/embeddings")
 
+HF_PYTORCH_SCHEME = NamingScheme(
+    "hf-pytorch", "Hugging Face BertModel (PyTorch), as save_pretrained writes it to safetensors",
+    "pooler/dense/weight", "pooler/dense/bias", "embeddings/position_embeddings/weight",
+    "embeddings/word_embeddings/weight", kernel_out_in=True)
+HF_PYTORCH_ALBERT_SCHEME = NamingScheme(
+    "hf-pytorch-albert", "Hugging Face AlbertModel (PyTorch), as save_pretrained writes it to safetensors",
+    "pooler/weight", "pooler/bias", "embeddings/position_embeddings/weight",
+    "embeddings/word_embeddings/weight", kernel_out_in=True)
+
 SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH_SCHEME, MODEL_GARDEN_SCHEME, MODEL_GARDEN_SCAFFOLD_SCHEME,
-                                     MODEL_GARDEN_MOBILEBERT_SCHEME, HF_TF_SCHEME, KERAS_HUB_SCHEME)
+                                     MODEL_GARDEN_MOBILEBERT_SCHEME, HF_TF_SCHEME, KERAS_HUB_SCHEME,
+                                     HF_PYTORCH_SCHEME, HF_PYTORCH_ALBERT_SCHEME)
 
 
 def strip_suffix(name: str) -> str:

@@ -3,7 +3,8 @@
 Two kinds, told apart by content, not by file name:
 
   WORDPIECE      a text file, one token a line, holding [CLS], [SEP], [UNK]
-                 (BERT's vocab.txt) -> tensorflow_text BertTokenizer
+                 (BERT's vocab.txt), or a Hugging Face tokenizer.json whose model is
+                 WordPiece (its `model.vocab`, token -> id) -> tensorflow_text BertTokenizer
   SENTENCEPIECE  a serialized SentencePiece model holding the pieces [CLS], [SEP],
                  <pad> (ALBERT's 30k-clean.model, a TF2 object's sp_model_file,
                  KerasHub's vocabulary.spm) -> tensorflow_text SentencepieceTokenizer
@@ -26,6 +27,8 @@ from tfhub_pooling import untrusted
 from tfhub_pooling.errors import UsageError, first_line
 
 WORDPIECE = "WordPiece"
+# tokenizer.json holds the vocab and, for byte-level models, merges: multilingual ones reach ~20 MB.
+MAX_TOKENIZER_JSON_BYTES = 64 << 20
 SENTENCEPIECE = "SentencePiece"
 
 
@@ -37,6 +40,7 @@ class Vocab:
     cls_id: int
     sep_id: int
     pad_id: int
+    tokens: tuple[str, ...] | None = None   # a tokenizer.json's WordPiece vocab, in id order; None: the file's lines
 
 
 def read(vocab_file: str) -> Vocab:
@@ -48,9 +52,12 @@ def read(vocab_file: str) -> Vocab:
     except OSError as e:
         raise UsageError(f"cannot read vocab {vocab_file}: {e.strerror}") from None
     try:
-        tokens = [line.rstrip("\r") for line in data.decode("utf-8").split("\n")]
+        decoded = data.decode("utf-8")
     except UnicodeDecodeError:
-        tokens = None
+        decoded = None
+    if decoded is not None and decoded.lstrip().startswith("{"):
+        return _tokenizer_json(vocab_file)
+    tokens = [line.rstrip("\r") for line in decoded.split("\n")] if decoded is not None else None
     if tokens is not None and "[CLS]" in tokens:
         if tokens[-1] == "":
             tokens.pop()            # the newline that ends the last line
@@ -75,6 +82,35 @@ def _line_ids(vocab_file: str, tokens: list[str]) -> dict[str, int]:
                              f"{ids[token] + 1}; the file is damaged")
         ids[token] = i
     return ids
+
+
+def _tokenizer_json(vocab_file: str) -> Vocab:
+    """The WordPiece vocab inside a Hugging Face tokenizer.json (`model.vocab`: token -> id),
+    its ids held to be 0..n-1, each once, as a vocab.txt's lines are."""
+    doc = untrusted.read_json(vocab_file, "tokenizer.json", UsageError, limit=MAX_TOKENIZER_JSON_BYTES)
+    model = doc.get("model") if isinstance(doc, dict) else None
+    vocab = model.get("vocab") if isinstance(model, dict) else None
+    if not isinstance(model, dict) or model.get("type") != "WordPiece" or not isinstance(vocab, dict):
+        kind = model.get("type") if isinstance(model, dict) else None
+        raise UsageError(f"{vocab_file} is a tokenizer.json whose model is {kind or 'missing'}, not WordPiece; "
+                         "only a WordPiece one is read as a BERT vocab")
+    ids = sorted((i, t) for t, i in vocab.items() if isinstance(i, int) and not isinstance(i, bool))
+    if len(ids) != len(vocab) or [i for i, _ in ids] != list(range(len(ids))):
+        raise UsageError(f"{vocab_file}: its WordPiece ids are not 0 to {len(vocab) - 1}, each once; "
+                         "the file is damaged")
+    tokens = tuple(t for _, t in ids)
+    for special in ("[CLS]", "[SEP]", "[UNK]"):
+        if special not in vocab:
+            raise UsageError(f"{vocab_file}: its WordPiece vocab has no {special} token; it is no BERT vocab")
+    return Vocab(vocab_file, WORDPIECE, len(tokens), vocab["[CLS]"], vocab["[SEP]"], vocab.get("[PAD]", 0), tokens)
+
+
+def wordpieces(vocab: Vocab) -> list[str]:
+    """A WordPiece vocab's tokens in id order."""
+    if vocab.tokens is not None:
+        return list(vocab.tokens)
+    with open(vocab.file, encoding="utf-8") as f:
+        return [line.rstrip("\r\n") for line in f]
 
 
 def _sentencepiece(vocab_file: str, model: bytes) -> Vocab:
@@ -103,7 +139,7 @@ class Pieces(tf.Module):
         super().__init__()
         self.kind, self.lower_case = vocab.kind, lower_case
         if vocab.kind == WORDPIECE:
-            self.tokenizer = text.BertTokenizer(vocab.file, lower_case=lower_case, token_out_type=out_type)
+            self.tokenizer = text.BertTokenizer(_lookup(vocab), lower_case=lower_case, token_out_type=out_type)
         else:
             with open(vocab.file, "rb") as f:   # its op gives int32 ids only
                 self.tokenizer = text.SentencepieceTokenizer(model=f.read(), out_type=tf.int32)
@@ -115,6 +151,16 @@ class Pieces(tf.Module):
         strings = tf.strings.regex_replace(text.normalize_utf8(strings, "NFD"), r"\p{Mn}", "")
         pieces = self.tokenizer.tokenize(text.case_fold_utf8(strings) if self.lower_case else strings)
         return tf.cast(pieces, self.out_type)
+
+
+def _lookup(vocab: Vocab) -> str | tf.lookup.StaticHashTable:
+    """A vocab.txt by its path (a SavedModel tracks it as an asset); a tokenizer.json's tokens
+    as a table of token -> id."""
+    if vocab.tokens is None:
+        return vocab.file
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(vocab.tokens), tf.range(vocab.size, dtype=tf.int64)),
+        default_value=-1)
 
 
 def describe(vocab: Vocab, lower_case: bool, tokenizer: str | None = None, owner: str = "the module's") -> str:
@@ -132,8 +178,7 @@ def whole_words(vocab: Vocab) -> list[str]:
     """Entries that are plain words: no [special], no ##suffix, letters only; for
     SentencePiece, the word-initial pieces (▁word) without their marker."""
     if vocab.kind == WORDPIECE:
-        with open(vocab.file, encoding="utf-8") as f:
-            entries = [line.strip() for line in f]
+        entries = [e.strip() for e in wordpieces(vocab)]
     else:
         with open(vocab.file, "rb") as f:
             tokenizer = text.SentencepieceTokenizer(model=f.read())

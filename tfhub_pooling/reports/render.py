@@ -58,6 +58,7 @@ PLACE_WORDS = {
     "in-graph": "none as a file: the preprocessing model keeps its vocab inside its graph",
     "none": "none: the module carries no vocab_file or sp_model_file (inputs come from a preprocessing model)",
     "named-file": "the file named by --vocab",
+    "checkpoint-directory": "the checkpoint directory, as transformers saved its tokenizer",
 }
 
 
@@ -70,6 +71,8 @@ def vocab_words(source: VocabSource, lower_case: bool | None) -> str:
         words += f"; casing by {'--lower-case' if lower_case else '--no-lower-case'}"
     elif source.casing_from == "tokenizer-config":
         words += "; casing from the tokenizer_config.json beside it"
+    elif source.casing_from == "tokenizer-json":
+        words += "; casing from tokenizer.json's normalizer"
     return words
 
 
@@ -78,7 +81,9 @@ def checkpoint_words(check: CheckpointCheck) -> str:
     return {"matches": f"matches ({', '.join(check.names)})",
             "differs": f"no checkpoint entry equals {check.names[0] if check.names else 'them'}",
             "no-checkpoint": "no TF checkpoint here; read through the loaded model",
-            "not-checked": "not checked"}[check.status]
+            "not-checked": "not checked",
+            "read-from-file": f"the file's own {' and '.join(check.names)} (PyTorch's [out, in] kernel "
+                              "transposed)"}[check.status]
 
 
 def pooler_words(pooler: PoolerWeights) -> str:

@@ -1,10 +1,11 @@
 """What a resolved local directory holds, said once for `verify`, `inspect`, corpus
 mode and the many-module run.
 
-On disk there are four kinds: a KerasHub preset (config.json naming a Keras class),
+On disk there are five kinds: a KerasHub preset (config.json naming a Keras class),
 a google-research checkpoint directory (bert_config.json and its checkpoint), the
 directory Hugging Face's `save_pretrained(saved_model=True)` writes (config.json,
-vocab.txt and saved_model/<version>/), and a SavedModel. Which interface a
+vocab.txt and saved_model/<version>/), a Hugging Face checkpoint (config.json naming a
+model_type, safetensors), and a SavedModel. Which interface a
 SavedModel offers (TF1 Hub, TF2 dict or list, preprocessing model, Hugging Face
 serving signature) is told from what hub.load returns (loading.detect_format).
 """
@@ -17,8 +18,8 @@ import os
 from tfhub_pooling import untrusted
 from tfhub_pooling.conventions.checkpoints import checkpoint_architecture
 from tfhub_pooling.errors import NotAModuleError
-from tfhub_pooling.formats import CHECKPOINT, KERAS_HUB
-from tfhub_pooling.study import keras_hub_loading
+from tfhub_pooling.formats import CHECKPOINT, HF_CHECKPOINT, KERAS_HUB
+from tfhub_pooling.study import hf_checkpoint, keras_hub_loading
 
 HF_SAVE_PRETRAINED = "hf-save-pretrained"
 SAVED_MODEL = "saved-model"
@@ -41,6 +42,8 @@ def detect(path: str) -> OnDisk:
         inner = untrusted.inside(path, os.path.join("saved_model", str(max(versions))),
                                  "save_pretrained's SavedModel", NotAModuleError)
         return OnDisk(HF_SAVE_PRETRAINED, path, inner.path)
+    if hf_checkpoint.is_checkpoint(path) and not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return OnDisk(HF_CHECKPOINT, path, None)
     return OnDisk(SAVED_MODEL, path, path)
 
 

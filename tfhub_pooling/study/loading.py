@@ -65,6 +65,8 @@ class LoadedModule:
     vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
     static_length: int | None = None   # the sequence length its signature fixes (FNet, SparseMixer)
     encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
+    stored: list[stored_variables.Entry] | None = None  # what the module stores outside TF's variables (a
+                                                        # checkpoint's safetensors): its pooler is read there
     lengths: Lengths = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,10 +79,11 @@ class VocabSource:
 
     place: str                     # one of PLACES
     link_to: str | None = None     # where a link at that place leads, outside it
-    casing_from: str = "module"    # "module", "tokenizer-config" (the one beside the vocab), or "option"
+    casing_from: str = "module"    # "module", "tokenizer-config" (the one beside the vocab), "tokenizer-json"
+                                   # (its normalizer), or "option"
 
 
-PLACES = ("module-assets", "beside-saved-model", "in-graph", "none", "named-file")
+PLACES = ("module-assets", "beside-saved-model", "in-graph", "none", "named-file", "checkpoint-directory")
 VOCAB_IN_MODULE = VocabSource("module-assets")
 VOCAB_BESIDE = VocabSource("beside-saved-model")      # what save_pretrained wrote around saved_model/
 # Model Garden's ALBERT preprocessing model holds its SentencePiece model as a constant of its graph.

@@ -200,6 +200,14 @@ def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeigh
     before any batch runs; each batch's outputs are then held to its width
     (stored_pooler.check_width)."""
     try:
+        if module.stored is not None:
+            try:
+                return stored_pooler.find_in_file(module.stored), None
+            except stored_pooler.PoolerNotFound as e:
+                raise stored_pooler.PoolerNotFound(
+                    f"{e}. transformers draws such a pooler at random on every load (\"newly initialized: "
+                    "pooler.dense\"), so its pooler_output is no property of the model; the pooled_output "
+                    "here is keras_hub's own random draw") from None
         pooler = stored_pooler.find_module_pooler(module.variables, module.path)
         return pooler, None
     except stored_pooler.PoolerNotFound as e:

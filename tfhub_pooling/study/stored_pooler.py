@@ -23,7 +23,8 @@ from tfhub_pooling.study.stored_variables import Entry
 class CheckpointCheck:
     """What the module's TF checkpoint says of the weights found: data; reports put it in words."""
 
-    status: str                  # "matches", "differs" (no entry equals `names[0]`), "no-checkpoint", "not-checked"
+    status: str                  # "matches", "differs" (no entry equals `names[0]`), "no-checkpoint", "not-checked",
+                                 # "read-from-file" (the weights are the checkpoint file's entries `names`)
     names: tuple[str, ...] = ()  # "matches": the entries that hold the kernel and bias; "differs": the weight
 
 
@@ -56,6 +57,17 @@ def find_module_pooler(variables: list, module_path: str) -> PoolerWeights:
     return confirm_in_checkpoint(found, module_path)
 
 
+def find_in_file(entries: list[Entry]) -> PoolerWeights:
+    """The pooler of a checkpoint file (a Hugging Face safetensors), read from the file itself:
+    the weights that explain pooled_output are then the file's own entries."""
+    try:
+        found = find(entries, None, stored_variables.SAFETENSORS_SOURCE)
+    except PoolerNotFound as e:
+        raise PoolerNotFound(f"the safetensors file: {e}") from None
+    return dataclasses.replace(found, checkpoint=CheckpointCheck(
+        "read-from-file", (found.kernel_name.replace("/", "."), found.bias_name.replace("/", "."))))
+
+
 def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWeights:
     """Picks the pooler kernel and bias by name (see naming.SCHEMES) and checks them.
 
@@ -76,10 +88,14 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
             raise PoolerNotFound(f"{len(hits)} pooler {part} candidates: "
                                  f"{', '.join(e.name for _, e in hits)}")
     (scheme, kernel_entry), (bias_scheme, bias_entry) = found["kernel"][0], found["bias"][0]
+    if naming.matches(bias_entry.name, scheme.pooler_bias):   # a bias two schemes name alike (`pooler/bias`)
+        bias_scheme = scheme
     if scheme != bias_scheme:
         raise PoolerNotFound(f"pooler kernel {kernel_entry.name} ({scheme.name}) and bias "
                              f"{bias_entry.name} ({bias_scheme.name}) follow different schemes")
     kernel, bias = kernel_entry.read(), bias_entry.read()
+    if scheme.kernel_out_in:
+        kernel = kernel.T
     hidden_size = hidden_size or kernel.shape[-1]
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))

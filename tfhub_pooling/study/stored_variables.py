@@ -16,11 +16,13 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from tfhub_pooling import untrusted
 from tfhub_pooling.conventions import naming
 
 OBJECT_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 VARIABLES_SOURCE = "module variables"
 CHECKPOINT_SOURCE = "checkpoint object graph"
+SAFETENSORS_SOURCE = "safetensors file"
 
 
 @dataclasses.dataclass
@@ -99,3 +101,19 @@ def encoder_outputs(entries: list[Entry]) -> int | None:
     if layers is not None and any(_EMBEDDINGS_FIRST.search(e.name) for e in entries):
         return layers + 1
     return layers
+
+
+def from_safetensors(files: list[str], records: dict[str, dict[str, untrusted.TensorRecord]]) -> list[Entry]:
+    """Every tensor of a Hugging Face checkpoint's safetensors files, named as the naming
+    table reads them (dots as slashes); records: each file's header, checked
+    (untrusted.safetensors_header). Read one tensor at a time, memory-mapped."""
+    return [Entry(key.replace(".", "/"), record.shape, record.dtype.lower(),
+                  lambda file=file, key=key: _safetensor(file, key))
+            for file in files for key, record in sorted(records[file].items())]
+
+
+def _safetensor(file: str, key: str) -> np.ndarray:
+    from safetensors import safe_open
+
+    with safe_open(file, framework="np") as f:
+        return f.get_tensor(key)
