@@ -2,7 +2,7 @@
 each run in a side environment of its own, from checkpoints the builder writes.
 
 Side environments are virtualenvs of the pinned requirements-*.txt beside this
-file, made on first use (five of them, 11 GB, about 6 minutes on a 2-core machine) and
+file, made on first use (six of them, 12 GB, about 6 minutes on a 2-core machine) and
 cached under $TFHUB_POOLING_COMPAT_ENVS (default ~/.cache/tfhub-pooling/compat-envs),
 keyed by the requirements file's hash. Each is made beside its final place and
 renamed into it (tfhub_pooling.atomic), so an interrupted set-up leaves nothing
@@ -31,6 +31,7 @@ ENVS = {
     "hf-tf": HERE / "requirements-hf-tf.txt",               # transformers 4.47.1, tensorflow 2.15.1
     "keras-nlp": HERE / "requirements-keras-nlp.txt",       # keras-nlp 0.15.1, keras 3.5.0, tensorflow 2.17.1
     "keras-nlp-0.12": HERE / "requirements-keras-nlp-0.12.txt",  # keras-nlp 0.12.1, keras 3.3.3, tensorflow 2.16.2
+    "transformers": HERE / "requirements-transformers.txt",  # transformers 5.25.0 on torch 2.13.0 (CPU)
 }
 # The small random config of the tier: non-zero biases, tanh GELU as google-research meant "gelu".
 SMALL = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256,
@@ -179,4 +180,17 @@ def keras_nlp_012_presets(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("keras-nlp-0.12-presets")
     run_exporter("keras-nlp-0.12", "export_keras_nlp.py", str(provision.weights_dir()), str(out),
                  "--kinds", "tiny", "distilbert")
+    return out
+
+
+@pytest.fixture(scope="session")
+def transformers_checkpoints(tmp_path_factory) -> Path:
+    """Checkpoints saved by transformers 5 itself (PyTorch layout): the real MiniLM weights
+    from BertModel, pre-training, masked-LM and classifier classes, sharded and without a
+    pooling layer; small random ALBERT (over the builder's SentencePiece model), DistilBERT
+    and RoBERTa."""
+    from tfhub_pooling import provision
+    out = tmp_path_factory.mktemp("transformers-checkpoints")
+    run_exporter("transformers", "export_transformers.py", "save", str(provision.weights_dir()),
+                 provision.albert_vocab(), str(out))
     return out

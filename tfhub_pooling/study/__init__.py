@@ -7,6 +7,8 @@ outputs -> pooler weights -> comparison.
   modules.py            the one module boundary: each kind's loader -> one LoadedModule
   loading.py            a SavedModel -> a loaded module with one `run`, its interface detected
   keras_hub_loading.py  a KerasHub preset directory -> the same, through keras_hub
+  hf_checkpoint.py      a Hugging Face checkpoint (save_pretrained's safetensors) -> the same,
+                        through keras_hub's converter, run as its config.json says
   texts.py              what a text is (one segment or a pair), and the API's checks of texts
   text_sources.py       texts: files, standard input, generated sentences
   encoder_inputs.py     texts -> input_ids, input_mask, segment_ids (tensorflow_text, or a

@@ -71,6 +71,12 @@ def kaggle_keras_handle(handle: str) -> str | None:
     return None
 
 
+HF = "hf://"
+# What a Hugging Face checkpoint needs of a repository: no pickles, no other frameworks' weights.
+HF_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "vocab.txt", "spiece.model",
+            "tokenizer.json", "tokenizer_config.json"]
+
+
 def is_url(handle: str) -> bool:
     return handle.startswith(("http://", "https://", "gs://", KAGGLE))
 
@@ -162,6 +168,8 @@ def resolve(handle: str) -> str:
     fetch_deadline()    # a bad setting is said before anything is fetched
     if kaggle_keras_handle(handle):
         return _resolve_kaggle(handle)
+    if handle.startswith(HF):
+        return _resolve_hf(handle)
     if is_url(handle):
         return _single_folder(_resolve_url(handle))
     if not os.path.exists(handle):
@@ -222,6 +230,30 @@ def _resolve_kaggle(handle: str) -> str:
             raise
         raise HandleError(f"cannot fetch {handle} ({first_line(e)}); download the preset where the network "
                           "allows, then pass its directory with --handle") from None
+
+
+def _resolve_hf(handle: str) -> str:
+    """A Hugging Face repository (`hf://OWNER/NAME`), through huggingface_hub and its cache,
+    the files a checkpoint needs only; HF_HUB_OFFLINE=1 answers from the cache alone."""
+    repo = handle.removeprefix(HF).strip("/")
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise UsageError(f"{handle} is no Hugging Face handle; write hf://OWNER/NAME")
+    try:
+        import huggingface_hub
+    except ImportError:
+        raise UsageError(f"{handle} is a Hugging Face handle, and huggingface_hub is not installed; run "
+                         "`pip install 'tfhub-pooling[keras-hub]'`") from None
+    try:
+        with _fetch_limits(handle):
+            return huggingface_hub.snapshot_download(repo, allow_patterns=HF_FILES)
+    except Exception as e:  # noqa: BLE001  (huggingface_hub raises httpx's, its own and OSErrors)
+        if isinstance(e, HandleError):
+            raise
+        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        raise HandleError(f"cannot fetch {handle} ({first_line(e)}); "
+                          + ("HF_HUB_OFFLINE is set and the cache does not hold it; " if offline else "")
+                          + "download the repository where the network allows (huggingface-cli download "
+                          f"{repo}), then pass its directory with --handle") from None
 
 
 @contextlib.contextmanager
