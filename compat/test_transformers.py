@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_exporter
 
+from conftest import run_exporter
 from tfhub_pooling import api, cli
 from tfhub_pooling.errors import EXIT_NO_POOLED_OUTPUT
 from tfhub_pooling.formats import HF_CHECKPOINT
