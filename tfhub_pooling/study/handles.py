@@ -20,17 +20,15 @@ import shutil
 import signal
 import socket
 import sys
-import tarfile
 import tempfile
 import threading
 import time
 import urllib.error
-import zlib
 from collections.abc import Iterator
 
 import tensorflow as tf
 import tensorflow_hub as hub
-from tensorflow_hub import file_utils as hub_file_utils
+from tensorflow_hub import compressed_module_resolver
 from tensorflow_hub import resolver as hub_resolver
 
 from tfhub_pooling import atomic
@@ -41,6 +39,7 @@ from tfhub_pooling.errors import (
     UsageError,
     first_line,
 )
+from tfhub_pooling.study import archives
 
 # Seconds one read may stall; DNS failures here answer at once.
 URL_TIMEOUT_S = 10.0
@@ -48,9 +47,6 @@ URL_TIMEOUT_S = 10.0
 # forever); TFHUB_POOLING_FETCH_DEADLINE overrides it.
 FETCH_DEADLINE_S = 600.0
 DEADLINE_VARIABLE = "TFHUB_POOLING_FETCH_DEADLINE"
-# A local archive's declared contents are capped before anything is unpacked: the
-# largest BERT-family modules (bert-large, 24 layers) unpack to 1.3 GB.
-MAX_UNPACKED_BYTES = 8 << 30
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
 
@@ -108,50 +104,44 @@ class LocalArchiveResolver(hub_resolver.Resolver):
         os.makedirs(os.path.dirname(module_dir), exist_ok=True)
 
         def unpack(handle: str, tmp_dir: str) -> None:
-            for directory in _archive_directories(handle, tmp_dir):
-                os.makedirs(directory, exist_ok=True)
             with open(handle, "rb") as f:
-                hub_resolver.DownloadManager(handle).download_and_uncompress(f, tmp_dir)
+                archives.unpack(archives.Stream(f, handle, None, progress=False), tmp_dir)
 
         return hub_resolver.atomic_download(handle, unpack, module_dir)
 
 
-def _archive_directories(handle: str, tmp_dir: str) -> set[str]:
-    """Reads the archive's member list before tensorflow_hub unpacks it: sizes against
-    MAX_UNPACKED_BYTES and the cache's free space, and the directories its files go in.
-    `tar czf m.tgz $(find . -type f)` records no directory entries, and
-    tensorflow_hub's unpacker makes no parent directories."""
-    total, directories = 0, set()
-    free = shutil.disk_usage(tmp_dir).free
-    try:
-        with tarfile.open(handle, mode="r|*") as tar:
-            for member in tar:
-                total += member.size if member.isfile() else 0
-                if total > MAX_UNPACKED_BYTES:
-                    raise NotAModuleError(f"{handle} would unpack to more than {MAX_UNPACKED_BYTES >> 30} GiB "
-                                          f"(member {member.name} alone is {member.size / 2**30:,.1f} GiB); "
-                                          "no BERT module is that large, so it was not unpacked")
-                if total > free:
-                    raise CannotWriteError(f"{handle} unpacks to {total / 2**20:,.0f} MiB and "
-                                           f"TFHUB_CACHE_DIR={hub_resolver.tfhub_cache_dir(use_temp=True)} has "
-                                           f"{free / 2**20:,.0f} MiB free; free some, or set TFHUB_CACHE_DIR "
-                                           "to a directory with more space")
-                if member.isfile():
-                    parent = os.path.dirname(hub_file_utils.merge_relative_path(tmp_dir, member.name))
-                    directories.add(parent)
-    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as e:
-        raise NotAModuleError(f"{handle} could not be unpacked as a module archive ({first_line(e)})") from None
-    return directories
+class CheckedHttpResolver(compressed_module_resolver.HttpCompressedFileResolver):
+    """tensorflow_hub's resolver for http(s) handles (`HANDLE?tf-hub-format=compressed`, its
+    cache key, its lock and temp directory), with the archive unpacked by archives.unpack:
+    each member checked before it is written, progress on a terminal."""
+
+    def __call__(self, handle: str) -> str:
+        def download(handle: str, tmp_dir: str) -> None:
+            request = urllib.request.Request(self._append_compressed_format_query(handle))
+            with self._call_urlopen(request) as response:
+                length = response.headers.get("Content-Length")
+                stream = archives.Stream(response, handle, int(length) if length and length.isdigit() else None,
+                                         progress=sys.stderr.isatty())
+                archives.unpack(stream, tmp_dir)
+                stream.say_done()
+
+        return hub_resolver.atomic_download(handle, download, url_module_dir(handle), self._lock_file_timeout_sec())
+
+
+def url_module_dir(handle: str) -> str:
+    """Where tensorflow_hub's cache keeps a URL's module (keyed by the handle's sha1)."""
+    return os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True), hashlib.sha1(handle.encode("utf8")).hexdigest())
 
 
 _registered = False
 
 
-def _register_archive_resolver() -> None:
+def _register_resolvers() -> None:
     global _registered
     if not _registered:
-        # Implementations added later are tried first, ahead of PathResolver.
+        # Implementations added later are tried first, ahead of tensorflow_hub's own.
         hub.registry.resolver.add_implementation(LocalArchiveResolver())
+        hub.registry.resolver.add_implementation(CheckedHttpResolver())
         _registered = True
 
 
@@ -186,7 +176,7 @@ def resolve(handle: str) -> str:
 
 
 def _resolve_archive(handle: str) -> str:
-    _register_archive_resolver()
+    _register_resolvers()
     _check_cache_writable(handle)
     _clear_stale_lock(archive_module_dir(handle))
     try:
@@ -198,12 +188,14 @@ def _resolve_archive(handle: str) -> str:
 
 
 def _resolve_url(handle: str) -> str:
+    _register_resolvers()
     _check_cache_writable(handle)
-    _clear_stale_lock(os.path.join(hub_resolver.tfhub_cache_dir(use_temp=True),
-                                   hashlib.sha1(handle.encode("utf8")).hexdigest()))
+    _clear_stale_lock(url_module_dir(handle))
     try:
         with _fetch_limits(handle):
             return hub.resolve(handle)
+    except urllib.error.HTTPError as e:
+        raise HandleError(http_refusal(handle, e.code, str(e.reason))) from None
     except (urllib.error.URLError, OSError, tf.errors.OpError, ValueError) as e:
         if isinstance(e, OSError) and _is_write_failure(e):
             raise _cache_error(handle, e) from None
@@ -212,6 +204,28 @@ def _resolve_url(handle: str) -> str:
             f"cannot fetch {handle} ({first_line(reason)}); download it where the network allows, "
             "then pass its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache "
             "that holds it") from None
+
+
+TFHUB_DEV = ("https://tfhub.dev/", "http://tfhub.dev/")
+KAGGLE_PAGE = "https://www.kaggle.com/models"
+
+
+def http_refusal(handle: str, code: int, reason: str) -> str:
+    """What an HTTP error means for this handle, and what to do, in one line."""
+    moved = handle.startswith(TFHUB_DEV)
+    if code in (401, 403):
+        where = (f"tfhub.dev now sends its models to Kaggle Models ({KAGGLE_PAGE}), where this one may be gated "
+                 "(sign in and accept its licence there) or removed" if moved else
+                 "the model is gated, private or removed")
+        return (f"cannot fetch {handle}: the server answered {code} {reason}; {where}; download it where you "
+                "can, then pass its directory or .tar.gz with --handle, or set TFHUB_CACHE_DIR to a cache that "
+                "holds it")
+    if code == 404:
+        gone = " (tfhub.dev's models that did not move to Kaggle were deleted in March 2024)" if moved else ""
+        return (f"cannot fetch {handle}: the server has no such model (404 {reason}){gone}; check the owner, "
+                "name and version in the handle")
+    return (f"cannot fetch {handle}: the server answered {code} {reason}; try again later, or download it "
+            "where the network allows and pass its directory or .tar.gz with --handle")
 
 
 def _resolve_kaggle(handle: str) -> str:
