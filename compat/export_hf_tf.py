@@ -12,6 +12,9 @@ ships); TensorFlow reads its PyTorch safetensors itself, so no torch is needed.
        OUT_DIR/saved_model         tf.saved_model.save(model, dir, signatures=serving)
        OUT_DIR/classifier          TFBertForSequenceClassification.save_pretrained(saved_model=True):
                                    returns only logits
+       OUT_DIR/hub_names           tf.saved_model.save with a signature that returns TF Hub's names,
+                                   pooled_output and sequence_output, as people wrap it to serve it
+                                   like a hub module
 """
 
 import argparse
@@ -43,6 +46,15 @@ def main() -> None:
         return {"last_hidden_state": out.last_hidden_state, "pooler_output": out.pooler_output}
 
     tf.saved_model.save(model, os.path.join(args.out_dir, "saved_model"), signatures={"serving_default": serving})
+
+    @tf.function(input_signature=[{k: tf.TensorSpec([None, None], tf.int32, name=k)
+                                   for k in ("input_ids", "attention_mask", "token_type_ids")}])
+    def as_hub_module(inputs):
+        out = model(inputs, training=False)
+        return {"sequence_output": out.last_hidden_state, "pooled_output": out.pooler_output}
+
+    tf.saved_model.save(model, os.path.join(args.out_dir, "hub_names"),
+                        signatures={"serving_default": as_hub_module})
 
     classifier = TFBertForSequenceClassification.from_pretrained(args.hf_dir, num_labels=2)
     classifier.save_pretrained(os.path.join(args.out_dir, "classifier"), saved_model=True)

@@ -67,3 +67,13 @@ def test_inspect_reads_the_save_pretrained_directory(hf_tf_export, capsys):
     assert info["module"]["format"] == HF_TF
     assert info["pooler"]["kernel"]["shape"] == [384, 384]
     assert info["module"]["num_layers"] == 6
+
+
+def test_hugging_face_variables_behind_tf_hub_output_names_verify(hf_tf_export):
+    """A TFBertModel served like a hub module (pooled_output, sequence_output): outputs found
+    by TF Hub's names, the pooler by Hugging Face's; still one BERT."""
+    r = api.verify(str(hf_tf_export / "hub_names"), texts=TEXTS,
+                   vocab=str(hf_tf_export / "save_pretrained" / "vocab.txt"))
+    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert "-> pooled_output, sequence_output" in r.module.signature
+    assert r.pooler.kernel_name.endswith("bert/pooler/dense/kernel")

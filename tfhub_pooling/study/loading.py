@@ -35,6 +35,9 @@ OUTPUTS = ("pooled_output", "sequence_output")
 # Hugging Face TF's serving signature (TFBertModel.serving) and what each output is here.
 HF_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 HF_OUTPUTS = {"pooler_output": "pooled_output", "last_hidden_state": "sequence_output"}
+# A serving signature names its outputs Hugging Face's way, or TF Hub's (a TFBertModel
+# wrapped to serve like a hub module): either is the same two outputs.
+OUTPUT_NAMINGS = (HF_OUTPUTS, {name: name for name in OUTPUTS})
 HF_SIGNATURE = "serving_default"
 # What save_pretrained writes beside saved_model/: the tokenizer's vocab and casing.
 HF_VOCAB, HF_TOKENIZER_CONFIG = "vocab.txt", "tokenizer_config.json"
@@ -244,23 +247,25 @@ def _hf_tf(handle: str, path: str, obj: Any, beside: str | None) -> LoadedModule
     where = f"its `{HF_SIGNATURE}` signature"
     _check_inputs(path, where, signature.structured_input_signature[1])
     outputs = signature.structured_outputs
-    if not isinstance(outputs, dict) or "pooler_output" not in outputs:
-        raise NoPooledOutputError(f"{handle}: {where} returns {_kinds(outputs)} and no pooler_output (a model "
-                                  "with a task head, such as TFBertForSequenceClassification, returns only its "
-                                  "logits), so there is no pooled_output to rebuild; save the base model "
-                                  "(TFBertModel) to check its pooler")
-    _check_outputs(path, where, outputs, tuple(HF_OUTPUTS))
+    naming = next((n for n in OUTPUT_NAMINGS if isinstance(outputs, dict) and n.keys() <= outputs.keys()), None)
+    if naming is None:
+        raise NoPooledOutputError(f"{handle}: {where} returns {_kinds(outputs)} and neither pooler_output nor "
+                                  "pooled_output with its sequence (a model with a task head, such as "
+                                  "TFBertForSequenceClassification, returns only its logits), so there is no "
+                                  "pooled_output to rebuild; save the base model (TFBertModel) to check its pooler")
+    _check_outputs(path, where, outputs, tuple(naming))
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         out = signature(input_ids=tf.constant(input_ids, tf.int32), attention_mask=tf.constant(input_mask, tf.int32),
                         token_type_ids=tf.constant(segment_ids, tf.int32))
-        return {ours: out[theirs].numpy() for theirs, ours in HF_OUTPUTS.items()}
+        return {ours: out[theirs].numpy() for theirs, ours in naming.items()}
 
     vocab_file, vocab_source, do_lower_case = None, NO_VOCAB, False
     if beside is not None:
         vocab_file, vocab_source, do_lower_case = hf_vocab(beside)
-    return _loaded(handle, path, HF_TF, f"{HF_SIGNATURE} (input_ids, attention_mask, token_type_ids)", obj, run,
-                   vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path),
+    returns = ", ".join(naming)
+    return _loaded(handle, path, HF_TF, f"{HF_SIGNATURE} (input_ids, attention_mask, token_type_ids -> {returns})",
+                   obj, run, vocab_file, vocab_source, do_lower_case, saved_model_proto.read(path),
                    _static_length(signature.structured_input_signature[1]))
 
 
