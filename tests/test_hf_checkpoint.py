@@ -24,6 +24,7 @@ from tfhub_pooling import api
 from tfhub_pooling.errors import EXIT_NO_POOLED_OUTPUT, EXIT_NOT_A_MODULE
 from tfhub_pooling.formats import HF_CHECKPOINT
 from tfhub_pooling.numerics import comparison
+from tfhub_pooling.reports import render, schema
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Zürich's café served crème brûlée.", ("A pair's first segment.", "Its second.")]
@@ -59,6 +60,7 @@ def test_the_real_checkpoint_matches_with_the_pooler_read_from_its_file(minilm_d
     assert r.pooler.checkpoint.names == ("pooler.dense.weight", "pooler.dense.bias")
     with safe_open(str(minilm_dir / "model.safetensors"), framework="np") as f:
         assert np.array_equal(r.pooler.kernel, f.get_tensor("pooler.dense.weight").T)
+    schema.validator("verify").validate(render.to_json(r))
     assert r.module.vocab_source.place == "checkpoint-directory"
     assert r.module.vocab_source.casing_from == "tokenizer-config" and r.module.do_lower_case
     # Two implementations of the same weights, keras_hub's and this project's builder (the
@@ -167,6 +169,7 @@ def test_distilbert_returns_no_pooled_output_and_says_what_the_file_holds(tmp_pa
 
 def test_inspect_reads_a_checkpoint(minilm_dir):
     doc = api.inspect(str(minilm_dir))
+    schema.validator("inspect").validate(doc)
     assert doc["module"]["format"] == HF_CHECKPOINT
     assert doc["pooler"]["checkpoint"] == {"status": "read-from-file",
                                            "names": ["pooler.dense.weight", "pooler.dense.bias"]}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["verify", "verify_corpus", "verify_many", "load", "inspect", "VerifyResult", "build_module"]
+__all__ = ["verify", "verify_corpus", "verify_many", "compare", "load", "inspect", "VerifyResult", "build_module"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `python -m tfhub_pooling --help` answers without importing TensorFlow.
-    if name in ("verify", "verify_corpus", "verify_many", "load", "inspect"):
+    if name in ("verify", "verify_corpus", "verify_many", "compare", "load", "inspect"):
         from tfhub_pooling import api
         return getattr(api, name)
     if name == "VerifyResult":

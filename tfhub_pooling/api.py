@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tfhub_pooling import defaults, provision
+from tfhub_pooling import defaults, provision, sides
 from tfhub_pooling.errors import StudyError, UsageError
-from tfhub_pooling.study import pipeline, text_sources
+from tfhub_pooling.sides import Side
+from tfhub_pooling.study import parting, pipeline, text_sources
 from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.parting import Parting
 from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry
-from tfhub_pooling.study.texts import Text, check_lengths
+from tfhub_pooling.study.texts import Text, check_lengths, check_texts
 
 load = provision.load
 
@@ -86,6 +88,32 @@ def verify_many(handles: Sequence[str], **verify_kwargs: Any) -> list[ZooEntry]:
         except StudyError as e:
             entries.append(ZooEntry(handle, None, e))
     return entries
+
+
+# compare's texts: verify's, and one with accents, where tokenizers that strip them and
+# tokenizers that do not part.
+COMPARE_TEXTS: tuple[Text, ...] = (*pipeline.DEFAULT_TEXTS, "Zürich's café served crème brûlée.")
+
+
+def compare(a: str | Side | None, b: str | Side | None, texts: Sequence[Text] | None = None,
+            max_seq_length: int | None = None) -> Parting:
+    """Where two models' pooled outputs part: tokenizer, encoder, pooler weights, pooler.
+
+    a, b: each side as a handle verify takes, with its options written as the plugin writes
+      them ("PATH,preprocess=P", "PATH,vocab=V"; "default" or None for the embedded module),
+      or a sides.Side.
+    texts: as for verify; None for COMPARE_TEXTS.
+    Each side is studied on its own (verify, with its own tokenizer), then B is run on A's ids.
+    """
+    side_a, side_b = (s if isinstance(s, Side) else sides.parse(s) if s is not None else Side(None)
+                      for s in (a, b))
+    texts = check_texts(texts if texts is not None else COMPARE_TEXTS)
+    for side in (side_a, side_b):
+        pipeline.check_arguments(texts, max_seq_length, defaults.BATCH_SIZE, side.preprocess, side.vocab, None)
+    ma, mb = load(side_a.handle), load(side_b.handle)
+    ra, rb = (pipeline.verify(m, texts, max_seq_length, preprocess=s.preprocess, vocab=s.vocab)
+              for m, s in ((ma, side_a), (mb, side_b)))
+    return parting.compare(ra, rb, ma, mb)
 
 
 def inspect(handle: str | None) -> dict[str, Any]:

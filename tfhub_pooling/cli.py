@@ -1,4 +1,4 @@
-"""`tfhub-pooling verify|inspect|build` (also `python -m tfhub_pooling`):
+"""`tfhub-pooling verify|compare|inspect|build` (also `python -m tfhub_pooling`):
 a thin shell over the Python API.
 
 Exit codes: errors.exit_codes(), the one table; `tfhub-pooling verify --help`
@@ -28,6 +28,8 @@ from tfhub_pooling.errors import (
 )
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
+# compare holds both sides' outputs for every text: 10,000 texts of bert-base at 128 tokens are 8 GB.
+COMPARE_MAX_TEXTS = 2_000
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
@@ -130,6 +132,26 @@ def parser() -> argparse.ArgumentParser:
                    help="draw pooled vs cls, pooled vs rebuilt, and the errors (.png, .svg or .pdf)")
     v.add_argument("--save-arrays", metavar="FILE.npz", help="save inputs, outputs and the rebuild")
 
+    c = sub.add_parser("compare", parents=[debug], help="where two models' pooled outputs part",
+                       epilog=_exit_code_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.set_defaults(func=_compare)
+    for side in ("a", "b"):
+        c.add_argument(side, metavar=side.upper(), help="a handle as for verify, with its options written "
+                       "HANDLE[,preprocess=HANDLE][,vocab=FILE]; `default` is the embedded module")
+    ctexts = c.add_mutually_exclusive_group()
+    ctexts.add_argument("--text", dest="texts", action=_TextAction, metavar="TEXT",
+                        help="a text to run (repeatable; default: verify's handful and one with accents)")
+    c.add_argument("--pair", dest="texts", action=_TextAction, metavar="TEXT",
+                   help="second segment for the --text before it")
+    ctexts.add_argument("--texts-file", metavar="FILE", help=f"UTF-8 texts, one a line, a tab separating a "
+                        f"pair (at most {COMPARE_MAX_TEXTS:,})")
+    c.add_argument("--max-seq-length", type=int_at_least(3), help="trim texts to this many tokens")
+    cout = c.add_mutually_exclusive_group()
+    cout.add_argument("--json", dest="report", action="store_const", const="json", default="terminal",
+                      help="print one JSON document instead of the table")
+    cout.add_argument("--markdown", dest="report", action="store_const", const="markdown",
+                      help="print a Markdown report instead of the table")
+
     i = sub.add_parser("inspect", parents=[debug], help="show a module's format, signatures, variables and pooler")
     i.set_defaults(func=_inspect)
     i.add_argument("handle", nargs="?", help="as for verify (default: the embedded module)")
@@ -191,6 +213,22 @@ def _verify(args: argparse.Namespace) -> int:
         from tfhub_pooling.reports import plot
         plot.plot(result, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
+    return result.exit_code
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from tfhub_pooling import api
+    from tfhub_pooling.reports import parting
+    from tfhub_pooling.study import text_sources
+
+    texts = args.texts
+    if args.texts_file:
+        texts = [t for _, t in text_sources.iter_texts_file(args.texts_file, text_sources.open_texts(args.texts_file))]
+        if len(texts) > COMPARE_MAX_TEXTS:
+            raise UsageError(f"--texts-file {args.texts_file} holds {len(texts):,} texts; compare keeps every "
+                             f"output of both sides, so it takes at most {COMPARE_MAX_TEXTS:,}")
+    result = api.compare(args.a, args.b, texts, args.max_seq_length)
+    _print(parting.REPORTERS[args.report](result), escape=args.report != "json")
     return result.exit_code
 
 

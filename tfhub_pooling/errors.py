@@ -7,7 +7,8 @@ tests/test_cli.py holds docs/errors.md to it.
 
 from __future__ import annotations
 
-# Exit codes shared by every command; the verdicts' own (0, 10-15) are comparison.VERDICT_EXIT_CODES.
+# Exit codes shared by every command; the verdicts' own (0, 10-15) are comparison.VERDICT_EXIT_CODES,
+# compare's (0, 21-24) parting.VERDICT_EXIT_CODES.
 EXIT_OK = 0
 EXIT_USAGE = 2            # bad arguments or bad input text
 EXIT_HANDLE = 3           # the handle does not exist or cannot be fetched
@@ -40,10 +41,13 @@ ERROR_EXIT_CODES = {
 
 def exit_codes() -> dict[int, str]:
     """Every exit code and its meaning, verdicts included, in order."""
-    from tfhub_pooling.numerics.comparison import VERDICT_EXIT_CODES, VERDICT_MEANINGS
+    from tfhub_pooling.numerics import comparison, parting
 
-    verdicts = {code: f"{name}: {VERDICT_MEANINGS[name]}" for name, code in VERDICT_EXIT_CODES.items()}
-    return dict(sorted((verdicts | ERROR_EXIT_CODES).items()))
+    verdicts = {code: f"{name}: {comparison.VERDICT_MEANINGS[name]}"
+                for name, code in comparison.VERDICT_EXIT_CODES.items()}
+    parted = {code: f"compare: {name}: {parting.VERDICT_MEANINGS[name]}"
+              for name, code in parting.VERDICT_EXIT_CODES.items() if code}
+    return dict(sorted((verdicts | parted | ERROR_EXIT_CODES).items()))
 
 
 class StudyError(Exception):

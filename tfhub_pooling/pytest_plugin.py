@@ -3,13 +3,15 @@ modules with no test code of its own.
 
     pytest --pooler-handle=exports/bert_tf1 --pooler-handle="exports/encoder,preprocess=exports/preprocess"
     pytest --pooler-handles-file=modules.txt      # one handle a line, same syntax, # comments
+    pytest --pooler-compare=exports/bert_tf1::exports/bert.tflite,vocab=vocab.txt   # two models agree
 
 Write each option as one word (`--pooler-handle=PATH`): pytest picks its rootdir before
 plugins' options are known, so a path given as a separate word counts as a test path
 there, and a handle outside the project moves rootdir and its cache (pytest's own
 behaviour for every plugin option).
 
-collects one test per handle (`pooler[HANDLE]`); a failure shows the
+collects one test per handle (`pooler[HANDLE]`) and per pair (`pooler-compare[A vs B]`,
+failing with the first stage where they part); a failure shows the
 verdict, the figures and the reason, and pytest's --junitxml carries them to the CI
 system. --pooler-no-diagnosis skips the black-box fit on a mismatch. For hand-written
 tests, the `pooler_check` fixture runs assert_pooler_matches with the session's loaded
@@ -56,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "pooler weights; repeatable, one test each")
     group.addoption("--pooler-handles-file", metavar="FILE",
                     help="a file of handles, one a line (same syntax as --pooler-handle; # comments)")
+    group.addoption("--pooler-compare", action="append", default=[], metavar="A::B",
+                    help="check that two models' pooled outputs agree at every stage (tokenizer, encoder, "
+                         "pooler weights, pooler); each side as --pooler-handle writes it, `default` the "
+                         "embedded module; repeatable, one test each")
     group.addoption("--pooler-no-diagnosis", action="store_true",
                     help="on a mismatch, skip the black-box fit that names the differing weights "
                          "(it costs seconds to minutes per failing module)")
@@ -80,17 +86,26 @@ def _specs(config: pytest.Config) -> list[HandleSpec]:
     return [HandleSpec.parse(line) for line in lines if line]
 
 
-class PoolerItem(pytest.Item):
-    """One module's check, run through the same API as assert_pooler_matches."""
+def _pairs(config: pytest.Config) -> list[tuple[str, str]]:
+    """--pooler-compare's A::B, each side checked as compare() will read it."""
+    from tfhub_pooling import sides
+    from tfhub_pooling.errors import UsageError
 
-    def __init__(self, *, spec: HandleSpec, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.spec = spec
+    pairs = []
+    for text in config.getoption("pooler_compare"):
+        a, separator, b = text.partition("::")
+        try:
+            if not separator:
+                raise UsageError("write the two sides as A::B")
+            sides.parse(a), sides.parse(b)
+        except UsageError as e:
+            raise pytest.UsageError(f"--pooler-compare {text!r}: {e}") from None
+        pairs.append((a.strip(), b.strip()))
+    return pairs
 
-    def runtest(self) -> None:
-        from tfhub_pooling.testing import assert_pooler_matches
-        assert_pooler_matches(self.spec.handle, preprocess=self.spec.preprocess,
-                              recover_weights=not self.config.getoption("pooler_no_diagnosis"))
+
+class _Check(pytest.Item):
+    """A check the command line names: its failure is its verdict and figures, or the error."""
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from tfhub_pooling.errors import StudyError
@@ -104,13 +119,41 @@ class PoolerItem(pytest.Item):
         return self.name, None, self.name
 
 
+class PoolerItem(_Check):
+    """One module's check, run through the same API as assert_pooler_matches."""
+
+    def __init__(self, *, spec: HandleSpec, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.spec = spec
+
+    def runtest(self) -> None:
+        from tfhub_pooling.testing import assert_pooler_matches
+        assert_pooler_matches(self.spec.handle, preprocess=self.spec.preprocess,
+                              recover_weights=not self.config.getoption("pooler_no_diagnosis"))
+
+
+class CompareItem(_Check):
+    """Two models' comparison, run through the same API as assert_same_pooler."""
+
+    def __init__(self, *, pair: tuple[str, str], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pair = pair
+
+    def runtest(self) -> None:
+        from tfhub_pooling.testing import assert_same_pooler
+        assert_same_pooler(*self.pair)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """One item per handle, node id `pooler[HANDLE]`, reported as collected like any other
     (so pytest's count is true), before the hooks that select among items (-k, -m) run."""
-    made = [PoolerItem.from_parent(session, name=spec.test_name, nodeid=spec.test_name, spec=spec)
-            for spec in _specs(config)]
+    made: list[pytest.Item] = [PoolerItem.from_parent(session, name=spec.test_name, nodeid=spec.test_name, spec=spec)
+                               for spec in _specs(config)]
+    for a, b in _pairs(config):
+        name = f"pooler-compare[{a} vs {b}]"     # `::` separates node ids in pytest's own syntax
+        made.append(CompareItem.from_parent(session, name=name, nodeid=name, pair=(a, b)))
     if made:
         session.ihook.pytest_collectreport(report=pytest.CollectReport(
             nodeid="", outcome="passed", longrepr=None, result=list(made)))

@@ -1,5 +1,6 @@
-"""An assertion for other projects' test suites: a BERT module's pooled_output is
-tanh(cls · W + b) with its own stored pooler weights.
+"""Assertions for other projects' test suites: a BERT module's pooled_output is
+tanh(cls · W + b) with its own stored pooler weights (assert_pooler_matches); two models'
+pooled outputs agree at every stage (assert_same_pooler).
 
     from tfhub_pooling.testing import assert_pooler_matches
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tfhub_pooling.api import verify
-from tfhub_pooling.reports import render
+from tfhub_pooling.api import compare, verify
+from tfhub_pooling.reports import parting, render
+from tfhub_pooling.sides import Side
+from tfhub_pooling.study.parting import Parting
 from tfhub_pooling.study.pipeline import VerifyResult
 from tfhub_pooling.study.texts import Text
 
@@ -38,3 +41,16 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
         raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.module.handle}; "
                              f"pooler: {render.pooler_words(r.pooler) if r.pooler else r.pooler_search}")
     return r
+
+
+def assert_same_pooler(a: str | Side | None, b: str | Side | None, texts: Sequence[Text] | None = None,
+                       max_seq_length: int | None = None) -> Parting:
+    """Runs compare(); raises AssertionError naming the first stage where A and B part,
+    with its figure and finding, unless they agree. Returns the comparison."""
+    __tracebackhide__ = True
+    p = compare(a, b, texts, max_seq_length)
+    if not p.agree:
+        s = next(s for s in p.stages if s.status == "parts")
+        raise AssertionError(f"{p.verdict}: {parting.stage_words(s)}; max |A - B| {s.max_abs}, bound {s.bound}; "
+                             f"A {p.a.module.handle} ({p.a.verdict}), B {p.b.module.handle} ({p.b.verdict})")
+    return p

@@ -113,6 +113,15 @@ def wordpieces(vocab: Vocab) -> list[str]:
         return [line.rstrip("\r\n") for line in f]
 
 
+def pieces(vocab: Vocab) -> list[str]:
+    """Every entry of either kind, in id order: what an id stands for."""
+    if vocab.kind == WORDPIECE:
+        return wordpieces(vocab)
+    with open(vocab.file, "rb") as f:
+        tokenizer = text.SentencepieceTokenizer(model=f.read())
+    return [p.decode("utf-8", "replace") for p in tokenizer.id_to_string(tf.range(vocab.size)).numpy()]
+
+
 def _sentencepiece(vocab_file: str, model: bytes) -> Vocab:
     specials = ("[CLS]", "[SEP]", "<pad>")
     try:

@@ -1,6 +1,6 @@
-"""The JSON Schemas of the three documents, and a validator that knows all of them.
+"""The JSON Schemas of the documents, and a validator that knows all of them.
 
-verify, corpus, inspect and zoo (several modules) .schema.json take their shared
+verify, corpus, inspect, zoo (several modules) and compare .schema.json take their shared
 entries (module, pooler, inputs, verdict, ...) from common.schema.json, by
 absolute `urn:tfhub-pooling:...` references, so the vocabulary is written once.
 """
@@ -11,7 +11,7 @@ import json
 from importlib import resources
 from typing import Any
 
-DOCUMENTS = ("verify", "corpus", "inspect", "zoo")
+DOCUMENTS = ("verify", "corpus", "inspect", "zoo", "compare")
 
 
 def load(name: str) -> dict[str, Any]:

@@ -187,33 +187,48 @@ def _converter(path: str, config: dict[str, Any]) -> Any:
     return TransformersPresetLoader(path, config).converter
 
 
-def _faithful(backbone: Any, config: dict[str, Any], path: str) -> list[str]:
-    """Sets what keras_hub fixes to what config.json says; returns what was changed, in
-    config.json's terms. The feed-forward activation and the layer norms' epsilon are read
-    by the layers on every call, so setting them after the build is enough."""
+def activation_words(act: str) -> str:
+    name, approximate = FAITHFUL_ACTIVATIONS[act]
+    return f"hidden_act {act} ({'tanh form' if approximate else 'exact erf form' if approximate is False else name})"
+
+
+def set_activation(backbone: Any, act: str) -> None:
+    """Every transformer layer's feed-forward activation, as transformers names it (act).
+    Keras layers read it on every call, so setting it after the build is enough."""
     import keras
 
-    act = config.get("hidden_act", "gelu")
-    if act not in FAITHFUL_ACTIVATIONS:
-        raise InterfaceError(f"{path}: config.json's hidden_act is {act!r}, which the tool cannot run as "
-                             f"transformers does; it runs {', '.join(FAITHFUL_ACTIVATIONS)}")
     name, approximate = FAITHFUL_ACTIVATIONS[act]
     base = getattr(keras.activations, name)
     activation = (lambda x: base(x, approximate=approximate)) if approximate is not None else base
-    eps = config.get("layer_norm_eps", KERAS_HUB_LAYER_NORM_EPS)
-    changed = []
     for layer in backbone._flatten_layers(include_self=False, recursive=True):
         if hasattr(layer, "_feedforward_intermediate_dense"):
             layer._feedforward_intermediate_dense.activation = activation
-        if isinstance(layer, keras.layers.LayerNormalization) and isinstance(eps, float):
-            layer.epsilon = eps
-    changed.append(f"hidden_act {act} ({'tanh form' if approximate else 'exact erf form' if approximate is False else name})")
+
+
+def _faithful(backbone: Any, config: dict[str, Any], path: str, act: str | None) -> list[str]:
+    """Sets what keras_hub fixes to what config.json says (act: another hidden_act instead);
+    returns what was set, in config.json's terms."""
+    import keras
+
+    act = act or config.get("hidden_act", "gelu")
+    if act not in FAITHFUL_ACTIVATIONS:
+        raise InterfaceError(f"{path}: config.json's hidden_act is {act!r}, which the tool cannot run as "
+                             f"transformers does; it runs {', '.join(FAITHFUL_ACTIVATIONS)}")
+    set_activation(backbone, act)
+    eps = config.get("layer_norm_eps", KERAS_HUB_LAYER_NORM_EPS)
+    if isinstance(eps, float):
+        for layer in backbone._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.LayerNormalization):
+                layer.epsilon = eps
+    changed = [activation_words(act)]
     if isinstance(eps, float) and eps != KERAS_HUB_LAYER_NORM_EPS:
         changed.append(f"layer_norm_eps {eps:g}")
     return changed
 
 
-def load(handle: str, path: str) -> LoadedModule:
+def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
+    """hidden_act: run this activation instead of config.json's (compare tries the other GELU
+    form, to tell whether it explains a difference)."""
     config = read_config(path)
     model_type = config["model_type"]
     entries = stored_entries(path)
@@ -236,7 +251,7 @@ def load(handle: str, path: str) -> LoadedModule:
                               f"({first_line(e)})") from None
     ported = _Ported(entries, FAMILIES[model_type], path)
     converter.convert_weights(backbone, ported, config)
-    changed = _faithful(backbone, config, path)
+    changed = _faithful(backbone, config, path, hidden_act)
     kind = type(backbone).__name__
     del keras_hub
 
@@ -251,7 +266,8 @@ def load(handle: str, path: str) -> LoadedModule:
     vocab_file, source, lower_case = tokenizer_files(path)
     return LoadedModule(handle=handle, path=path, format=HF_CHECKPOINT,
                         signature=f"keras_hub {kind} (token_ids, segment_ids, padding_mask), ported from the "
-                                  f"safetensors by keras_hub's converter; run as config.json says: "
+                                  f"safetensors by keras_hub's converter; run "
+                                  f"{'as config.json says' if hidden_act is None else 'for comparison with'}: "
                                   f"{', '.join(changed)}",
                         obj=backbone, variables=list(backbone.weights), run=run, vocab_file=vocab_file,
                         vocab_source=source, do_lower_case=lower_case,
