@@ -1,7 +1,9 @@
 """The study, stage by stage: handle -> loaded module -> encoder inputs ->
 outputs -> pooler weights -> comparison.
 
-  handles.py            a handle (URL, directory, archive) -> a local directory, via tensorflow_hub
+  handles.py            a handle (URL, directory, archive, hf://) -> a local directory, via
+                        tensorflow_hub (huggingface_hub for hf://)
+  archives.py           a module archive, local or streaming, unpacked with each member checked first
   saved_model_proto.py  what saved_model.pb records: graph variants, signatures, asset files
   detect.py             what a resolved directory holds, said once
   modules.py            the one module boundary: each kind's loader -> one LoadedModule
@@ -21,6 +23,7 @@ outputs -> pooler weights -> comparison.
   lengths.py            the sequence lengths a module takes
   pipeline.py           the steps in order on a loaded module: verify (the loop's comparisons
                         merged), verify_corpus
+  parting.py            two studied models side by side: where their pooled outputs part
 
 Rule: the study builds nothing: it imports nothing of the builder or of
 provision.py, lazily or not, directly or through another module. What the builder
