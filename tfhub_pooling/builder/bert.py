@@ -92,7 +92,9 @@ def attention_bias(input_mask: tf.Tensor) -> tf.Tensor:
     -10000 as in modeling.py: after softmax a padded key's weight is exactly 0
     in float32, which is what makes outputs independent of padding.
     """
-    mask = tf.cast(input_mask, tf.float32)[:, tf.newaxis, tf.newaxis, :]
+    # expand_dims, not [:, tf.newaxis, tf.newaxis, :]: TFLite's builtins take no new_axis_mask
+    # strided slice, so that form would keep the module from converting to LiteRT.
+    mask = tf.expand_dims(tf.expand_dims(tf.cast(input_mask, tf.float32), 1), 1)
     return (1.0 - mask) * -10000.0
 
 

@@ -58,9 +58,16 @@ HF_PYTORCH_ALBERT_SCHEME = NamingScheme(
     "pooler/weight", "pooler/bias", "embeddings/position_embeddings/weight",
     "embeddings/word_embeddings/weight", kernel_out_in=True)
 
+# A LiteRT file names no weights the same way twice; the study finds the pooler's operator
+# from the graph (study/litert.py) and names its constants so.
+LITERT_GRAPH_SCHEME = NamingScheme(
+    "litert-graph", "LiteRT (TFLite): the FULLY_CONNECTED whose TANH is pooled_output, found from the graph",
+    "pooler_fully_connected/kernel", "pooler_fully_connected/bias", "position_embeddings/table",
+    "word_embeddings/table")
+
 SCHEMES: tuple[NamingScheme, ...] = (GOOGLE_RESEARCH_SCHEME, MODEL_GARDEN_SCHEME, MODEL_GARDEN_SCAFFOLD_SCHEME,
                                      MODEL_GARDEN_MOBILEBERT_SCHEME, HF_TF_SCHEME, KERAS_HUB_SCHEME,
-                                     HF_PYTORCH_SCHEME, HF_PYTORCH_ALBERT_SCHEME)
+                                     HF_PYTORCH_SCHEME, HF_PYTORCH_ALBERT_SCHEME, LITERT_GRAPH_SCHEME)
 
 
 def strip_suffix(name: str) -> str:

@@ -18,6 +18,15 @@ The float64 rebuild's own error (~1e-16) is negligible. So element by element:
 
 A module whose pooled_output stays within this bound everywhere is consistent
 with tanh(cls · W + b) for the stored W and b; one element outside it is not.
+
+Dynamic-range int8 (INT8_DYNAMIC, LiteRT's hybrid FULLY_CONNECTED): W is stored as int8
+with a float32 scale per output channel, and the kernel quantizes its float input on the
+fly, per row: s = max_i |cls_i| / 127, q_i = round(cls_i / s), then sums q_i · W_ij in
+int32 and scales back. With W the dequantized weights (scale · q, exact in float64), the
+only new error is the input's rounding, |s q_i - cls_i| <= s / 2 (an asymmetric input
+quantization's step, (max - min) / 255, is no larger), so
+
+    |z_j - (cls · W + b)_j| <= (s / 2) · sum_i |W_ij|  + the float32 bound above.
 """
 
 from __future__ import annotations
@@ -32,7 +41,9 @@ TANH_ERROR_U = 8.0
 # The unit roundoff u of the precision the pooler ran in. Under Keras mixed precision a
 # module computes in float16 or bfloat16 (its weights rounded to that on the way in) and
 # returns outputs of that dtype; a float64 output still comes from float32 weights.
-UNIT_ROUNDOFF = {"float32": U32, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
+INT8_DYNAMIC = "int8-dynamic"
+UNIT_ROUNDOFF = {"float32": U32, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8, INT8_DYNAMIC: U32}
+INT8_LEVELS = 127
 
 
 def quiet_blas():
@@ -61,8 +72,9 @@ def precision_of(*outputs: np.ndarray) -> str:
 
 
 def as_computed(kernel: np.ndarray, bias: np.ndarray, precision: str) -> tuple[np.ndarray, np.ndarray]:
-    """W and b as a module computing in `precision` uses them: rounded to it, in float64."""
-    if precision == "float32":
+    """W and b as a module computing in `precision` uses them: rounded to it, in float64.
+    INT8_DYNAMIC weights are given dequantized already, exactly."""
+    if precision in ("float32", INT8_DYNAMIC):
         return kernel, bias
     import ml_dtypes  # TensorFlow's own numpy dtypes (bfloat16)
 
@@ -82,7 +94,11 @@ def pooler_error_bound(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
     for W and b as the module used them (as_computed)."""
     u = UNIT_ROUNDOFF[precision]
     magnitude = np.abs(cls.astype(np.float64)) @ np.abs(kernel.astype(np.float64)) + np.abs(bias)
-    return gamma(cls.shape[1] + 1, u) * magnitude + TANH_ERROR_U * u
+    bound = gamma(cls.shape[1] + 1, u) * magnitude + TANH_ERROR_U * u
+    if precision == INT8_DYNAMIC:
+        step = np.abs(cls.astype(np.float64)).max(axis=1, keepdims=True) / INT8_LEVELS    # s, per row [B, 1]
+        bound = bound + step / 2 * np.abs(kernel.astype(np.float64)).sum(axis=0)
+    return bound
 
 
 def masked_mean(sequence_output: np.ndarray, input_mask: np.ndarray) -> np.ndarray:

@@ -100,18 +100,20 @@ class Comparison:
 
 def compare(pooled: np.ndarray, sequence_output: np.ndarray, input_mask: np.ndarray,
             kernel: np.ndarray | None, bias: np.ndarray | None, problems: Sequence[str] = (),
-            note: str | None = None) -> Comparison:
+            note: str | None = None, arithmetic: str | None = None) -> Comparison:
     """Decides what pooled_output [B, H] of one batch is, given sequence_output [B, S, H].
 
     problems: breaches of the module's own output contract (study/interface.py);
     they turn a match into INCONSISTENT_OUTPUTS and are named in any reason.
     note: what the stored pooler is (pooler_note of kernel, bias), said with a match;
     a fact of the weights, so callers work it out once, not per batch.
+    arithmetic: the precision the pooler ran in where the module says it (bounds.INT8_DYNAMIC
+    for a LiteRT hybrid kernel); None: read off the outputs' dtypes (precision_of).
     A mismatch that no look-alike explains comes back with needs_fit: a black-box fit
     (recovery.py) and conclude() tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED.
     """
     cls = sequence_output[:, 0, :]
-    precision = precision_of(pooled, sequence_output)
+    precision = arithmetic or precision_of(pooled, sequence_output)
     saturated = float(np.mean(np.abs(pooled) > SATURATED))
     figures = None
     if kernel is not None and bias is not None:

@@ -82,8 +82,8 @@ def checkpoint_words(check: CheckpointCheck) -> str:
             "differs": f"no checkpoint entry equals {check.names[0] if check.names else 'them'}",
             "no-checkpoint": "no TF checkpoint here; read through the loaded model",
             "not-checked": "not checked",
-            "read-from-file": f"the file's own {' and '.join(check.names)} (PyTorch's [out, in] kernel "
-                              "transposed)"}[check.status]
+            "read-from-file": f"the file's own {' and '.join(check.names)} (the kernel stored [out, in], "
+                              "read transposed)"}[check.status]
 
 
 def pooler_words(pooler: PoolerWeights) -> str:

@@ -35,4 +35,5 @@ def compared(module: LoadedModule, pooler: stored_pooler.PoolerWeights | None,
             stored_pooler.check_width(pooler, out.pooled_output.shape[1])
         yield ComparedBatch(key, inputs, out, comparison.compare(
             out.pooled_output, out.sequence_output, out.row_mask, kernel, bias,
-            interface.problems(out.checks, module.encoder_outputs), pooler.note if pooler else None))
+            interface.problems(out.checks, module.encoder_outputs), pooler.note if pooler else None,
+            pooler.arithmetic if pooler else None))

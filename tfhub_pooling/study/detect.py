@@ -5,7 +5,7 @@ On disk there are five kinds: a KerasHub preset (config.json naming a Keras clas
 a google-research checkpoint directory (bert_config.json and its checkpoint), the
 directory Hugging Face's `save_pretrained(saved_model=True)` writes (config.json,
 vocab.txt and saved_model/<version>/), a Hugging Face checkpoint (config.json naming a
-model_type, safetensors), and a SavedModel. Which interface a
+model_type, safetensors), and a SavedModel; and one file, a LiteRT model (.tflite). Which interface a
 SavedModel offers (TF1 Hub, TF2 dict or list, preprocessing model, Hugging Face
 serving signature) is told from what hub.load returns (loading.detect_format).
 """
@@ -18,8 +18,8 @@ import os
 from tfhub_pooling import untrusted
 from tfhub_pooling.conventions.checkpoints import checkpoint_architecture
 from tfhub_pooling.errors import NotAModuleError
-from tfhub_pooling.formats import CHECKPOINT, HF_CHECKPOINT, KERAS_HUB
-from tfhub_pooling.study import hf_checkpoint, keras_hub_loading
+from tfhub_pooling.formats import CHECKPOINT, HF_CHECKPOINT, KERAS_HUB, LITERT
+from tfhub_pooling.study import hf_checkpoint, keras_hub_loading, litert
 
 HF_SAVE_PRETRAINED = "hf-save-pretrained"
 SAVED_MODEL = "saved-model"
@@ -33,6 +33,8 @@ class OnDisk:
 
 
 def detect(path: str) -> OnDisk:
+    if litert.is_litert(path):
+        return OnDisk(LITERT, path, None)
     if keras_hub_loading.is_preset(path):
         return OnDisk(KERAS_HUB, path, None)
     if checkpoint_architecture(path) is not None:

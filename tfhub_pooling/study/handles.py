@@ -168,9 +168,11 @@ def resolve(handle: str) -> str:
                               "the module itself")
         raise HandleError(f"{handle} does not exist; pass a module directory, a .tar.gz of one, or a URL")
     if os.path.isfile(handle):
+        if handle.lower().endswith(".tflite"):          # a LiteRT model is one file
+            return os.path.abspath(handle)
         if not is_archive(handle):
             raise NotAModuleError(f"{handle} is a file, not a module; pass the directory that holds "
-                                  "saved_model.pb, or a .tar.gz of it")
+                                  "saved_model.pb, a .tar.gz of it, or a .tflite file")
         return _single_folder(_resolve_archive(handle))
     return os.path.abspath(hub.resolve(handle))
 

@@ -273,7 +273,7 @@ def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
                         vocab_source=source, do_lower_case=lower_case,
                         max_seq_length=int(config["max_position_embeddings"]), graph_variants=[],
                         num_layers=int(config["num_hidden_layers"]), vocab_rows=int(config["vocab_size"]),
-                        stored=entries)
+                        stored=stored_variables.Stored(stored_variables.SAFETENSORS_SOURCE, entries))
 
 
 def tokenizer_files(path: str) -> tuple[str | None, VocabSource, bool]:

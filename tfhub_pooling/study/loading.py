@@ -68,8 +68,8 @@ class LoadedModule:
     vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
     static_length: int | None = None   # the sequence length its signature fixes (FNet, SparseMixer)
     encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
-    stored: list[stored_variables.Entry] | None = None  # what the module stores outside TF's variables (a
-                                                        # checkpoint's safetensors): its pooler is read there
+    stored: stored_variables.Stored | None = None   # what the module stores outside TF's variables (a
+                                                    # checkpoint's safetensors, a LiteRT graph): its pooler is read there
     lengths: Lengths = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tfhub_pooling.errors import NotAModuleError
-from tfhub_pooling.formats import CHECKPOINT, HF_CHECKPOINT, KERAS_HUB
-from tfhub_pooling.study import detect, hf_checkpoint, keras_hub_loading, loading
+from tfhub_pooling.formats import CHECKPOINT, HF_CHECKPOINT, KERAS_HUB, LITERT
+from tfhub_pooling.study import detect, hf_checkpoint, keras_hub_loading, litert, loading
 from tfhub_pooling.study.loading import LoadedModule
 
 Loader = Callable[[str, detect.OnDisk, Any], LoadedModule]
@@ -26,6 +26,7 @@ def _hf_save_pretrained(handle: str, found: detect.OnDisk, obj: Any) -> LoadedMo
 LOADERS: dict[str, Loader] = {
     KERAS_HUB: lambda handle, found, obj: keras_hub_loading.load(handle, found.path),
     HF_CHECKPOINT: lambda handle, found, obj: hf_checkpoint.load(handle, found.path),
+    LITERT: lambda handle, found, obj: litert.load(handle, found.path),
     detect.HF_SAVE_PRETRAINED: _hf_save_pretrained,
     detect.SAVED_MODEL: lambda handle, found, obj: loading.load(handle, found.path, obj),
 }

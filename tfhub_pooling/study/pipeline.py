@@ -31,6 +31,7 @@ from tfhub_pooling.study import (
     keras_hub_loading,
     loading,
     stored_pooler,
+    stored_variables,
     text_sources,
 )
 from tfhub_pooling.study.encoder_inputs import (
@@ -201,16 +202,13 @@ def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeigh
     (stored_pooler.check_width)."""
     try:
         if module.stored is not None:
-            try:
-                return stored_pooler.find_in_file(module.stored), None
-            except stored_pooler.PoolerNotFound as e:
-                raise stored_pooler.PoolerNotFound(
-                    f"{e}. transformers draws such a pooler at random on every load (\"newly initialized: "
-                    "pooler.dense\"), so its pooler_output is no property of the model; the pooled_output "
-                    "here is keras_hub's own random draw") from None
-        pooler = stored_pooler.find_module_pooler(module.variables, module.path)
-        return pooler, None
+            return stored_pooler.find_in_file(module.stored), None
+        return stored_pooler.find_module_pooler(module.variables, module.path), None
     except stored_pooler.PoolerNotFound as e:
+        if module.stored is not None and module.stored.source == stored_variables.SAFETENSORS_SOURCE:
+            return None, (f"{e}. transformers draws such a pooler at random on every load (\"newly initialized: "
+                          "pooler.dense\"), so its pooler_output is no property of the model; the pooled_output "
+                          "here is keras_hub's own random draw")
         return None, str(e)
 
 
@@ -292,7 +290,8 @@ def verify(module: loading.LoadedModule, texts: list[Text], max_seq_length: int 
         inputs = concat([b.inputs for b in ran])
         out = forward.concat([b.outputs for b in ran])
         shape = None
-        if structure_test and pooler is not None:
+        # int8's input rounding is no float32 rounding noise: the test's noise model does not hold.
+        if structure_test and pooler is not None and pooler.arithmetic is None:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.merge([b.comparison for b in ran],
                                   interface.problems(out.checks, module.encoder_outputs), shape)

@@ -14,7 +14,7 @@ import numpy as np
 
 from tfhub_pooling.conventions import naming
 from tfhub_pooling.errors import BadWeightsError
-from tfhub_pooling.numerics import comparison
+from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.study import stored_variables
 from tfhub_pooling.study.stored_variables import Entry
 
@@ -38,6 +38,8 @@ class PoolerWeights:
     source: str                 # stored_variables.VARIABLES_SOURCE or CHECKPOINT_SOURCE
     checkpoint: CheckpointCheck  # the TF checkpoint's entries that hold the same values, or why none
     note: str | None            # the identity, or a zero bias (comparison.pooler_note)
+    arithmetic: str | None = None   # bounds.INT8_DYNAMIC where W is stored as int8 (LiteRT's hybrid
+                                    # kernel quantizes cls on the fly); None: as the outputs' dtypes say
 
 class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
@@ -57,15 +59,16 @@ def find_module_pooler(variables: list, module_path: str) -> PoolerWeights:
     return confirm_in_checkpoint(found, module_path)
 
 
-def find_in_file(entries: list[Entry]) -> PoolerWeights:
-    """The pooler of a checkpoint file (a Hugging Face safetensors), read from the file itself:
-    the weights that explain pooled_output are then the file's own entries."""
+def find_in_file(stored: stored_variables.Stored) -> PoolerWeights:
+    """The pooler of a file that is no TF checkpoint (a Hugging Face safetensors, a LiteRT
+    graph), read from the file itself: the weights that explain pooled_output are then the
+    file's own entries."""
     try:
-        found = find(entries, None, stored_variables.SAFETENSORS_SOURCE)
+        found = find(stored.entries, None, stored.source)
     except PoolerNotFound as e:
-        raise PoolerNotFound(f"the safetensors file: {e}") from None
-    return dataclasses.replace(found, checkpoint=CheckpointCheck(
-        "read-from-file", (found.kernel_name.replace("/", "."), found.bias_name.replace("/", "."))))
+        raise PoolerNotFound(f"the {stored.source}: {e}") from None
+    names = tuple(stored.file_names.get(n, n.replace("/", ".")) for n in (found.kernel_name, found.bias_name))
+    return dataclasses.replace(found, checkpoint=CheckpointCheck("read-from-file", names))
 
 
 def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWeights:
@@ -100,7 +103,8 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
-                         checkpoint=CheckpointCheck("not-checked"), note=comparison.pooler_note(kernel, bias))
+                         checkpoint=CheckpointCheck("not-checked"), note=comparison.pooler_note(kernel, bias),
+                         arithmetic=bounds.INT8_DYNAMIC if kernel_entry.dtype == "int8" else None)
 
 
 def check_width(pooler: PoolerWeights, hidden_size: int) -> None:

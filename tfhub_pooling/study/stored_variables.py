@@ -23,6 +23,7 @@ OBJECT_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 VARIABLES_SOURCE = "module variables"
 CHECKPOINT_SOURCE = "checkpoint object graph"
 SAFETENSORS_SOURCE = "safetensors file"
+LITERT_SOURCE = "LiteRT graph"
 
 
 @dataclasses.dataclass
@@ -31,6 +32,16 @@ class Entry:
     shape: tuple[int, ...]
     dtype: str
     read: Callable[[], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Stored:
+    """What a module stores outside TensorFlow's variables (a safetensors file, a LiteRT
+    graph's constants), and where: its pooler is read there."""
+
+    source: str                       # SAFETENSORS_SOURCE or LITERT_SOURCE
+    entries: list[Entry]
+    file_names: dict[str, str] = dataclasses.field(default_factory=dict)   # entry -> its name in the file
 
 
 def checkpoint_prefix(module_path: str) -> str:

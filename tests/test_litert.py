@@ -1,0 +1,111 @@
+"""LiteRT (TFLite) models as handles: files TensorFlow's own converter wrote, in float32,
+float16 and dynamic-range int8, from the TF1 Hub and TF2 modules of the same weights, run
+by LiteRT's interpreter (ai-edge-litert)."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+
+from tfhub_pooling import api
+from tfhub_pooling.builder import build, sources
+from tfhub_pooling.formats import LITERT, TF2_DICT
+from tfhub_pooling.numerics import bounds, comparison
+from tfhub_pooling.reports import render, schema
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "pooled_output[0] is different from sequence_output[0, 0, :].", ("A pair's first.", "Its second.")]
+MODES = ("float32", "float16", "int8")
+
+
+def convert(saved_model: str, out: str, mode: str, tf1: bool) -> str:
+    """TensorFlow's converter, as users call it: a TF1 module's `tokens` signature, or a TF2
+    encoder's __call__ on a dict of ids; Optimize.DEFAULT for int8 weights, with float16 for
+    float16 ones."""
+    if tf1:
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=["tokens"], tags=set())
+    else:
+        obj = tf.saved_model.load(saved_model)
+        spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([obj.__call__.get_concrete_function(spec)], obj)
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    with open(out, "wb") as f:
+        f.write(converter.convert())
+    return out
+
+
+@pytest.fixture(scope="module")
+def tf2_module(tmp_path_factory, small_hf_dir) -> str:
+    return build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path_factory.mktemp("tf2") / "m"), TF2_DICT)
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory, tf2_module) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("litert")
+    return {mode: convert(tf2_module, str(root / f"tf2-{mode}.tflite"), mode, tf1=False) for mode in MODES}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_conversion_matches_its_own_pooler(converted, minilm_dir, mode):
+    r = api.verify(converted[mode], texts=TEXTS, vocab=str(minilm_dir / "vocab.txt"))
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.module.format == LITERT and "found by graph (FULLY_CONNECTED)" in r.module.signature
+    assert r.pooler.scheme == "litert-graph" and r.pooler.checkpoint.status == "read-from-file"
+    assert f"pooler weights {mode}" in r.module.signature
+    assert r.comparison.precision == (bounds.INT8_DYNAMIC if mode == "int8" else "float32")
+    schema.validator("verify").validate(render.to_json(r))
+
+
+def test_a_tf1_graphs_conversion_is_refused_in_one_line(tmp_path, small_module_path, minilm_dir, capsys):
+    """Its weights stay resource variables, which LiteRT's interpreter leaves uninitialized."""
+    from test_failures import fails
+    path = convert(small_module_path, str(tmp_path / "tf1.tflite"), "float32", tf1=True)
+    fails(capsys, ["verify", "--handle", path, "--vocab", str(minilm_dir / "vocab.txt")], 5, "resource variables")
+
+
+def test_the_int8_bound_is_what_holds_a_quantized_pooler(converted, minilm_dir):
+    """The float32 bound alone refuses the int8 model's pooler; its input-quantization term,
+    derived in bounds.py, is what it stays within."""
+    r = api.verify(converted["int8"], texts=TEXTS, vocab=str(minilm_dir / "vocab.txt"), structure_test=False)
+    as_float32 = comparison.compare(r.pooled_output, r.sequence_output, r.inputs.input_mask, r.pooler.kernel,
+                                    r.pooler.bias)
+    assert as_float32.rebuild.elements_outside > 0
+    assert r.comparison.rebuild.elements_outside == 0 and r.comparison.rebuild.worst_bound_ratio < 1
+
+
+def test_a_converted_module_agrees_with_its_source_and_int8_names_its_weights(converted, tf2_module, minilm_dir):
+    vocab = str(minilm_dir / "vocab.txt")
+    p = api.compare(tf2_module, f"{converted['float32']},vocab={vocab}", texts=TEXTS)
+    assert p.verdict == "AGREE", [s for s in p.stages]
+    int8 = api.compare(tf2_module, f"{converted['int8']},vocab={vocab}", texts=TEXTS)
+    weights = int8.stage("pooler-weights")
+    assert weights.status == "parts" and weights.max_abs < 0.01     # int8's rounding of W, named
+
+
+def test_a_file_that_is_no_litert_model_is_one_line(tmp_path, capsys):
+    from test_failures import fails
+    fake = tmp_path / "model.tflite"
+    fake.write_bytes(b"\x00" * 64)
+    fails(capsys, ["verify", "--handle", str(fake), "--vocab", str(fake)], 4, "lacks the TFL3")
+
+
+def test_inspect_reads_a_litert_model(converted):
+    doc = api.inspect(converted["int8"])
+    schema.validator("inspect").validate(doc)
+    assert doc["module"]["format"] == LITERT and doc["pooler"]["scheme"] == "litert-graph"
+
+
+def test_the_real_weights_in_int8_raise_no_false_alarm(tmp_path, minilm_dir):
+    """MiniLM's real pooler, dynamic-range int8: its quantization error (measured 6.6e-3 on 256
+    texts) stays inside the derived bound on generated texts, with no other finding."""
+    from tfhub_pooling import provision
+    from tfhub_pooling.conventions import vocabs
+    path = convert(provision.ensure_default(TF2_DICT), str(tmp_path / "minilm-int8.tflite"), "int8", tf1=False)
+    vocab = str(minilm_dir / "vocab.txt")
+    r = api.verify(path, texts=vocabs.generate_texts(128, vocab, seed=5), vocab=vocab)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs > 1e-4       # int8's error, far past float32's
+    assert r.comparison.rebuild.worst_bound_ratio < 1

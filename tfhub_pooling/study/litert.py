@@ -1,0 +1,328 @@
+"""A LiteRT (TFLite) file -> a loaded module, run by LiteRT's own interpreter (ai-edge-litert).
+
+A .tflite file is one graph of operators over tensors, some of them constant. The
+converter keeps a signature's input names, but not a TF2 encoder's output names
+(`bert_encoder_1`, `bert_encoder_1_1`, ...), so the outputs are identified from the graph:
+
+  pooled_output    the output a TANH makes of a FULLY_CONNECTED whose input is row 0 of
+  sequence_output  the output that row is cut from (STRIDED_SLICE, SLICE or GATHER)
+
+Where no such path exists, outputs are taken by name (pooled_output, sequence_output), and
+the study's verdicts say what the pooled one is. The pooler's W and b are that
+FULLY_CONNECTED's constant inputs as the file stores them: float32; float16 behind a
+DEQUANTIZE; or int8 with a float32 scale per output channel (dynamic-range quantization,
+whose kernel quantizes cls on the fly: bounds.INT8_DYNAMIC). TFLite keeps W as [out, in].
+No vocab travels in the file: --vocab or --preprocess. A TF1 graph's conversion keeps its
+weights in resource variables, which LiteRT's Python interpreter does not initialize (its
+outputs come out NaN): refused in one line.
+
+  runner(ids, mask, types: int32 [B, S]) -> pooled_output [B, H], sequence_output [B, S, H]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+
+from tfhub_pooling import untrusted
+from tfhub_pooling.errors import InterfaceError, NotAModuleError, UsageError, first_line
+from tfhub_pooling.formats import LITERT
+from tfhub_pooling.study import stored_variables
+from tfhub_pooling.study.loading import FALLBACK_MAX_SEQ_LENGTH, NO_VOCAB, LoadedModule
+from tfhub_pooling.study.stored_variables import Entry, Stored
+
+SUFFIX = ".tflite"
+MAGIC = b"TFL3"          # a TFLite flatbuffer's file identifier, at bytes 4-8
+EXTRA = "pip install 'tfhub-pooling[litert]'"
+# What each encoder input is called, in the formats the study reads.
+INPUT_NAMES = {"ids": ("input_word_ids", "input_ids"), "mask": ("input_mask", "attention_mask"),
+               "types": ("input_type_ids", "segment_ids", "token_type_ids")}
+ROW_CUTS = ("STRIDED_SLICE", "SLICE", "GATHER")
+PASS_THROUGH = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+POOLER_KERNEL, POOLER_BIAS = "pooler_fully_connected/kernel", "pooler_fully_connected/bias"
+
+
+def is_litert(path: str) -> bool:
+    return os.path.isfile(path) and path.lower().endswith(SUFFIX)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pooler:
+    """The operators the pooled output comes out of: TANH <- a dense layer <- row 0 of the sequence."""
+
+    kernel: int                      # the weights' tensor; [out, in] for FULLY_CONNECTED, [in, out] for BATCH_MATMUL
+    bias: int | None                 # the bias tensor, where the layer adds one
+    out_in: bool                     # the kernel is stored [out, in]
+    op: str                          # FULLY_CONNECTED, or ADD over BATCH_MATMUL
+
+
+@dataclasses.dataclass(frozen=True)
+class Graph:
+    """What the tool read off the graph: which output is which, and the pooler's operator."""
+
+    pooled: str                      # the output name of pooled_output
+    sequence: str                    # ... and of sequence_output
+    found_by: str                    # "graph" (TANH <- dense <- row 0 of sequence_output) or "names"
+    pooler: Pooler | None            # where found by graph
+
+
+class Runner:
+    """The model's one signature, or, where the converter wrote none (a concrete function's
+    conversion), its plain inputs and outputs: name -> tensor index, and a call by name."""
+
+    def __init__(self, interpreter: Any, path: str):
+        self.interpreter = interpreter
+        # One interpreter runs one call at a time (the study keeps batches in flight, and
+        # LiteRT checks that no other call holds its buffers).
+        self.lock = threading.Lock()
+        signatures = interpreter.get_signature_list()
+        if len(signatures) > 1:
+            raise InterfaceError(f"{path} has {len(signatures)} signatures ({', '.join(signatures)}); the tool "
+                                 "reads a model with one, the encoder's")
+        self.key = next(iter(signatures), None)
+        if self.key is not None:
+            self.signature = interpreter.get_signature_runner(self.key)
+            self.inputs = {k: int(v["index"]) for k, v in self.signature.get_input_details().items()}
+            self.outputs = {k: int(v["index"]) for k, v in self.signature.get_output_details().items()}
+        else:
+            self.signature = None
+            self.inputs = {d["name"]: int(d["index"]) for d in interpreter.get_input_details()}
+            self.outputs = {d["name"]: int(d["index"]) for d in interpreter.get_output_details()}
+
+    def __call__(self, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with self.lock:
+            return self._call(given)
+
+    def _call(self, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self.signature is not None:
+            return {k: np.array(v) for k, v in self.signature(**given).items()}
+        it = self.interpreter
+        for name, value in given.items():
+            it.resize_tensor_input(self.inputs[name], value.shape, strict=False)
+        it.allocate_tensors()
+        for name, value in given.items():
+            it.set_tensor(self.inputs[name], value)
+        it.invoke()
+        return {name: np.array(it.get_tensor(index)) for name, index in self.outputs.items()}
+
+
+def _interpreter(path: str, probe: bool = False) -> Any:
+    """probe: every tensor kept after a run, to read the weights a graph holds in variables."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    except ImportError:
+        raise UsageError(f"{path} is a LiteRT model, and ai-edge-litert is not installed; run `{EXTRA}`") from None
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[4:8] != MAGIC:
+        raise NotAModuleError(f"{path} is no LiteRT model: it lacks the TFL3 flatbuffer identifier; convert the "
+                              "model with tf.lite.TFLiteConverter, or pass the SavedModel it came from")
+    untrusted.check_size(path, 2 << 30, "the LiteRT model", NotAModuleError)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # the probe's "for debugging purposes" warning
+            if probe:        # no XNNPACK on the probe: a delegate reuses the buffers it would read
+                return Interpreter(model_path=path, experimental_preserve_all_tensors=True,
+                                   experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            return Interpreter(model_path=path, num_threads=os.cpu_count() or 1)
+    except (ValueError, RuntimeError) as e:
+        raise NotAModuleError(f"{path} could not be loaded by LiteRT ({first_line(e)}); is it complete and "
+                              "uncorrupted?") from None
+
+
+def load(handle: str, path: str) -> LoadedModule:
+    interpreter = _interpreter(path)
+    runner = Runner(interpreter, path)
+    ops = interpreter._get_ops_details()
+    if any(op["op_name"] == "VAR_HANDLE" for op in ops):
+        raise InterfaceError(f"{path} holds its weights in resource variables (VAR_HANDLE, READ_VARIABLE: what the "
+                             "converter makes of a TF1 graph), which LiteRT's Python interpreter leaves "
+                             "uninitialized, so its outputs are not the model's; convert the model's TF2 form "
+                             "(its weights become constants), or verify the SavedModel itself")
+    roles = _input_roles(path, runner.inputs, ops, interpreter)
+    graph = _outputs(path, runner.outputs, ops, interpreter)
+
+    def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
+        given = {"ids": input_ids, "mask": input_mask, "types": segment_ids}
+        out = runner({roles[role]: np.ascontiguousarray(a, np.int32) for role, a in given.items()})
+        return {"pooled_output": np.array(out[graph.pooled]), "sequence_output": np.array(out[graph.sequence])}
+
+    # One run of a probe keeps every tensor, so the tables' shapes are known however they are held.
+    probe = _interpreter(path, probe=True)
+    probe_runner = Runner(probe, path)
+    tiny = np.zeros((1, 2), np.int32)
+    probe_runner({roles["ids"]: tiny, roles["mask"]: np.ones_like(tiny), roles["types"]: tiny})
+    stored = _pooler_entries(probe, ops, graph.pooler) if graph.pooler is not None else None
+    vocab_rows, positions = _tables(probe, ops, runner.inputs[roles["ids"]])
+    kind = stored.entries[0].dtype if stored else None
+    return LoadedModule(handle=handle, path=path, format=LITERT,
+                        signature=f"{runner.key or 'no signature, the inputs'} "
+                                  f"({', '.join(roles[r] for r in ('ids', 'mask', 'types'))}); pooled_output = "
+                                  f"{graph.pooled}, sequence_output = {graph.sequence}, found by {graph.found_by}"
+                                  + (f" ({graph.pooler.op})" if graph.pooler else "")
+                                  + (f"; pooler weights {kind}" if kind else ""),
+                        obj=interpreter, variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
+                        do_lower_case=False, max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, graph_variants=[],
+                        num_layers=None, vocab_rows=vocab_rows, stored=stored)
+
+
+def _producers(ops: list[dict]) -> dict[int, dict]:
+    return {int(t): op for op in ops for t in op["outputs"]}
+
+
+def _input_roles(path: str, inputs: dict[str, int], ops: list[dict], interpreter: Any) -> dict[str, str]:
+    """role (ids, mask, types) -> input name: by name where the names say; else by what each
+    feeds: the largest table's GATHER takes the ids, the smallest one's the segment ids."""
+    if len(inputs) != 3:
+        raise InterfaceError(f"{path} takes {len(inputs)} inputs ({', '.join(inputs)}), where a BERT encoder takes "
+                             "ids, mask and segment ids")
+    roles = {role: next((n for n in inputs if n.split(":")[0].removeprefix("serving_default_") in names), None)
+             for role, names in INPUT_NAMES.items()}
+    if all(roles.values()):
+        return roles  # type: ignore[return-value]
+    by_index = {v: k for k, v in inputs.items()}
+    rows: dict[int, int] = {}
+    for op in ops:
+        if op["op_name"] == "GATHER":
+            source = _source_input(int(op["inputs"][1]), ops, set(by_index))
+            shape = interpreter._get_tensor_details(int(op["inputs"][0]), 0)["shape"]
+            if source in by_index and len(shape) == 2:
+                rows[source] = int(shape[0])
+    if len(rows) < 2:
+        raise InterfaceError(f"{path}: its inputs are named {', '.join(inputs)}, and the graph does not show which "
+                             "are the ids and the segment ids (no embedding lookups of them were found)")
+    ids, types = max(rows, key=rows.__getitem__), min(rows, key=rows.__getitem__)
+    mask = next(i for i in by_index if i not in (ids, types))
+    return {"ids": by_index[ids], "mask": by_index[mask], "types": by_index[types]}
+
+
+def _source_input(tensor: int, ops: list[dict], inputs: set[int]) -> int:
+    """The graph input a tensor comes from through casts and reshapes, or the tensor itself."""
+    made_by = _producers(ops)
+    for _ in range(8):
+        op = made_by.get(tensor)
+        if tensor in inputs or op is None or op["op_name"] not in PASS_THROUGH:
+            break
+        tensor = int(op["inputs"][0])
+    return tensor
+
+
+def _dense(made_by: dict[int, dict], tensor: int) -> tuple[int, Pooler] | None:
+    """(its input, the layer) where tensor is a dense layer's output: FULLY_CONNECTED(x, W[, b]),
+    or ADD of BATCH_MATMUL(x, W) (or of a bias-free FULLY_CONNECTED) and b."""
+    op = made_by.get(tensor)
+    if op is None:
+        return None
+    inputs = [int(t) for t in op["inputs"]]
+    if op["op_name"] == "FULLY_CONNECTED":
+        return inputs[0], Pooler(inputs[1], inputs[2] if len(inputs) > 2 and inputs[2] >= 0 else None, True,
+                                 "FULLY_CONNECTED")
+    if op["op_name"] == "ADD" and len(inputs) == 2:
+        for product, bias in (inputs, inputs[::-1]):
+            inner = made_by.get(product)
+            if inner is not None and inner["op_name"] in ("BATCH_MATMUL", "FULLY_CONNECTED"):
+                x, kernel = (int(t) for t in inner["inputs"][:2])
+                name = "ADD over " + inner["op_name"]
+                return x, Pooler(kernel, bias, inner["op_name"] == "FULLY_CONNECTED", name)
+    return None
+
+
+def _outputs(path: str, outputs: dict[str, int], ops: list[dict], interpreter: Any) -> Graph:
+    made_by = _producers(ops)
+    by_tensor: dict[int, str] = {}
+    for name, index in sorted(outputs.items()):
+        by_tensor.setdefault(index, name)
+    for name, index in sorted(outputs.items()):
+        tanh = made_by.get(index)
+        dense = _dense(made_by, int(tanh["inputs"][0])) if tanh is not None and tanh["op_name"] == "TANH" else None
+        if dense is None:
+            continue
+        x, pooler = dense
+        cut = made_by.get(_through(made_by, x))
+        if cut is None or cut["op_name"] not in ROW_CUTS:
+            continue
+        sequence = by_tensor.get(int(cut["inputs"][0]))
+        if sequence is not None:
+            return Graph(name, sequence, "graph", pooler)
+    pooled = next((n for n in outputs if "pooled_output" in n), None)
+    sequence = next((n for n in outputs if "sequence_output" in n), None)
+    if pooled is None or sequence is None:
+        shapes = ", ".join(f"{n} {list(interpreter._get_tensor_details(i, 0)['shape_signature'])}"
+                           for n, i in outputs.items())
+        raise InterfaceError(f"{path}: no output is tanh of a dense layer on row 0 of another, and none is named "
+                             f"pooled_output and sequence_output (it returns {shapes}); it is no BERT encoder the "
+                             "tool can read")
+    return Graph(pooled, sequence, "names", None)
+
+
+def _through(made_by: dict[int, dict], tensor: int) -> int:
+    """The tensor behind reshapes and squeezes (a row cut is often reshaped to [B, H])."""
+    for _ in range(4):
+        op = made_by.get(tensor)
+        if op is None or op["op_name"] not in ("RESHAPE", "SQUEEZE"):
+            break
+        tensor = int(op["inputs"][0])
+    return tensor
+
+
+def _value(probe: Any, tensor: int, made_by: dict[int, dict]) -> tuple[np.ndarray, str, str]:
+    """A constant weight as float64, dequantized as stored: (value, stored dtype, its name in
+    the file): float16 behind its DEQUANTIZE, int8 with a scale per channel."""
+    op = made_by.get(tensor)
+    if op is not None and op["op_name"] == "DEQUANTIZE":
+        tensor = int(op["inputs"][0])
+    details = probe._get_tensor_details(tensor, 0)
+    value, dtype = probe.get_tensor(tensor), np.dtype(details["dtype"]).name
+    if dtype == "int8":
+        q = details["quantization_parameters"]
+        scales, zeros = np.asarray(q["scales"], np.float64), np.asarray(q["zero_points"], np.float64)
+        shape = [1] * value.ndim
+        shape[int(q["quantized_dimension"])] = -1
+        value = (value.astype(np.float64) - zeros.reshape(shape)) * scales.reshape(shape)
+    return np.asarray(value, np.float64), dtype, details["name"]
+
+
+def _pooler_entries(probe: Any, ops: list[dict], pooler: Pooler) -> Stored:
+    """The pooler's W [in, out] and b, named for the naming table's LiteRT scheme."""
+    made_by = _producers(ops)
+    kernel, kernel_dtype, kernel_name = _value(probe, pooler.kernel, made_by)
+    kernel = kernel.T if pooler.out_in else kernel
+    if pooler.bias is not None:
+        bias, bias_dtype, bias_name = _value(probe, pooler.bias, made_by)
+    else:                          # a dense layer without a bias adds none
+        bias, bias_dtype, bias_name = np.zeros(kernel.shape[1]), "float32", "(no bias)"
+    entries = [Entry(POOLER_KERNEL, tuple(kernel.shape), kernel_dtype, lambda: kernel),
+               Entry(POOLER_BIAS, tuple(bias.shape), bias_dtype, lambda: bias)]
+    return Stored(stored_variables.LITERT_SOURCE, entries, {POOLER_KERNEL: kernel_name, POOLER_BIAS: bias_name})
+
+
+def _tables(probe: Any, ops: list[dict], ids_input: int) -> tuple[int | None, int | None]:
+    """(vocab rows, position rows): the table the ids are looked up in, and the largest
+    smaller table of its width that the graph cuts rows from (the positions)."""
+    made_by = _producers(ops)
+    vocab = width = None
+    for op in ops:
+        if op["op_name"] == "GATHER" and _source_input(int(op["inputs"][1]), ops, {ids_input}) == ids_input:
+            shape = probe.get_tensor(_weight_tensor(made_by, int(op["inputs"][0]))).shape
+            if len(shape) == 2:
+                vocab, width = int(shape[0]), int(shape[1])
+    if vocab is None:
+        return None, None
+    rows = []
+    for op in ops:
+        if op["op_name"] in ROW_CUTS:
+            shape = probe.get_tensor(_weight_tensor(made_by, int(op["inputs"][0]))).shape
+            shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape   # [1, P, H], as folded
+            if len(shape) == 2 and int(shape[1]) == width and int(shape[0]) < vocab:
+                rows.append(int(shape[0]))
+    return vocab, max(rows, default=None)
+
+
+def _weight_tensor(made_by: dict[int, dict], tensor: int) -> int:
+    op = made_by.get(tensor)
+    return int(op["inputs"][0]) if op is not None and op["op_name"] == "DEQUANTIZE" else tensor
