@@ -52,7 +52,7 @@ def converted(tmp_path_factory, tf2_module) -> dict[str, str]:
 def test_each_conversion_matches_its_own_pooler(converted, minilm_dir, mode):
     r = api.verify(converted[mode], texts=TEXTS, vocab=str(minilm_dir / "vocab.txt"))
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
-    assert r.module.format == LITERT and "found by graph (FULLY_CONNECTED)" in r.module.signature
+    assert r.module.format == LITERT and "pooler FULLY_CONNECTED found from the graph" in r.module.signature
     assert r.pooler.scheme == "litert-graph" and r.pooler.checkpoint.status == "read-from-file"
     assert f"pooler weights {mode}" in r.module.signature
     assert r.comparison.precision == (bounds.INT8_DYNAMIC if mode == "int8" else "float32")
@@ -109,3 +109,16 @@ def test_the_real_weights_in_int8_raise_no_false_alarm(tmp_path, minilm_dir):
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs > 1e-4       # int8's error, far past float32's
     assert r.comparison.rebuild.worst_bound_ratio < 1
+
+
+def test_a_conversion_without_a_pooler_gets_the_studys_verdict(tmp_path, small_hf_dir, minilm_dir):
+    """An identity pooler (pooled_output = cls): the converter drops the unused weights, the
+    graph has no TANH(dense(row 0)), and the outputs are still told apart by the graph."""
+    from tfhub_pooling.builder.controls import Control
+    module = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "identity"), TF2_DICT,
+                                control=Control("identity"))
+    path = convert(module, str(tmp_path / "identity.tflite"), "float32", tf1=False)
+    r = api.verify(path, texts=TEXTS, vocab=str(minilm_dir / "vocab.txt"))
+    assert r.verdict == comparison.EQUALS_CLS and r.pooler is None
+    assert "told by graph" in r.module.signature and "no TANH(dense(row 0))" in r.module.signature
+    assert "has no dense layer whose tanh is pooled_output" in r.pooler_search

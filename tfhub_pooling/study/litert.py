@@ -1,15 +1,17 @@
 """A LiteRT (TFLite) file -> a loaded module, run by LiteRT's own interpreter (ai-edge-litert).
 
 A .tflite file is one graph of operators over tensors, some of them constant. The
-converter keeps a signature's input names, but not a TF2 encoder's output names
-(`bert_encoder_1`, `bert_encoder_1_1`, ...), so the outputs are identified from the graph:
+converter keeps a signature's names, but not a TF2 encoder's output names (`Identity`,
+`Identity_1`, ... or `bert_encoder_1`, ...), so the outputs are identified from the graph
+where their names do not say:
 
-  pooled_output    the output a TANH makes of a FULLY_CONNECTED whose input is row 0 of
-  sequence_output  the output that row is cut from (STRIDED_SLICE, SLICE or GATHER)
+  pooled_output    the one [B, H] output
+  sequence_output  the nearest [B, S, H] output it is computed from
 
-Where no such path exists, outputs are taken by name (pooled_output, sequence_output), and
-the study's verdicts say what the pooled one is. The pooler's W and b are that
-FULLY_CONNECTED's constant inputs as the file stores them: float32; float16 behind a
+and the pooler is the dense layer (FULLY_CONNECTED, or ADD over BATCH_MATMUL) where
+pooled_output = TANH(dense(row 0 of sequence_output)). Where the graph has no such layer
+(an identity or mean pooler), the study's verdicts say what pooled_output is. W and b are
+the layer's constant inputs as the file stores them: float32; float16 behind a
 DEQUANTIZE; or int8 with a float32 scale per output channel (dynamic-range quantization,
 whose kernel quantizes cls on the fly: bounds.INT8_DYNAMIC). TFLite keeps W as [out, in].
 No vocab travels in the file: --vocab or --preprocess. A TF1 graph's conversion keeps its
@@ -67,8 +69,9 @@ class Graph:
 
     pooled: str                      # the output name of pooled_output
     sequence: str                    # ... and of sequence_output
-    found_by: str                    # "graph" (TANH <- dense <- row 0 of sequence_output) or "names"
-    pooler: Pooler | None            # where found by graph
+    found_by: str                    # "names" (the converter kept them) or "graph" (the one [B, H] output,
+                                     # and the [B, S, H] output it is computed from)
+    pooler: Pooler | None            # the dense layer, where pooled = TANH(dense(row 0 of sequence))
 
 
 class Runner:
@@ -157,14 +160,16 @@ def load(handle: str, path: str) -> LoadedModule:
     probe_runner = Runner(probe, path)
     tiny = np.zeros((1, 2), np.int32)
     probe_runner({roles["ids"]: tiny, roles["mask"]: np.ones_like(tiny), roles["types"]: tiny})
-    stored = _pooler_entries(probe, ops, graph.pooler) if graph.pooler is not None else None
+    stored = (_pooler_entries(probe, ops, graph.pooler) if graph.pooler is not None
+              else Stored(stored_variables.LITERT_SOURCE, []))
     vocab_rows, positions = _tables(probe, ops, runner.inputs[roles["ids"]])
-    kind = stored.entries[0].dtype if stored else None
+    kind = stored.entries[0].dtype if stored.entries else None
     return LoadedModule(handle=handle, path=path, format=LITERT,
                         signature=f"{runner.key or 'no signature, the inputs'} "
                                   f"({', '.join(roles[r] for r in ('ids', 'mask', 'types'))}); pooled_output = "
-                                  f"{graph.pooled}, sequence_output = {graph.sequence}, found by {graph.found_by}"
-                                  + (f" ({graph.pooler.op})" if graph.pooler else "")
+                                  f"{graph.pooled}, sequence_output = {graph.sequence}, told by {graph.found_by}"
+                                  + (f"; pooler {graph.pooler.op} found from the graph" if graph.pooler else
+                                     "; no TANH(dense(row 0)) in the graph")
                                   + (f"; pooler weights {kind}" if kind else ""),
                         obj=interpreter, variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
                         do_lower_case=False, max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, graph_variants=[],
@@ -233,31 +238,62 @@ def _dense(made_by: dict[int, dict], tensor: int) -> tuple[int, Pooler] | None:
 
 
 def _outputs(path: str, outputs: dict[str, int], ops: list[dict], interpreter: Any) -> Graph:
+    """Which output is pooled_output and which sequence_output, and the pooler's layer if the
+    graph has one: by their names where the converter kept them (a signature's); else
+    pooled_output is the one [B, H] output, and sequence_output the nearest [B, S, H]
+    output it is computed from."""
     made_by = _producers(ops)
-    by_tensor: dict[int, str] = {}
-    for name, index in sorted(outputs.items()):
-        by_tensor.setdefault(index, name)
-    for name, index in sorted(outputs.items()):
-        tanh = made_by.get(index)
-        dense = _dense(made_by, int(tanh["inputs"][0])) if tanh is not None and tanh["op_name"] == "TANH" else None
-        if dense is None:
-            continue
-        x, pooler = dense
-        cut = made_by.get(_through(made_by, x))
-        if cut is None or cut["op_name"] not in ROW_CUTS:
-            continue
-        sequence = by_tensor.get(int(cut["inputs"][0]))
-        if sequence is not None:
-            return Graph(name, sequence, "graph", pooler)
-    pooled = next((n for n in outputs if "pooled_output" in n), None)
-    sequence = next((n for n in outputs if "sequence_output" in n), None)
+    names = {index: name for name, index in sorted(outputs.items(), reverse=True)}
+    pooled = next((outputs[n] for n in sorted(outputs) if "pooled_output" in n), None)
+    sequence = next((outputs[n] for n in sorted(outputs) if "sequence_output" in n), None)
+    found_by = "names"
     if pooled is None or sequence is None:
-        shapes = ", ".join(f"{n} {list(interpreter._get_tensor_details(i, 0)['shape_signature'])}"
-                           for n, i in outputs.items())
-        raise InterfaceError(f"{path}: no output is tanh of a dense layer on row 0 of another, and none is named "
-                             f"pooled_output and sequence_output (it returns {shapes}); it is no BERT encoder the "
-                             "tool can read")
-    return Graph(pooled, sequence, "names", None)
+        ranks = {i: len(interpreter._get_tensor_details(i, 0)["shape_signature"]) for i in names}
+        vectors = [i for i, rank in ranks.items() if rank == 2]
+        if len(vectors) != 1:
+            shapes = ", ".join(f"{n} {list(interpreter._get_tensor_details(i, 0)['shape_signature'])}"
+                               for n, i in sorted(outputs.items()))
+            raise InterfaceError(f"{path}: its outputs are not named pooled_output and sequence_output, and "
+                                 f"{len(vectors)} of them are [batch, width] (it returns {shapes}), where a BERT "
+                                 "encoder's pooled_output is the one; it is no BERT encoder the tool can read")
+        pooled = vectors[0]
+        sequence = _nearest_output(made_by, pooled, {i for i, rank in ranks.items() if rank == 3})
+        if sequence is None:
+            raise InterfaceError(f"{path}: its [batch, width] output {names[pooled]} is computed from none of its "
+                                 "[batch, length, width] outputs, so no sequence_output can be told; it is no BERT "
+                                 "encoder the tool can read")
+        found_by = "graph"
+    return Graph(names[pooled], names[sequence], found_by, _pooler(made_by, pooled, sequence))
+
+
+def _nearest_output(made_by: dict[int, dict], tensor: int, candidates: set[int]) -> int | None:
+    """The first of candidates met walking back from tensor through the operators that make it."""
+    frontier, seen = [tensor], {tensor}
+    while frontier:
+        following = []
+        for t in frontier:
+            op = made_by.get(t)
+            for source in (int(i) for i in op["inputs"]) if op is not None else ():
+                if source in candidates:
+                    return source
+                if source >= 0 and source not in seen:
+                    seen.add(source)
+                    following.append(source)
+        frontier = following
+    return None
+
+
+def _pooler(made_by: dict[int, dict], pooled: int, sequence: int) -> Pooler | None:
+    """The dense layer of pooled = TANH(dense(row 0 of sequence)), where the graph is that."""
+    tanh = made_by.get(pooled)
+    dense = _dense(made_by, int(tanh["inputs"][0])) if tanh is not None and tanh["op_name"] == "TANH" else None
+    if dense is None:
+        return None
+    x, pooler = dense
+    cut = made_by.get(_through(made_by, x))
+    if cut is None or cut["op_name"] not in ROW_CUTS or int(cut["inputs"][0]) != sequence:
+        return None
+    return pooler
 
 
 def _through(made_by: dict[int, dict], tensor: int) -> int:

@@ -63,6 +63,9 @@ def find_in_file(stored: stored_variables.Stored) -> PoolerWeights:
     """The pooler of a file that is no TF checkpoint (a Hugging Face safetensors, a LiteRT
     graph), read from the file itself: the weights that explain pooled_output are then the
     file's own entries."""
+    if not stored.entries:
+        raise PoolerNotFound(f"the {stored.source} has no dense layer whose tanh is pooled_output, so it holds "
+                             "no pooler weights")
     try:
         found = find(stored.entries, None, stored.source)
     except PoolerNotFound as e:
