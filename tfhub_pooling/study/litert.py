@@ -46,6 +46,7 @@ INPUT_NAMES = {"ids": ("input_word_ids", "input_ids"), "mask": ("input_mask", "a
                "types": ("input_type_ids", "segment_ids", "token_type_ids")}
 ROW_CUTS = ("STRIDED_SLICE", "SLICE", "GATHER")
 PASS_THROUGH = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE")
+MIN_POSITIONS = 8        # a position table has many rows; a segment table two
 POOLER_KERNEL, POOLER_BIAS = "pooler_fully_connected/kernel", "pooler_fully_connected/bias"
 
 
@@ -147,7 +148,7 @@ def load(handle: str, path: str) -> LoadedModule:
                              "converter makes of a TF1 graph), which LiteRT's Python interpreter leaves "
                              "uninitialized, so its outputs are not the model's; convert the model's TF2 form "
                              "(its weights become constants), or verify the SavedModel itself")
-    roles = _input_roles(path, runner.inputs, ops, interpreter)
+    roles = _input_roles(path, runner, ops, interpreter)
     graph = _outputs(path, runner.outputs, ops, interpreter)
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
@@ -180,9 +181,11 @@ def _producers(ops: list[dict]) -> dict[int, dict]:
     return {int(t): op for op in ops for t in op["outputs"]}
 
 
-def _input_roles(path: str, inputs: dict[str, int], ops: list[dict], interpreter: Any) -> dict[str, str]:
-    """role (ids, mask, types) -> input name: by name where the names say; else by what each
-    feeds: the largest table's GATHER takes the ids, the smallest one's the segment ids."""
+def _input_roles(path: str, runner: Runner, ops: list[dict], interpreter: Any) -> dict[str, str]:
+    """role (ids, mask, types) -> input name: by name where the names say. Else the ids are
+    the input looked up in the largest table, and the mask is told from the segment ids by
+    what it does: tokens it masks out (0) change no real position's output (_masks)."""
+    inputs = runner.inputs
     if len(inputs) != 3:
         raise InterfaceError(f"{path} takes {len(inputs)} inputs ({', '.join(inputs)}), where a BERT encoder takes "
                              "ids, mask and segment ids")
@@ -197,13 +200,34 @@ def _input_roles(path: str, inputs: dict[str, int], ops: list[dict], interpreter
             source = _source_input(int(op["inputs"][1]), ops, set(by_index))
             shape = interpreter._get_tensor_details(int(op["inputs"][0]), 0)["shape"]
             if source in by_index and len(shape) == 2:
-                rows[source] = int(shape[0])
-    if len(rows) < 2:
-        raise InterfaceError(f"{path}: its inputs are named {', '.join(inputs)}, and the graph does not show which "
-                             "are the ids and the segment ids (no embedding lookups of them were found)")
-    ids, types = max(rows, key=rows.__getitem__), min(rows, key=rows.__getitem__)
-    mask = next(i for i in by_index if i not in (ids, types))
-    return {"ids": by_index[ids], "mask": by_index[mask], "types": by_index[types]}
+                rows[source] = max(rows.get(source, 0), int(shape[0]))
+    if not rows:
+        raise InterfaceError(f"{path}: its inputs are named {', '.join(inputs)}, and none is looked up in an "
+                             "embedding table, so none can be told to be the ids")
+    ids = by_index[max(rows, key=rows.__getitem__)]
+    others = [n for n in inputs if n != ids]
+    for mask, types in (others, others[::-1]):
+        if _masks(runner, ids, mask, types):
+            return {"ids": ids, "mask": mask, "types": types}
+    raise InterfaceError(f"{path}: neither {others[0]} nor {others[1]} acts as an input mask (tokens masked out "
+                         "still change the outputs), so its inputs cannot be told apart")
+
+
+def _masks(runner: Runner, ids: str, mask: str, types: str) -> bool:
+    """Whether `mask` masks: with the last two tokens masked out, changing the last leaves
+    every real position's output as it was. Two, since MobileBERT's embedding mixes each
+    token with its neighbours."""
+    outs = []
+    for last in (7, 8):
+        given = {ids: np.array([[1, 5, 6, 2, last]], np.int32), mask: np.array([[1, 1, 1, 0, 0]], np.int32),
+                 types: np.zeros((1, 5), np.int32)}
+        try:
+            outs.append(runner(given))
+        except (ValueError, RuntimeError):
+            return False
+    # [B, H] and [B, S, H] outputs only: MobileBERT's attention scores hold the masked keys' scores too.
+    return all(np.array_equal(a, b) if a.ndim == 2 else np.array_equal(a[:, :3], b[:, :3])
+               for a, b in zip(outs[0].values(), outs[1].values(), strict=True) if a.ndim in (2, 3))
 
 
 def _source_input(tensor: int, ops: list[dict], inputs: set[int]) -> int:
@@ -285,15 +309,15 @@ def _nearest_output(made_by: dict[int, dict], tensor: int, candidates: set[int])
 
 def _pooler(made_by: dict[int, dict], pooled: int, sequence: int) -> Pooler | None:
     """The dense layer of pooled = TANH(dense(row 0 of sequence)), where the graph is that."""
-    tanh = made_by.get(pooled)
+    tanh = made_by.get(_through(made_by, pooled))
     dense = _dense(made_by, int(tanh["inputs"][0])) if tanh is not None and tanh["op_name"] == "TANH" else None
     if dense is None:
         return None
     x, pooler = dense
     cut = made_by.get(_through(made_by, x))
-    if cut is None or cut["op_name"] not in ROW_CUTS or int(cut["inputs"][0]) != sequence:
+    if cut is None or cut["op_name"] not in ROW_CUTS:
         return None
-    return pooler
+    return pooler if _through(made_by, int(cut["inputs"][0])) == _through(made_by, sequence) else None
 
 
 def _through(made_by: dict[int, dict], tensor: int) -> int:
@@ -339,22 +363,22 @@ def _pooler_entries(probe: Any, ops: list[dict], pooler: Pooler) -> Stored:
 
 def _tables(probe: Any, ops: list[dict], ids_input: int) -> tuple[int | None, int | None]:
     """(vocab rows, position rows): the table the ids are looked up in, and the largest
-    smaller table of its width that the graph cuts rows from (the positions)."""
+    smaller table the graph slices rows off (the positions; as folded, [1, P, W] too)."""
     made_by = _producers(ops)
-    vocab = width = None
+    vocab = None
     for op in ops:
         if op["op_name"] == "GATHER" and _source_input(int(op["inputs"][1]), ops, {ids_input}) == ids_input:
             shape = probe.get_tensor(_weight_tensor(made_by, int(op["inputs"][0]))).shape
             if len(shape) == 2:
-                vocab, width = int(shape[0]), int(shape[1])
+                vocab = max(vocab or 0, int(shape[0]))
     if vocab is None:
         return None, None
     rows = []
     for op in ops:
-        if op["op_name"] in ROW_CUTS:
+        if op["op_name"] in ("STRIDED_SLICE", "SLICE"):
             shape = probe.get_tensor(_weight_tensor(made_by, int(op["inputs"][0]))).shape
-            shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape   # [1, P, H], as folded
-            if len(shape) == 2 and int(shape[1]) == width and int(shape[0]) < vocab:
+            shape = shape[1:] if len(shape) == 3 and shape[0] == 1 else shape
+            if len(shape) == 2 and MIN_POSITIONS <= int(shape[0]) < vocab:
                 rows.append(int(shape[0]))
     return vocab, max(rows, default=None)
 

@@ -1,0 +1,54 @@
+"""Model Garden's own exports (export_tfhub_lib.export_model), converted to LiteRT by
+TensorFlow's converter in float32, float16 and dynamic-range int8, and verified from the
+.tflite: the verdict each SavedModel gets, now read off the converted graph."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+
+from tfhub_pooling import api
+from tfhub_pooling.formats import LITERT
+from tfhub_pooling.numerics.comparison import EQUALS_CLS, MATCHES_POOLER
+
+TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
+         "Hello!", ("A pair's first segment.", "Its second.")]
+MODES = ("float32", "float16", "int8")
+# kind -> the verdict its SavedModel gets (compat/test_model_garden_encoders.py)
+EXPECTED = {"copy_pooler": MATCHES_POOLER, "mobilebert": MATCHES_POOLER, "mobilebert_no_activation": EQUALS_CLS}
+
+
+def convert(saved_model: str, out: str, mode: str) -> str:
+    """As users convert a Model Garden encoder: its __call__ on a dict of int32 ids."""
+    obj = tf.saved_model.load(saved_model)
+    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([obj.__call__.get_concrete_function(spec)], obj)
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    with open(out, "wb") as f:
+        f.write(converter.convert())
+    return out
+
+
+@pytest.fixture(scope="module")
+def converted(model_garden_encoders, tmp_path_factory) -> dict[tuple[str, str], str]:
+    root = tmp_path_factory.mktemp("litert-model-garden")
+    return {(kind, mode): convert(model_garden_encoders[kind], str(root / f"{kind}-{mode}.tflite"), mode)
+            for kind in EXPECTED for mode in MODES}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_each_conversion_gets_its_saved_models_verdict(converted, model_garden_encoders, vocab_file, kind, mode):
+    r = api.verify(converted[kind, mode], texts=TEXTS, vocab=vocab_file)
+    assert r.verdict == EXPECTED[kind], r.comparison.reason
+    assert r.module.format == LITERT
+    if EXPECTED[kind] == MATCHES_POOLER:
+        assert r.pooler.scheme == "litert-graph" and "found from the graph" in r.module.signature
+        source = api.verify(model_garden_encoders[kind], texts=TEXTS, vocab=vocab_file, structure_test=False)
+        # The same weights: float16 and int8 store them rounded, within one step of their own.
+        step = {"float32": 0.0, "float16": 2.0 ** -11, "int8": 1 / 127}[mode]
+        scale = abs(source.pooler.kernel).max()
+        assert abs(r.pooler.kernel - source.pooler.kernel).max() <= step * scale
