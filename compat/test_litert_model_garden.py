@@ -5,31 +5,16 @@ TensorFlow's converter in float32, float16 and dynamic-range int8, and verified 
 from __future__ import annotations
 
 import pytest
-import tensorflow as tf
 
 from tfhub_pooling import api
+from tfhub_pooling.builder.litert_converter import MODES, convert
 from tfhub_pooling.formats import LITERT
 from tfhub_pooling.numerics.comparison import EQUALS_CLS, MATCHES_POOLER
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Hello!", ("A pair's first segment.", "Its second.")]
-MODES = ("float32", "float16", "int8")
 # kind -> the verdict its SavedModel gets (compat/test_model_garden_encoders.py)
 EXPECTED = {"copy_pooler": MATCHES_POOLER, "mobilebert": MATCHES_POOLER, "mobilebert_no_activation": EQUALS_CLS}
-
-
-def convert(saved_model: str, out: str, mode: str) -> str:
-    """As users convert a Model Garden encoder: its __call__ on a dict of int32 ids."""
-    obj = tf.saved_model.load(saved_model)
-    spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([obj.__call__.get_concrete_function(spec)], obj)
-    if mode != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if mode == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    with open(out, "wb") as f:
-        f.write(converter.convert())
-    return out
 
 
 @pytest.fixture(scope="module")

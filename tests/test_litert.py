@@ -1,40 +1,20 @@
-"""LiteRT (TFLite) models as handles: files TensorFlow's own converter wrote, in float32,
-float16 and dynamic-range int8, from the TF1 Hub and TF2 modules of the same weights, run
-by LiteRT's interpreter (ai-edge-litert)."""
+"""LiteRT (TFLite) models as handles: files TensorFlow's own converter wrote
+(builder/litert_converter.py calls it as users do), in float32, float16 and dynamic-range
+int8, from the builder's TF2 modules, run by LiteRT's interpreter (ai-edge-litert)."""
 
 from __future__ import annotations
 
 import pytest
-import tensorflow as tf
 
 from tfhub_pooling import api
 from tfhub_pooling.builder import build, sources
+from tfhub_pooling.builder.litert_converter import MODES, convert
 from tfhub_pooling.formats import LITERT, TF2_DICT
 from tfhub_pooling.numerics import bounds, comparison
 from tfhub_pooling.reports import render, schema
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "pooled_output[0] is different from sequence_output[0, 0, :].", ("A pair's first.", "Its second.")]
-MODES = ("float32", "float16", "int8")
-
-
-def convert(saved_model: str, out: str, mode: str, tf1: bool) -> str:
-    """TensorFlow's converter, as users call it: a TF1 module's `tokens` signature, or a TF2
-    encoder's __call__ on a dict of ids; Optimize.DEFAULT for int8 weights, with float16 for
-    float16 ones."""
-    if tf1:
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=["tokens"], tags=set())
-    else:
-        obj = tf.saved_model.load(saved_model)
-        spec = {k: tf.TensorSpec([None, None], tf.int32) for k in ("input_word_ids", "input_mask", "input_type_ids")}
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([obj.__call__.get_concrete_function(spec)], obj)
-    if mode != "float32":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if mode == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    with open(out, "wb") as f:
-        f.write(converter.convert())
-    return out
 
 
 @pytest.fixture(scope="module")
