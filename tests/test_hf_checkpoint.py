@@ -195,3 +195,21 @@ def test_an_hf_handle_resolves_through_huggingface_hubs_cache_and_offline_says_s
     proc = run_cli("verify", "--handle", "hf://google-bert/bert-base-uncased", env=offline)
     assert proc.returncode == 3 and proc.stderr.count("\n") == 1, proc.stderr
     assert "HF_HUB_OFFLINE is set and the cache does not hold it" in proc.stderr
+
+
+def test_a_bfloat16_checkpoint_matches_its_own_rounded_pooler(tmp_path, minilm_dir):
+    """Many checkpoints are saved in bfloat16, which numpy lacks; keras_hub runs the values in
+    float32, and the pooler read from the file is the same bfloat16 values."""
+    import tensorflow as tf
+    from safetensors.tensorflow import save_file as save_tf
+
+    path = checkpoint(tmp_path, "bf16", minilm_dir)
+    with safe_open(str(minilm_dir / "model.safetensors"), framework="tf") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    save_tf({k: tf.cast(v, tf.bfloat16) if v.dtype == tf.float32 else v for k, v in tensors.items()},
+            str(path / "model.safetensors"), metadata={"format": "pt"})
+    r = api.verify(str(path), texts=TEXTS, structure_test=False)
+    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    with safe_open(str(minilm_dir / "model.safetensors"), framework="np") as f:
+        full = f.get_tensor("pooler.dense.weight").T
+    assert 0 < np.abs(r.pooler.kernel.astype(np.float64) - full).max() < 2 ** -8 * np.abs(full).max()

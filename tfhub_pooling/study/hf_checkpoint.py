@@ -77,6 +77,8 @@ def read_config(path: str) -> dict[str, Any]:
     """config.json, held to a family keras_hub converts and to sizes that make a model
     this machine can hold."""
     config = untrusted.read_json(os.path.join(path, CONFIG_FILE), CONFIG_FILE, NotAModuleError)
+    if not isinstance(config, dict):
+        raise NotAModuleError(f"{path}: config.json is no JSON object; is it a Hugging Face checkpoint?")
     model_type = config.get("model_type")
     if model_type not in FAMILIES:
         raise NotAModuleError(f"{path}: config.json's model_type is {model_type!r}; the tool reads the BERT "
@@ -103,7 +105,8 @@ def weight_files(path: str) -> list[str]:
     the directory and present, or model.safetensors."""
     index = os.path.join(path, SHARD_INDEX)
     if os.path.isfile(index):
-        weight_map = untrusted.read_json(index, SHARD_INDEX, NotAModuleError, limit=64 << 20).get("weight_map")
+        doc = untrusted.read_json(index, SHARD_INDEX, NotAModuleError, limit=64 << 20)
+        weight_map = doc.get("weight_map") if isinstance(doc, dict) else None
         if not isinstance(weight_map, dict) or not weight_map or not all(
                 isinstance(v, str) for v in weight_map.values()):
             raise NotAModuleError(f"{index} has no weight_map of tensor names to file names; it is damaged")

@@ -124,7 +124,18 @@ def from_safetensors(files: list[str], records: dict[str, dict[str, untrusted.Te
 
 
 def _safetensor(file: str, key: str) -> np.ndarray:
-    from safetensors import safe_open
+    """One tensor, by the safetensors library; bfloat16 (which numpy lacks) through its
+    TensorFlow reader, widened to float32 exactly."""
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(file, framework="np") as f:
-        return f.get_tensor(key)
+    from tfhub_pooling.errors import NotAModuleError
+
+    try:
+        with safe_open(file, framework="np") as f:
+            return f.get_tensor(key)
+    except (SafetensorError, TypeError, ValueError):
+        try:
+            with safe_open(file, framework="tf") as f:
+                return f.get_tensor(key).numpy().astype(np.float32)
+        except (SafetensorError, TypeError, ValueError) as e:
+            raise NotAModuleError(f"{file}: its tensor {key} cannot be read ({e}); the file is damaged") from None
