@@ -70,6 +70,8 @@ def test_a_file_that_is_no_litert_model_is_one_line(tmp_path, capsys):
     fake = tmp_path / "model.tflite"
     fake.write_bytes(b"\x00" * 64)
     fails(capsys, ["verify", "--handle", str(fake), "--vocab", str(fake)], 4, "lacks the TFL3")
+    fake.write_bytes(b"\x00\x00\x00\x00TFL3" + bytes(range(256)) * 4)     # the identifier, then no flatbuffer
+    fails(capsys, ["verify", "--handle", str(fake), "--vocab", str(fake)], 4, "could not be loaded by LiteRT")
 
 
 def test_inspect_reads_a_litert_model(converted):

@@ -80,7 +80,7 @@ class Runner:
     conversion), its plain inputs and outputs: name -> tensor index, and a call by name."""
 
     def __init__(self, interpreter: Any, path: str):
-        self.interpreter = interpreter
+        self.interpreter, self.path = interpreter, path
         # One interpreter runs one call at a time (the study keeps batches in flight, and
         # LiteRT checks that no other call holds its buffers).
         self.lock = threading.Lock()
@@ -100,7 +100,12 @@ class Runner:
 
     def __call__(self, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         with self.lock:
-            return self._call(given)
+            try:
+                return self._call(given)
+            except RuntimeError as e:       # a kernel that failed to run: LiteRT says which
+                shape = list(next(iter(given.values())).shape)
+                raise InterfaceError(f"{self.path}: LiteRT could not run it on inputs of shape {shape} "
+                                     f"({first_line(e)})") from None
 
     def _call(self, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self.signature is not None:
@@ -223,7 +228,7 @@ def _masks(runner: Runner, ids: str, mask: str, types: str) -> bool:
                  types: np.zeros((1, 5), np.int32)}
         try:
             outs.append(runner(given))
-        except (ValueError, RuntimeError):
+        except (ValueError, InterfaceError):
             return False
     # [B, H] and [B, S, H] outputs only: MobileBERT's attention scores hold the masked keys' scores too.
     return all(np.array_equal(a, b) if a.ndim == 2 else np.array_equal(a[:, :3], b[:, :3])
