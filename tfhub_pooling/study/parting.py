@@ -58,8 +58,9 @@ class Parting:
 
 def compare(ra: VerifyResult, rb: VerifyResult, ma: LoadedModule, mb: LoadedModule) -> Parting:
     """ra, rb: each side studied on the same texts; ma, mb: their loaded modules."""
-    same_vocab = _same_vocab(ra, rb)
-    tokenizer = _tokenizer(ra, rb, same_vocab)
+    pieces = _pieces(ra), _pieces(rb)           # read once: a vocab is up to 250k lines
+    same_vocab = pieces[0] is not None and pieces[0] == pieces[1]
+    tokenizer = _tokenizer(ra, rb, pieces, same_vocab)
     if tokenizer.status == PARTS and not same_vocab:
         why = {"why": "the two vocabs differ, so no ids mean the same to both"}
         rest = (Stage(parting.ENCODER, NOT_COMPARED, findings=why),
@@ -82,12 +83,8 @@ def _pieces(r: VerifyResult) -> list[str] | None:
     return vocabs.pieces(vocabs.read(r.module.vocab_file)) if r.module.vocab_file else None
 
 
-def _same_vocab(ra: VerifyResult, rb: VerifyResult) -> bool:
-    a, b = _pieces(ra), _pieces(rb)
-    return a is not None and a == b
-
-
-def _tokenizer(ra: VerifyResult, rb: VerifyResult, same_vocab: bool) -> Stage:
+def _tokenizer(ra: VerifyResult, rb: VerifyResult, pieces: tuple[list[str] | None, list[str] | None],
+               same_vocab: bool) -> Stage:
     ids_a, ids_b = _ids(ra), _ids(rb)
     differing = sum(a != b for a, b in zip(ids_a, ids_b, strict=True))
     first = parting.first_difference(ids_a, ids_b)
@@ -96,7 +93,7 @@ def _tokenizer(ra: VerifyResult, rb: VerifyResult, same_vocab: bool) -> Stage:
     if first is None:
         return Stage(parting.TOKENIZER, parting.AGREES, 0.0, 0.0, findings)
     t, p = first
-    piece_a, piece_b = (_piece(r, ids, t, p) for r, ids in ((ra, ids_a), (rb, ids_b)))
+    piece_a, piece_b = (_piece(side, ids, t, p) for side, ids in zip(pieces, (ids_a, ids_b), strict=True))
     findings |= {"first_text": t, "first_position": p, "piece_a": piece_a, "piece_b": piece_b,
                  "id_a": _at(ids_a, t, p), "id_b": _at(ids_b, t, p),
                  "likely_cause": _cause(ra.texts[t], piece_a, piece_b, ra, rb, same_vocab)}
@@ -107,11 +104,9 @@ def _at(ids: list[list[int]], t: int, p: int) -> int | None:
     return ids[t][p] if p < len(ids[t]) else None
 
 
-def _piece(r: VerifyResult, ids: list[list[int]], t: int, p: int) -> str | None:
-    pieces, i = _pieces(r), _at(ids, t, p)
-    if i is None:
-        return None
-    return pieces[i] if pieces is not None and 0 <= i < len(pieces) else None
+def _piece(pieces: list[str] | None, ids: list[list[int]], t: int, p: int) -> str | None:
+    i = _at(ids, t, p)
+    return pieces[i] if i is not None and pieces is not None and 0 <= i < len(pieces) else None
 
 
 def _cause(text: Any, piece_a: str | None, piece_b: str | None, ra: VerifyResult, rb: VerifyResult,
