@@ -78,6 +78,13 @@ def test_inspect_reads_a_litert_model(converted):
     doc = api.inspect(converted["int8"])
     schema.validator("inspect").validate(doc)
     assert doc["module"]["format"] == LITERT and doc["pooler"]["scheme"] == "litert-graph"
+    t = doc["litert"]
+    assert sorted(t["inputs"].values()) == ["ids", "mask", "types"] and t["told_by"] == "graph"
+    assert sorted(t["outputs"].values()) == ["pooled_output", "sequence_output"]
+    assert t["pooler_kernel"]["dtype"] == "int8" and t["pooler_kernel"]["scales"] == 64     # one per channel
+    assert t["bytes"] > 0
+    from tfhub_pooling.reports import inspection
+    assert "int8, 64 scales from" in inspection.terminal(doc)
 
 
 def test_the_real_weights_in_int8_raise_no_false_alarm(tmp_path, minilm_dir):

@@ -11,10 +11,11 @@ import tensorflow as tf
 
 from tfhub_pooling import untrusted
 from tfhub_pooling.errors import NotAModuleError
-from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, PREPROCESS
+from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, LITERT, PREPROCESS
 from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
     keras_hub_loading,
+    litert,
     loading,
     pipeline,
     saved_model_proto,
@@ -64,6 +65,8 @@ def document(module: loading.LoadedModule) -> dict[str, Any]:
     doc = _document(loading.facts(module), module.path, entries, pooler, search)
     if module.format == KERAS_HUB:
         doc["keras_preset"] = keras_hub_loading.describe(module)
+    if module.format == LITERT:
+        doc["litert"] = litert.describe(module)
     return doc
 
 
@@ -86,7 +89,7 @@ def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) ->
     return {"schema_version": render.SCHEMA_VERSION, "produced_by": render.produced_by(),
             "module": render.module_json(facts),
             "meta_graphs": meta_graphs(path) if saved_model_proto.proto_file(path) else [],
-            "keras_preset": None,
+            "keras_preset": None, "litert": None,
             "variables": None if entries is None else _variables(entries),
             "pooler": render.pooler_json(pooler), "pooler_search": search,
             "built_by": built_by(path)}
@@ -126,6 +129,17 @@ def terminal(info: dict[str, Any]) -> str:
         config = ", ".join(f"{key}={value}" for key, value in k["config"].items() if key != "name")
         lines.append(f"preset      {k['class']} ({config}); {len(k['layers'])} layers; "
                      f"tokenizer {k['tokenizer']}")
+    if info["litert"]:
+        t = info["litert"]
+        roles = ", ".join(f"{name} = {role}" for name, role in t["inputs"].items())
+        outputs = ", ".join(f"{name} = {role}" for name, role in t["outputs"].items())
+        lines.append(f"litert      {t['bytes'] / 2**20:,.1f} MiB; inputs {roles}; outputs {outputs} (told by "
+                     f"{t['told_by']})")
+        k = t["pooler_kernel"]
+        if k:
+            scales = (f", {k['scales']} scales from {k['scale_range'][0]:.3g} to {k['scale_range'][1]:.3g}"
+                      if k["scales"] else "")
+            lines.append(f"            pooler kernel {k['name']} ({k['dtype']}{scales}), in a {k['layer']}")
     if info["built_by"]:
         b = info["built_by"]
         lines.append(f"built by    {b['builder']} from {b['source']}; activation {b['activation']}"

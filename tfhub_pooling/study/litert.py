@@ -75,6 +75,18 @@ class Graph:
     pooler: Pooler | None            # the dense layer, where pooled = TANH(dense(row 0 of sequence))
 
 
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """What a loaded LiteRT module holds (LoadedModule.obj): the interpreter and what was read
+    off its graph, for `inspect`."""
+
+    interpreter: Any
+    roles: dict[str, str]            # ids, mask, types -> input name
+    graph: Graph
+    kernel: dict[str, Any] | None    # the pooler kernel as stored: name, dtype, scales (int8)
+    size: int                        # bytes of the file
+
+
 class Runner:
     """The model's one signature, or, where the converter wrote none (a concrete function's
     conversion), its plain inputs and outputs: name -> tensor index, and a call by name."""
@@ -177,7 +189,9 @@ def load(handle: str, path: str) -> LoadedModule:
                                   + (f"; pooler {graph.pooler.op} found from the graph" if graph.pooler else
                                      "; no TANH(dense(row 0)) in the graph")
                                   + (f"; pooler weights {kind}" if kind else ""),
-                        obj=interpreter, variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
+                        obj=Model(interpreter, roles, graph, _kernel_facts(probe, ops, graph.pooler),
+                                  os.path.getsize(path)),
+                        variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
                         do_lower_case=False, max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, graph_variants=[],
                         num_layers=None, vocab_rows=vocab_rows, stored=stored)
 
@@ -391,3 +405,23 @@ def _tables(probe: Any, ops: list[dict], ids_input: int) -> tuple[int | None, in
 def _weight_tensor(made_by: dict[int, dict], tensor: int) -> int:
     op = made_by.get(tensor)
     return int(op["inputs"][0]) if op is not None and op["op_name"] == "DEQUANTIZE" else tensor
+
+
+def _kernel_facts(probe: Any, ops: list[dict], pooler: Pooler | None) -> dict[str, Any] | None:
+    if pooler is None:
+        return None
+    made_by = _producers(ops)
+    tensor = _weight_tensor(made_by, pooler.kernel)
+    details = probe._get_tensor_details(tensor, 0)
+    scales = details["quantization_parameters"]["scales"]
+    return {"name": details["name"], "dtype": np.dtype(details["dtype"]).name, "layer": pooler.op,
+            "scales": len(scales), "scale_range": [float(min(scales)), float(max(scales))] if len(scales) else None}
+
+
+def describe(module: LoadedModule) -> dict[str, Any]:
+    """For `inspect`: which input and output is which and how that was told, the pooler's
+    layer and how its kernel is stored, the file's size."""
+    model = module.obj
+    outputs = {model.graph.pooled: "pooled_output", model.graph.sequence: "sequence_output"}
+    return {"inputs": {name: role for role, name in model.roles.items()}, "outputs": outputs,
+            "told_by": model.graph.found_by, "pooler_kernel": model.kernel, "bytes": model.size}
