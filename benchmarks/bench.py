@@ -313,7 +313,8 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
         entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)
                                           .encode(texts[:1], 16)).pooled_output.shape[1])
-        if cold_repeats:
+        # The bare baseline is tensorflow_hub's load of a SavedModel; other formats have none.
+        if cold_repeats and os.path.isfile(os.path.join(path, "saved_model.pb")):
             entry["cold_start"] = cold_start(path, cold_repeats)
         doc["modules"][name] = entry
     if memory_texts:
