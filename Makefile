@@ -3,7 +3,7 @@
 # `make test-bench`:  the benchmark's own tests (benchmarks/, whole processes).
 # `make lint`:        ruff on the package, its tests and tools; mypy on the public API.
 # `make test-compat`: set up, then run the slow tier: modules written by the upstream exporters
-#                     (side environments, 11 GB, cached) and the wheel in a fresh environment.
+#                     (side environments, 12 GB, cached) and the wheel in a fresh environment.
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
 # `make study`:       the study over every kind of module -> docs/STUDY.md.
 # `make notebook`:    docs/pooled_output.ipynb written and run, its outputs kept.
