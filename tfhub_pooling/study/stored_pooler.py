@@ -35,7 +35,7 @@ class PoolerWeights:
     kernel_name: str
     bias_name: str
     scheme: str                 # naming.SCHEMES entry that matched
-    source: str                 # stored_variables.VARIABLES_SOURCE or CHECKPOINT_SOURCE
+    source: str                 # stored_variables.VARIABLES_SOURCE, CHECKPOINT_SOURCE, SAFETENSORS_SOURCE, LITERT_SOURCE
     checkpoint: CheckpointCheck  # the TF checkpoint's entries that hold the same values, or why none
     note: str | None            # the identity, or a zero bias (comparison.pooler_note)
     arithmetic: str | None = None   # bounds.INT8_DYNAMIC where W is stored as int8 (LiteRT's hybrid
