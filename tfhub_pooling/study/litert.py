@@ -213,10 +213,11 @@ def _input_roles(path: str, runner: Runner, ops: list[dict], interpreter: Any) -
     if all(roles.values()):
         return roles  # type: ignore[return-value]
     by_index = {v: k for k, v in inputs.items()}
+    made_by = _producers(ops)
     rows: dict[int, int] = {}
     for op in ops:
         if op["op_name"] == "GATHER":
-            source = _source_input(int(op["inputs"][1]), ops, set(by_index))
+            source = _behind(made_by, int(op["inputs"][1]))
             shape = interpreter._get_tensor_details(int(op["inputs"][0]), 0)["shape"]
             if source in by_index and len(shape) == 2:
                 rows[source] = max(rows.get(source, 0), int(shape[0]))
@@ -249,12 +250,12 @@ def _masks(runner: Runner, ids: str, mask: str, types: str) -> bool:
                for a, b in zip(outs[0].values(), outs[1].values(), strict=True) if a.ndim in (2, 3))
 
 
-def _source_input(tensor: int, ops: list[dict], inputs: set[int]) -> int:
-    """The graph input a tensor comes from through casts and reshapes, or the tensor itself."""
-    made_by = _producers(ops)
+def _behind(made_by: dict[int, dict], tensor: int, through: tuple[str, ...] = PASS_THROUGH) -> int:
+    """The tensor behind `through` operators (casts, reshapes, squeezes): what a graph input
+    or a row cut is before the converter reshaped it."""
     for _ in range(8):
         op = made_by.get(tensor)
-        if tensor in inputs or op is None or op["op_name"] not in PASS_THROUGH:
+        if op is None or op["op_name"] not in through:
             break
         tensor = int(op["inputs"][0])
     return tensor
@@ -328,33 +329,21 @@ def _nearest_output(made_by: dict[int, dict], tensor: int, candidates: set[int])
 
 def _pooler(made_by: dict[int, dict], pooled: int, sequence: int) -> Pooler | None:
     """The dense layer of pooled = TANH(dense(row 0 of sequence)), where the graph is that."""
-    tanh = made_by.get(_through(made_by, pooled))
+    tanh = made_by.get(_behind(made_by, pooled))
     dense = _dense(made_by, int(tanh["inputs"][0])) if tanh is not None and tanh["op_name"] == "TANH" else None
     if dense is None:
         return None
     x, pooler = dense
-    cut = made_by.get(_through(made_by, x))
+    cut = made_by.get(_behind(made_by, x))
     if cut is None or cut["op_name"] not in ROW_CUTS:
         return None
-    return pooler if _through(made_by, int(cut["inputs"][0])) == _through(made_by, sequence) else None
-
-
-def _through(made_by: dict[int, dict], tensor: int) -> int:
-    """The tensor behind reshapes and squeezes (a row cut is often reshaped to [B, H])."""
-    for _ in range(4):
-        op = made_by.get(tensor)
-        if op is None or op["op_name"] not in ("RESHAPE", "SQUEEZE"):
-            break
-        tensor = int(op["inputs"][0])
-    return tensor
+    return pooler if _behind(made_by, int(cut["inputs"][0])) == _behind(made_by, sequence) else None
 
 
 def _value(probe: Any, tensor: int, made_by: dict[int, dict]) -> tuple[np.ndarray, str, str]:
     """A constant weight as float64, dequantized as stored: (value, stored dtype, its name in
     the file): float16 behind its DEQUANTIZE, int8 with a scale per channel."""
-    op = made_by.get(tensor)
-    if op is not None and op["op_name"] == "DEQUANTIZE":
-        tensor = int(op["inputs"][0])
+    tensor = _weight_tensor(made_by, tensor)
     details = probe._get_tensor_details(tensor, 0)
     value, dtype = probe.get_tensor(tensor), np.dtype(details["dtype"]).name
     if dtype == "int8":
@@ -386,7 +375,7 @@ def _tables(probe: Any, ops: list[dict], ids_input: int) -> tuple[int | None, in
     made_by = _producers(ops)
     vocab = None
     for op in ops:
-        if op["op_name"] == "GATHER" and _source_input(int(op["inputs"][1]), ops, {ids_input}) == ids_input:
+        if op["op_name"] == "GATHER" and _behind(made_by, int(op["inputs"][1])) == ids_input:
             shape = probe.get_tensor(_weight_tensor(made_by, int(op["inputs"][0]))).shape
             if len(shape) == 2:
                 vocab = max(vocab or 0, int(shape[0]))
