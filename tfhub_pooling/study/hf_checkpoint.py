@@ -175,12 +175,11 @@ class _Ported:
         keras_variable.assign(value)
 
 
-def _keras_hub() -> Any:
+def _keras_hub() -> None:
     try:
-        import keras_hub
+        import keras_hub  # noqa: F401
     except ImportError:
         raise UsageError(f"this is a Hugging Face checkpoint, and keras-hub is not installed; run `{EXTRA}`") from None
-    return keras_hub
 
 
 def _converter(path: str, config: dict[str, Any]) -> Any:
@@ -244,7 +243,7 @@ def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
     if config.get("position_embedding_type", "absolute") != "absolute":
         raise InterfaceError(f"{path}: config.json's position_embedding_type is "
                              f"{config['position_embedding_type']!r}; keras_hub runs absolute positions only")
-    keras_hub = _keras_hub()
+    _keras_hub()                    # installed, or one line saying how
     converter = _converter(path, config)
     settings = converter.convert_backbone_config(config) | {"num_segments": config.get("type_vocab_size", 2)}
     try:
@@ -256,7 +255,6 @@ def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
     converter.convert_weights(backbone, ported, config)
     changed = _faithful(backbone, config, path, hidden_act)
     kind = type(backbone).__name__
-    del keras_hub
 
     call = tf.function(lambda ids, mask, types: backbone(
         {"token_ids": ids, "segment_ids": types, "padding_mask": mask}, training=False),
