@@ -4,6 +4,8 @@ int8, from the builder's TF2 modules, run by LiteRT's interpreter (ai-edge-liter
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tfhub_pooling import api
@@ -11,6 +13,7 @@ from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.litert_converter import MODES, convert
 from tfhub_pooling.formats import LITERT, TF2_DICT
 from tfhub_pooling.numerics import bounds, comparison
+from tfhub_pooling.reports import parting as report
 from tfhub_pooling.reports import render, schema
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -56,13 +59,34 @@ def test_the_int8_bound_is_what_holds_a_quantized_pooler(converted, minilm_dir):
     assert r.comparison.rebuild.elements_outside == 0 and r.comparison.rebuild.worst_bound_ratio < 1
 
 
-def test_a_converted_module_agrees_with_its_source_and_int8_names_its_weights(converted, tf2_module, minilm_dir):
+@pytest.mark.parametrize("mode", MODES)
+def test_a_converted_module_agrees_with_its_source_within_its_precision(converted, tf2_module, minilm_dir, mode):
     vocab = str(minilm_dir / "vocab.txt")
-    p = api.compare(tf2_module, f"{converted['float32']},vocab={vocab}", texts=TEXTS)
+    p = api.compare(tf2_module, f"{converted[mode]},vocab={vocab}", texts=TEXTS)
     assert p.verdict == "AGREE", [s for s in p.stages]
-    int8 = api.compare(tf2_module, f"{converted['int8']},vocab={vocab}", texts=TEXTS)
-    weights = int8.stage("pooler-weights")
-    assert weights.status == "parts" and weights.max_abs < 0.01     # int8's rounding of W, named
+    assert p.b.module.weights_dtype == mode and p.stage("encoder").findings["precision"] == mode
+    schema.validator("compare").validate(json.loads(report.REPORTERS["json"](p)))
+    if mode == "int8":     # int8 rounds every kernel element, each within its channel's step
+        weights = p.stage("pooler-weights")
+        assert weights.findings["elements_within_a_step"] > 0 and 0 < weights.max_abs <= weights.bound
+        assert "dynamic-range int8 precision" in report.terminal(p)
+
+
+def test_a_weight_moved_past_a_quantization_step_parts_in_int8_and_one_within_does_not(tmp_path, small_hf_dir,
+                                                                                         tf2_module, minilm_dir):
+    """The converter folds the moved W' into the graph's constants, so the int8 file stores it."""
+    from tfhub_pooling.builder.controls import Control
+    vocab = str(minilm_dir / "vocab.txt")
+    step = abs(api.verify(tf2_module, texts=TEXTS[:1], structure_test=False).pooler.kernel[:, 7]).max() / 127
+    for amount, verdict in ((4 * step, "PART_AT_POOLER_WEIGHTS"), (0.2 * step, "AGREE")):
+        moved = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / f"moved-{amount}"), TF2_DICT,
+                                   control=Control("perturbed", amount=float(amount), row=3, col=7))
+        path = convert(moved, str(tmp_path / f"moved-{amount}.tflite"), "int8", tf1=False)
+        p = api.compare(tf2_module, f"{path},vocab={vocab}", texts=TEXTS)
+        assert p.verdict == verdict, report.terminal(p)
+        if verdict != "AGREE":
+            first = p.stage("pooler-weights").findings["largest_kernel_differences"][0]
+            assert (first["row"], first["col"]) == (3, 7)
 
 
 def test_a_file_that_is_no_litert_model_is_one_line(tmp_path, capsys):

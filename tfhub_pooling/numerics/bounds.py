@@ -82,6 +82,21 @@ def as_computed(kernel: np.ndarray, bias: np.ndarray, precision: str) -> tuple[n
     return (kernel.astype(dtype).astype(np.float64), bias.astype(dtype).astype(np.float64))
 
 
+# The spacing of a float format relative to a value's magnitude, at its widest (2^-mantissa
+# bits), and its smallest normal's: one step of storage is at most max(|w| * REL, MIN).
+STORAGE_SPACING = {"float16": (2.0 ** -10, 2.0 ** -24), "bfloat16": (2.0 ** -7, 2.0 ** -133)}
+
+
+def storage_step(weights: np.ndarray, dtype: str) -> np.ndarray | None:
+    """One step of the format `weights` are stored in, per element, as an upper bound: two
+    stores of the same float32 values in it differ by no more. None: float32 or wider
+    (the same weights convert exactly). int8's step is its scale, which the file gives."""
+    if dtype not in STORAGE_SPACING:
+        return None
+    relative, smallest = STORAGE_SPACING[dtype]
+    return np.maximum(np.abs(weights.astype(np.float64)) * relative, smallest)
+
+
 def rebuild(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
             dtype: type = np.float64) -> np.ndarray:
     """The pooler: cls [B, H] · kernel [H, H] + bias [H], through tanh -> [B, H]."""

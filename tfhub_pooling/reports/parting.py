@@ -22,6 +22,9 @@ CAUSES = {"vocab": "the two vocabs differ", "casing": "one side lower-cases and 
           "unknown-pieces": "one side gives [UNK] where the other has a piece"}
 
 
+PRECISION_WORDS = {"float16": "float16", "bfloat16": "bfloat16", "int8": "dynamic-range int8"}
+
+
 def _g(x: float | None) -> str:
     return "—" if x is None else f"{x:.3g}"
 
@@ -42,6 +45,8 @@ def stage_words(s: Stage) -> str:
         return "not compared: neither side stores pooler weights"
     if s.stage == parting.ENCODER:
         words = f"sequence_output on A's ids, max |A - B| over real tokens; cls {_g(f['cls_max_abs_diff'])}"
+        if f["precision"] != "float32":
+            words += f"; held to {PRECISION_WORDS[f['precision']]} precision, as one side stores its weights"
         gelu = f.get("explained_by")
         if gelu:
             words += (f"; explained by the GELU form: side {gelu['side'].upper()} runs {gelu['runs']}, and run "
@@ -53,23 +58,28 @@ def stage_words(s: Stage) -> str:
                     f"B {'stores' if f['b_stores_pooler'] else 'stores none'}")
         if "shapes" in f:
             return f"shapes differ: A {f['shapes'][0]}, B {f['shapes'][1]}"
+        within = f["elements_within_a_step"]
+        rounded = (f"{within} elements differ by no more than a step of the storage one side rounds them to"
+                   if within else "")
         if s.status != PARTS:
-            return "identical, element by element"
+            return f"the same weights: {rounded}" if within else "identical, element by element"
         shown = ", ".join(f"W[{e['row']}, {e['col']}] {e['a']:.6g} vs {e['b']:.6g}"
                           for e in f["largest_kernel_differences"][:3])
         return (f"{f['kernel_elements_differing']} kernel and {f['bias_elements_differing']} bias elements differ"
-                + (f"; largest: {shown}" if shown else ""))
+                + (f"; largest: {shown}" if shown else "") + (f"; {rounded}" if within else ""))
     words = f"pooled_output on A's ids; verdicts: A {f['verdict_a']}, B {f['verdict_b']}"
     if f.get("elements_outside"):
-        words += f"; {f['elements_outside']} elements beyond the bound |Δcls|·|W| + rounding"
+        words += f"; {f['elements_outside']} elements beyond the bound |Δcls|·|W| + |cls|·|ΔW| + rounding"
     return words
 
 
 def verdict_words(p: Parting) -> str:
     if p.agree:
         pooler = p.stage(parting.POOLER)
+        precision = p.stage(parting.ENCODER).findings.get("precision", "float32")
         return (f"{p.verdict}: {parting.VERDICT_MEANINGS[p.verdict]}; pooled_output agrees within "
-                f"{_g(pooler.max_abs)} (bound {_g(pooler.bound)})")
+                f"{_g(pooler.max_abs)} (bound {_g(pooler.bound)})"
+                + (f", in {PRECISION_WORDS[precision]} precision" if precision != "float32" else ""))
     return f"{p.verdict}: {parting.VERDICT_MEANINGS[p.verdict]}"
 
 

@@ -37,7 +37,7 @@ def _short(s: str, width: int) -> str:
     return s if len(s) <= width else s[:width - 1] + "…"
 
 
-SCHEMA_VERSION = 4   # bumped when a field of any document changes; every document carries it
+SCHEMA_VERSION = 5   # bumped when a field of any document changes; every document carries it
 
 
 def produced_by() -> dict[str, str]:
@@ -98,7 +98,7 @@ def module_json(m: ModuleFacts) -> dict[str, Any]:
             "graph_variant": m.graph_variant, "graph_variants": m.graph_variants,
             "vocab_file": m.vocab_file, "vocab_source": dataclasses.asdict(m.vocab_source),
             "do_lower_case": m.do_lower_case, "max_seq_length": m.max_seq_length,
-            "num_layers": m.num_layers, "static_length": m.static_length}
+            "num_layers": m.num_layers, "static_length": m.static_length, "weights_dtype": m.weights_dtype}
 
 
 def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
@@ -107,7 +107,7 @@ def pooler_json(pooler: PoolerWeights | None) -> dict[str, Any] | None:
         return None
     return {"scheme": pooler.scheme, "source": pooler.source,
             "checkpoint": {"status": pooler.checkpoint.status, "names": list(pooler.checkpoint.names)},
-            "kernel": {"name": pooler.kernel_name, "shape": list(pooler.kernel.shape)},
+            "kernel": {"name": pooler.kernel_name, "shape": list(pooler.kernel.shape), "dtype": pooler.stored_dtype},
             "bias": {"name": pooler.bias_name, "shape": list(pooler.bias.shape)}}
 
 

@@ -34,7 +34,7 @@ from tfhub_pooling.errors import (
 )
 from tfhub_pooling.formats import HF_CHECKPOINT
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import HF_TOKENIZER_CONFIG, HF_VOCAB, LoadedModule, VocabSource
+from tfhub_pooling.study.loading import HF_TOKENIZER_CONFIG, HF_VOCAB, LoadedModule, VocabSource, least_precise
 from tfhub_pooling.study.stored_variables import Entry
 
 CONFIG_FILE = "config.json"
@@ -274,7 +274,8 @@ def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
                         vocab_source=source, do_lower_case=lower_case,
                         max_seq_length=int(config["max_position_embeddings"]), graph_variants=[],
                         num_layers=int(config["num_hidden_layers"]), vocab_rows=int(config["vocab_size"]),
-                        stored=stored_variables.Stored(stored_variables.SAFETENSORS_SOURCE, entries))
+                        stored=stored_variables.Stored(stored_variables.SAFETENSORS_SOURCE, entries),
+                        weights_dtype=least_precise(e.dtype for e in entries))
 
 
 def tokenizer_files(path: str) -> tuple[str | None, VocabSource, bool]:

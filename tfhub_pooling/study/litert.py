@@ -35,7 +35,7 @@ from tfhub_pooling import untrusted
 from tfhub_pooling.errors import InterfaceError, NotAModuleError, UsageError, first_line
 from tfhub_pooling.formats import LITERT
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import FALLBACK_MAX_SEQ_LENGTH, NO_VOCAB, LoadedModule
+from tfhub_pooling.study.loading import FALLBACK_MAX_SEQ_LENGTH, NO_VOCAB, LoadedModule, least_precise
 from tfhub_pooling.study.stored_variables import Entry, Stored
 
 SUFFIX = ".tflite"
@@ -45,6 +45,7 @@ EXTRA = "pip install 'tfhub-pooling[litert]'"
 INPUT_NAMES = {"ids": ("input_word_ids", "input_ids"), "mask": ("input_mask", "attention_mask"),
                "types": ("input_type_ids", "segment_ids", "token_type_ids")}
 ROW_CUTS = ("STRIDED_SLICE", "SLICE", "GATHER")
+DENSE_OPS = ("FULLY_CONNECTED", "BATCH_MATMUL")
 PASS_THROUGH = ("CAST", "RESHAPE", "EXPAND_DIMS", "SQUEEZE")
 MIN_POSITIONS = 8        # a position table has many rows; a segment table two
 POOLER_KERNEL, POOLER_BIAS = "pooler_fully_connected/kernel", "pooler_fully_connected/bias"
@@ -165,6 +166,7 @@ def load(handle: str, path: str) -> LoadedModule:
                              "converter makes of a TF1 graph), which LiteRT's Python interpreter leaves "
                              "uninitialized, so its outputs are not the model's; convert the model's TF2 form "
                              "(its weights become constants), or verify the SavedModel itself")
+    _refuse_full_integer(path, interpreter, ops)
     roles = _input_roles(path, runner, ops, interpreter)
     graph = _outputs(path, runner.outputs, ops, interpreter)
 
@@ -182,6 +184,7 @@ def load(handle: str, path: str) -> LoadedModule:
               else Stored(stored_variables.LITERT_SOURCE, []))
     vocab_rows, positions = _tables(probe, ops, runner.inputs[roles["ids"]])
     kind = stored.entries[0].dtype if stored.entries else None
+    weights = _weights_dtype(probe, ops)
     return LoadedModule(handle=handle, path=path, format=LITERT,
                         signature=f"{runner.key or 'no signature, the inputs'} "
                                   f"({', '.join(roles[r] for r in ('ids', 'mask', 'types'))}); pooled_output = "
@@ -193,7 +196,28 @@ def load(handle: str, path: str) -> LoadedModule:
                                   os.path.getsize(path)),
                         variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
                         do_lower_case=False, max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, graph_variants=[],
-                        num_layers=None, vocab_rows=vocab_rows, stored=stored)
+                        num_layers=None, vocab_rows=vocab_rows, stored=stored, weights_dtype=weights)
+
+
+def _refuse_full_integer(path: str, interpreter: Any, ops: list[dict]) -> None:
+    """A full-integer model (int8 or int16 activations, each with its own scale) computes
+    its pooler in integers the study's bounds do not model yet: refused by name."""
+    for op in ops:
+        if op["op_name"] in DENSE_OPS and len(op["inputs"]):
+            dtype = np.dtype(interpreter._get_tensor_details(int(op["inputs"][0]), 0)["dtype"]).name
+            if dtype != "float32":
+                raise InterfaceError(f"{path} is a full-integer model (its {op['op_name']} layers take {dtype} "
+                                     "activations), which the tool does not read yet; verify its float32, float16 "
+                                     "or dynamic-range int8 conversion (Optimize.DEFAULT without a "
+                                     "representative dataset)")
+
+
+def _weights_dtype(probe: Any, ops: list[dict]) -> str:
+    """The least precise dtype the dense layers' weights are stored in: float32, float16 or int8."""
+    made_by = _producers(ops)
+    return least_precise(np.dtype(probe._get_tensor_details(_weight_tensor(made_by, int(op["inputs"][1])), 0)
+                                  ["dtype"]).name
+                         for op in ops if op["op_name"] in DENSE_OPS and len(op["inputs"]) > 1)
 
 
 def _producers(ops: list[dict]) -> dict[int, dict]:
@@ -340,32 +364,36 @@ def _pooler(made_by: dict[int, dict], pooled: int, sequence: int) -> Pooler | No
     return pooler if _behind(made_by, int(cut["inputs"][0])) == _behind(made_by, sequence) else None
 
 
-def _value(probe: Any, tensor: int, made_by: dict[int, dict]) -> tuple[np.ndarray, str, str]:
+def _value(probe: Any, tensor: int, made_by: dict[int, dict]) -> tuple[np.ndarray, str, str, np.ndarray | None]:
     """A constant weight as float64, dequantized as stored: (value, stored dtype, its name in
-    the file): float16 behind its DEQUANTIZE, int8 with a scale per channel."""
+    the file, its quantization step per element or None): float16 behind its DEQUANTIZE,
+    int8 with a scale per channel."""
     tensor = _weight_tensor(made_by, tensor)
     details = probe._get_tensor_details(tensor, 0)
-    value, dtype = probe.get_tensor(tensor), np.dtype(details["dtype"]).name
+    value, dtype, step = probe.get_tensor(tensor), np.dtype(details["dtype"]).name, None
     if dtype == "int8":
         q = details["quantization_parameters"]
         scales, zeros = np.asarray(q["scales"], np.float64), np.asarray(q["zero_points"], np.float64)
         shape = [1] * value.ndim
         shape[int(q["quantized_dimension"])] = -1
         value = (value.astype(np.float64) - zeros.reshape(shape)) * scales.reshape(shape)
-    return np.asarray(value, np.float64), dtype, details["name"]
+        step = np.broadcast_to(scales.reshape(shape), value.shape)
+    return np.asarray(value, np.float64), dtype, details["name"], step
 
 
 def _pooler_entries(probe: Any, ops: list[dict], pooler: Pooler) -> Stored:
     """The pooler's W [in, out] and b, named for the naming table's LiteRT scheme."""
     made_by = _producers(ops)
-    kernel, kernel_dtype, kernel_name = _value(probe, pooler.kernel, made_by)
-    kernel = kernel.T if pooler.out_in else kernel
+    kernel, kernel_dtype, kernel_name, step = _value(probe, pooler.kernel, made_by)
+    kernel, step = (kernel.T, None if step is None else step.T) if pooler.out_in else (kernel, step)
     if pooler.bias is not None:
-        bias, bias_dtype, bias_name = _value(probe, pooler.bias, made_by)
+        bias, bias_dtype, bias_name, bias_step = _value(probe, pooler.bias, made_by)
     else:                          # a dense layer without a bias adds none
-        bias, bias_dtype, bias_name = np.zeros(kernel.shape[1]), "float32", "(no bias)"
-    entries = [Entry(POOLER_KERNEL, tuple(kernel.shape), kernel_dtype, lambda: kernel),
-               Entry(POOLER_BIAS, tuple(bias.shape), bias_dtype, lambda: bias)]
+        bias, bias_dtype, bias_name, bias_step = np.zeros(kernel.shape[1]), "float32", "(no bias)", None
+    entries = [Entry(POOLER_KERNEL, tuple(kernel.shape), kernel_dtype, lambda: kernel,
+                     None if step is None else lambda: step),
+               Entry(POOLER_BIAS, tuple(bias.shape), bias_dtype, lambda: bias,
+                     None if bias_step is None else lambda: bias_step)]
     return Stored(stored_variables.LITERT_SOURCE, entries, {POOLER_KERNEL: kernel_name, POOLER_BIAS: bias_name})
 
 

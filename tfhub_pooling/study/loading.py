@@ -70,6 +70,7 @@ class LoadedModule:
     encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
     stored: stored_variables.Stored | None = None   # what the module stores outside TF's variables (a
                                                     # checkpoint's safetensors, a LiteRT graph): its pooler is read there
+    weights_dtype: str = "float32"  # the least precise dtype its dense weights are stored in (WEIGHT_DTYPES)
     lengths: Lengths = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +113,17 @@ class ModuleFacts:
                                 # preprocessing model)
     num_layers: int | None
     static_length: int | None = None   # the length its signature fixes, or None: it takes any
+    weights_dtype: str = "float32"     # WEIGHT_DTYPES: a conversion's int8 or float16, a checkpoint's bfloat16
+
+
+# From most to least precise: what a module's dense weights may be stored as.
+WEIGHT_DTYPES = ("float32", "float16", "bfloat16", "int8")
+
+
+def least_precise(dtypes: Any) -> str:
+    """The least precise of the WEIGHT_DTYPES among dtypes (others, such as int32, are not weights)."""
+    found = [WEIGHT_DTYPES.index(d) for d in dtypes if d in WEIGHT_DTYPES]
+    return WEIGHT_DTYPES[max(found, default=0)]
 
 
 def facts(module: LoadedModule) -> ModuleFacts:

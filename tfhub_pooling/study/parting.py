@@ -23,7 +23,7 @@ from tfhub_pooling.formats import HF_CHECKPOINT, KERAS_HUB
 from tfhub_pooling.numerics import parting
 from tfhub_pooling.numerics.parting import NOT_COMPARED, PARTS, Stage
 from tfhub_pooling.study import forward, hf_checkpoint, keras_hub_loading
-from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.loading import LoadedModule, least_precise
 from tfhub_pooling.study.pipeline import VerifyResult
 
 # The GELU forms transformers names, each with its other form.
@@ -69,10 +69,21 @@ def compare(ra: VerifyResult, rb: VerifyResult, ma: LoadedModule, mb: LoadedModu
         return Parting(a=ra, b=rb, stages=(tokenizer, *rest))
     b_on_a = forward.run(mb, ra.inputs)
     encoder = _encoder(ra, b_on_a, ma, mb)
-    pooler = parting.pooler(ra.pooled_output, b_on_a.pooled_output, ra.cls, b_on_a.cls,
-                            ra.pooler.kernel if ra.pooler else None, ra.pooler.bias if ra.pooler else None,
+    wa, wb = _as_computed(ra), _as_computed(rb)
+    if wa is None or wb is None or wa.kernel.shape != wb.kernel.shape:   # one side's weights for both
+        wa = wb = wa or wb
+    pooler = parting.pooler(ra.pooled_output, b_on_a.pooled_output, ra.cls, b_on_a.cls, wa, wb,
                             ra.verdict, rb.verdict)
     return Parting(a=ra, b=rb, stages=(tokenizer, encoder, _weights(ra, rb), pooler))
+
+
+def _as_computed(r: VerifyResult) -> parting.Weights | None:
+    """A side's stored pooler as numerics/parting.py takes it; None where it stores none."""
+    p = r.pooler
+    if p is None:
+        return None
+    steps = (0.0 if p.step is None else p.step, 0.0 if p.bias_step is None else p.bias_step)
+    return parting.Weights(np.asarray(p.kernel), np.asarray(p.bias), r.comparison.precision, steps)
 
 
 def _ids(r: VerifyResult) -> list[list[int]]:
@@ -126,15 +137,16 @@ def _cause(text: Any, piece_a: str | None, piece_b: str | None, ra: VerifyResult
 
 def _encoder(ra: VerifyResult, b_on_a: forward.Outputs, ma: LoadedModule, mb: LoadedModule) -> Stage:
     layers = max(n for n in (ma.num_layers, mb.num_layers, 1) if n is not None)
-    stage = parting.encoder(ra.sequence_output, b_on_a.sequence_output, ra.inputs.input_mask, layers, {})
+    precision = least_precise((ma.weights_dtype, mb.weights_dtype))
+    stage = parting.encoder(ra.sequence_output, b_on_a.sequence_output, ra.inputs.input_mask, layers, precision)
     if stage.status != PARTS:
         return stage
-    explained = _gelu_explains(ra, b_on_a, ma, mb, layers)
+    explained = _gelu_explains(ra, b_on_a, ma, mb, layers, precision)
     return dataclasses.replace(stage, findings=stage.findings | ({"explained_by": explained} if explained else {}))
 
 
 def _gelu_explains(ra: VerifyResult, b_on_a: forward.Outputs, ma: LoadedModule, mb: LoadedModule,
-                   layers: int) -> dict[str, Any] | None:
+                   layers: int, precision: str) -> dict[str, Any] | None:
     """Runs each side keras_hub runs again with the other GELU form, on A's ids: where that
     brings the encoders within tolerance, the GELU form explains the difference."""
     for side, module in (("b", mb), ("a", ma)):
@@ -145,7 +157,7 @@ def _gelu_explains(ra: VerifyResult, b_on_a: forward.Outputs, ma: LoadedModule, 
         out = forward.run(variant, ra.inputs)
         mine, theirs = (out.sequence_output, ra.sequence_output) if side == "a" else \
             (ra.sequence_output, out.sequence_output)
-        again = parting.encoder(mine, theirs, ra.inputs.input_mask, layers, {})
+        again = parting.encoder(mine, theirs, ra.inputs.input_mask, layers, precision)
         if again.status == parting.AGREES:
             return {"cause": "gelu-form", "side": side, "runs": ran, "other": other,
                     "max_abs_diff_with_other": again.max_abs}
@@ -170,9 +182,8 @@ def _other_gelu(module: LoadedModule) -> tuple[LoadedModule, str, str] | None:
 
 
 def _weights(ra: VerifyResult, rb: VerifyResult) -> Stage:
-    if ra.pooler is None or rb.pooler is None:
-        stores = {"a_stores_pooler": ra.pooler is not None, "b_stores_pooler": rb.pooler is not None}
-        status = NOT_COMPARED if ra.pooler is None and rb.pooler is None else PARTS
-        return Stage(parting.POOLER_WEIGHTS, status, findings=stores)
-    return parting.pooler_weights(np.asarray(ra.pooler.kernel), np.asarray(ra.pooler.bias),
-                                  np.asarray(rb.pooler.kernel), np.asarray(rb.pooler.bias))
+    wa, wb = _as_computed(ra), _as_computed(rb)
+    if wa is None or wb is None:
+        stores = {"a_stores_pooler": wa is not None, "b_stores_pooler": wb is not None}
+        return Stage(parting.POOLER_WEIGHTS, NOT_COMPARED if wa is None and wb is None else PARTS, findings=stores)
+    return parting.pooler_weights(wa, wb)

@@ -40,6 +40,10 @@ class PoolerWeights:
     note: str | None            # the identity, or a zero bias (comparison.pooler_note)
     arithmetic: str | None = None   # bounds.INT8_DYNAMIC where W is stored as int8 (LiteRT's hybrid
                                     # kernel quantizes cls on the fly); None: as the outputs' dtypes say
+    stored_dtype: str = "float32"   # the kernel as the module stores it: float32, float16, bfloat16, int8
+    step: np.ndarray | None = None  # [H, H]: one step of that storage per element (int8: its channel's
+                                    # scale; float16, bfloat16: bounds.storage_step); None: float32 or wider
+    bias_step: np.ndarray | None = None   # [H]: the same for the bias, as it is stored
 
 class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
@@ -105,9 +109,18 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
     hidden_size = hidden_size or kernel.shape[-1]
     _check(kernel_entry.name, kernel, (hidden_size, hidden_size))
     _check(bias_entry.name, bias, (hidden_size,))
+    step = _step(kernel_entry, kernel)
+    if step is not None and kernel_entry.step is not None and scheme.kernel_out_in:
+        step = step.T
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
                          checkpoint=CheckpointCheck("not-checked"), note=comparison.pooler_note(kernel, bias),
-                         arithmetic=bounds.INT8_DYNAMIC if kernel_entry.dtype == "int8" else None)
+                         arithmetic=bounds.INT8_DYNAMIC if kernel_entry.dtype == "int8" else None,
+                         stored_dtype=kernel_entry.dtype, step=step, bias_step=_step(bias_entry, bias))
+
+
+def _step(entry: Entry, value: np.ndarray) -> np.ndarray | None:
+    """One step of the entry's storage per element: its own (int8 scales), or its dtype's."""
+    return entry.step() if entry.step is not None else bounds.storage_step(value, entry.dtype)
 
 
 def check_width(pooler: PoolerWeights, hidden_size: int) -> None:

@@ -32,6 +32,8 @@ class Entry:
     shape: tuple[int, ...]
     dtype: str
     read: Callable[[], np.ndarray]
+    step: Callable[[], np.ndarray] | None = None   # int8: one quantization step per element (its channel's
+                                                   # scale), in the shape `read` gives
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,11 +116,16 @@ def encoder_outputs(entries: list[Entry]) -> int | None:
     return layers
 
 
+# safetensors' dtype names -> numpy's, the names every Entry uses.
+SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
+                      "I32": "int32", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
 def from_safetensors(files: list[str], records: dict[str, dict[str, untrusted.TensorRecord]]) -> list[Entry]:
     """Every tensor of a Hugging Face checkpoint's safetensors files, named as the naming
     table reads them (dots as slashes); records: each file's header, checked
     (untrusted.safetensors_header). Read one tensor at a time, memory-mapped."""
-    return [Entry(key.replace(".", "/"), record.shape, record.dtype.lower(),
+    return [Entry(key.replace(".", "/"), record.shape, SAFETENSORS_DTYPES.get(record.dtype, record.dtype.lower()),
                   lambda file=file, key=key: _safetensor(file, key))
             for file in files for key, record in sorted(records[file].items())]
 
