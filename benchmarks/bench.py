@@ -49,12 +49,15 @@ from tfhub_pooling import api, atomic, defaults, process_env
 from tfhub_pooling.cli import execute, int_at_least
 from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import UsageError
+from tfhub_pooling.formats import TF2_DICT
 from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text
 
 FIXED_LENGTH = defaults.PREPROCESS_SEQ_LENGTH   # as the preprocessing models pad
+# The LiteRT sizes, and the SavedModel each was converted from.
+CONVERTED_FROM = {f"minilm-litert{suffix}": "minilm-tf2" for suffix in ("", "-float16", "-int8")}
 
 
 @dataclasses.dataclass
@@ -141,12 +144,15 @@ def matmul_gflops(repeats: int = 5, calls: int = 20) -> dict:
     return rates
 
 
-def forward_flops(module: LoadedModule, batches: list[EncoderInputs]) -> float:
+def forward_flops(module: LoadedModule, batches: list[EncoderInputs]) -> float | None:
     """Floating-point operations of the encoder over the padded batches: every stored
     dense kernel (pooler and embeddings aside) once a token, and attention's two
-    [S, S] products a layer. Counts each stored layer once: not for ALBERT."""
+    [S, S] products a layer. Counts each stored layer once: not for ALBERT. None for a
+    module without TF variables to count (a LiteRT graph)."""
     kernels = [e for e in stored_variables.from_variables(module.variables)
                if len(e.shape) == 2 and e.name.endswith("kernel") and "pooler" not in e.name]
+    if not kernels:
+        return None
     macs_per_token = sum(e.shape[0] * e.shape[1] for e in kernels)
     hidden = max(e.shape[1] for e in kernels if e.shape[0] == e.shape[1])
     padded = sum(b.input_ids.size for b in batches)
@@ -203,6 +209,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
                                    for k in (defaults.BATCHES_IN_FLIGHT, 1))
     pooled_fixed = np.concatenate([o.pooled_output for o in run_batches(fixed)])
     tokens = int(sum(e.input_mask.sum() for e in encoded))
+    flops = forward_flops(module, encoded)
     return {
         "texts": n, "tokens": tokens, "batch_size": batch_size,
         "padded_tokens": {"bucketed": int(sum(e.input_mask.size for e in encoded)),
@@ -214,7 +221,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
         "in_flight": {"batches": defaults.BATCHES_IN_FLIGHT, "one_at_a_time": _rate(one, n),
                       "speedup": paired_ratio(one, bare),
                       "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_one).max())},
-        "gflops_bare_forward": forward_flops(module, encoded) / bare.median_s / 1e9,
+        "gflops_bare_forward": None if flops is None else flops / bare.median_s / 1e9,
         "padding": {"fixed_128": _rate(fixed_t, n), "bucketed": _rate(bare, n),
                     "bucketed_vs_fixed_throughput": paired_ratio(fixed_t, bare),
                     "max_abs_pooled_change": float(np.abs(pooled_bucketed - pooled_fixed).max())},
@@ -297,8 +304,10 @@ def write_corpus(path: str, n: int, vocab_file: str) -> None:
 
 def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         memory_texts: tuple[int, int] | None, cold_repeats: int,
-        race_sizes: Sequence[int] = (), race_rounds: int = 3, hf_python: str | None = None) -> dict:
-    """sizes: name -> module directory. Returns the whole benchmark document."""
+        race_sizes: Sequence[int] = (), race_rounds: int = 3, hf_python: str | None = None,
+        vocab: str | None = None) -> dict:
+    """sizes: name -> module directory (or .tflite file); vocab: for a module that carries none
+    (default: the default module's). Returns the whole benchmark document."""
     import resource
 
     from tfhub_pooling import provision
@@ -309,6 +318,8 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
            "settings": {"texts": n_texts, "batch_size": batch_size, "repeats": repeats}, "modules": {}}
     for name, path in sizes.items():
         module = api.load(path)
+        if module.vocab_file is None:     # a LiteRT file: the vocab it was converted with
+            module = pipeline.named_vocab(module, vocab or str(provision.weights_dir() / "vocab.txt"), None)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
         entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)
@@ -316,6 +327,8 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         # The bare baseline is tensorflow_hub's load of a SavedModel; other formats have none.
         if cold_repeats and os.path.isfile(os.path.join(path, "saved_model.pb")):
             entry["cold_start"] = cold_start(path, cold_repeats)
+        if name in CONVERTED_FROM:
+            entry["converted_from"] = CONVERTED_FROM[name]
         doc["modules"][name] = entry
     if memory_texts:
         first = next(iter(sizes.values()))
@@ -332,23 +345,30 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
 def table(doc: dict) -> str:
     m = doc["machine"]
     lines = [f"machine: {m['cores']} cores, {m['cpu']} [{' '.join(m['cpu_flags'])}], TensorFlow {m['tensorflow']}",
-             f"{'module':<10} {'texts/s tokenize':>16} {'bare':>8} {'study':>8} {'study/bare':>10} "
+             f"{'module':<22} {'texts/s tokenize':>16} {'bare':>8} {'study':>8} {'study/bare':>10} "
              f"{'fixed128':>9} {'bucketed/fixed':>14} {'max Δpooled':>11}"]
     for name, e in doc["modules"].items():
         p = e["padding"]
-        lines.append(f"{name:<10} {e['tokenize']['texts_per_s']:>16.0f} {e['bare_forward']['texts_per_s']:>8.1f} "
+        lines.append(f"{name:<22} {e['tokenize']['texts_per_s']:>16.0f} {e['bare_forward']['texts_per_s']:>8.1f} "
                      f"{e['study']['texts_per_s']:>8.1f} {e['study_vs_bare_throughput']:>10.3f} "
                      f"{p['fixed_128']['texts_per_s']:>9.1f} {p['bucketed_vs_fixed_throughput']:>14.2f} "
                      f"{p['max_abs_pooled_change']:>11.2e}")
         if "cold_start" in e:
             c = e["cold_start"]
-            lines.append(f"{'':<10} cold verify {c['verify']['median_s']:.2f} s, import+load+forward "
+            lines.append(f"{'':<22} cold verify {c['verify']['median_s']:.2f} s, import+load+forward "
                          f"{c['import_load_forward']['median_s']:.2f} s, ratio {c['verify_vs_bare']:.2f}; "
                          f"tf.keras on tf_keras saves {c['tf_keras_saves_s']:.2f} s")
+    for name, e in doc["modules"].items():
+        source = doc["modules"].get(e.get("converted_from", ""))
+        if source is not None:
+            lines.append(f"{name}: study {e['study']['texts_per_s']:.1f} texts/s, "
+                         f"{e['study']['texts_per_s'] / source['study']['texts_per_s']:.2f}x the SavedModel it was "
+                         f"converted from ({e['converted_from']}, {source['study']['texts_per_s']:.1f})")
     lines.append("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in m.get("matmul_gflops", {}).items()))
     for name, e in doc["modules"].items():
         f = e["in_flight"]
-        lines.append(f"{name}: bare forward {e['gflops_bare_forward']:.0f} GFLOP/s, "
+        gflops = "—" if e["gflops_bare_forward"] is None else f"{e['gflops_bare_forward']:.0f}"
+        lines.append(f"{name}: bare forward {gflops} GFLOP/s, "
                      f"{e['padded_tokens']['bucketed'] / e['bare_forward']['median_s']:.0f} padded tokens/s; "
                      f"{f['batches']} batches in flight {f['speedup']:.2f}x one at a time "
                      f"(max Δpooled {f['max_abs_pooled_change']:.1e})")
@@ -404,9 +424,13 @@ def parser() -> argparse.ArgumentParser:
     which = m.add_mutually_exclusive_group()
     which.add_argument("--sizes", default="minilm,bert-base",
                        help="comma-separated: minilm (the default module), minilm-hf (the same weights "
-                            "as the Hugging Face checkpoint they ship as), bert-base (random, built into "
-                            "the cache)")
+                            "as the Hugging Face checkpoint they ship as), minilm-tf2 (the default as a TF2 "
+                            "SavedModel), minilm-litert, minilm-litert-float16, minilm-litert-int8 (that "
+                            "SavedModel converted by TensorFlow's converter, cached), bert-base (random, built "
+                            "into the cache)")
     which.add_argument("--handle", help="benchmark this module instead of --sizes")
+    m.add_argument("--vocab", help="the vocab for a module that carries none (a LiteRT file); default: the "
+                                   "default module's")
     m.add_argument("--texts", type=int_at_least(1), default=512, help="generated sentences per pass")
     m.add_argument("--batch-size", type=int_at_least(1), default=defaults.BATCH_SIZE)
     m.add_argument("--repeats", type=int_at_least(1), default=3)
@@ -431,18 +455,32 @@ def _run(args: argparse.Namespace) -> int:
         sizes = {"module": args.handle}
     else:
         known = {"minilm": provision.ensure_default, "minilm-hf": lambda: str(provision.weights_dir()),
-                 "bert-base": provision.ensure_bert_base}
+                 "minilm-tf2": lambda: provision.ensure_default(TF2_DICT),
+                 "minilm-litert": lambda: _litert("float32"), "minilm-litert-float16": lambda: _litert("float16"),
+                 "minilm-litert-int8": lambda: _litert("int8"), "bert-base": provision.ensure_bert_base}
         names = [n for n in args.sizes.split(",") if n]
         unknown = [n for n in names if n not in known]
         if unknown or not names:
             raise UsageError(f"unknown --sizes {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}")
         sizes = {n: known[n]() for n in names}
     doc = run(sizes, args.texts, args.batch_size, args.repeats, args.memory_texts, args.cold_repeats,
-              args.race, args.race_rounds, args.hf_python)
+              args.race, args.race_rounds, args.hf_python, args.vocab)
     write_json(doc, args.out)
     print(table(doc))
     print(f"written to {args.out}")
     return 0
+
+
+def _litert(mode: str) -> str:
+    """The default's TF2 SavedModel converted to LiteRT in `mode`, once, into the cache."""
+    from tfhub_pooling import provision
+    from tfhub_pooling.builder.litert_converter import convert
+
+    path = provision.cache_dir() / "litert" / f"minilm-tf2-{mode}.tflite"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        convert(provision.ensure_default(TF2_DICT), str(path), mode)
+    return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,7 +47,7 @@ def test_json_document(default_module_path, capsys):
             "tolerance", "verdict", "exit_code"} <= set(doc)
     assert doc["verdict"] == "MATCHES_POOLER" and doc["module"]["format"] == "tf1-hub"
     assert doc["module"]["signature"] == "tokens" and doc["module"]["graph_variant"] == "set()"
-    assert doc["pooler"]["kernel"] == {"name": "bert/pooler/dense/kernel", "shape": [384, 384]}
+    assert doc["pooler"]["kernel"] == {"name": "bert/pooler/dense/kernel", "shape": [384, 384], "dtype": "float32"}
     assert doc["texts"][1]["text"] == ["First part.", "Second part."]
     assert doc["texts"][0]["token_count"] == 5
     assert doc["metrics"]["pooled_vs_cls"]["max_abs_diff"] > 0.1

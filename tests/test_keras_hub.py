@@ -83,7 +83,7 @@ def test_inspect_a_preset(minilm_preset, capsys):
     k = info["keras_preset"]
     assert k["class"] == "BertBackbone" and k["tokenizer"] == "BertTokenizer" and "pooled_dense" in k["layers"]
     assert k["config"]["hidden_dim"] == 384 and info["meta_graphs"] == []
-    assert info["pooler"]["kernel"] == {"name": "pooled_dense/kernel", "shape": [384, 384]}
+    assert info["pooler"]["kernel"] == {"name": "pooled_dense/kernel", "shape": [384, 384], "dtype": "float32"}
     assert info["built_by"]["activation"] == "GELU, tanh approximation"
     assert info["module"]["vocab_file"].endswith("assets/tokenizer/vocabulary.txt")
 

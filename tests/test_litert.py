@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from tfhub_pooling import api
 from tfhub_pooling.builder import build, sources
-from tfhub_pooling.builder.litert_converter import MODES, convert
+from tfhub_pooling.builder.litert_converter import FULL_INTEGER, MODES, convert
+from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.formats import LITERT, TF2_DICT
-from tfhub_pooling.numerics import bounds, comparison
+from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.reports import parting as report
 from tfhub_pooling.reports import render, schema
 
@@ -47,6 +49,14 @@ def test_a_tf1_graphs_conversion_is_refused_in_one_line(tmp_path, small_module_p
     from test_failures import fails
     path = convert(small_module_path, str(tmp_path / "tf1.tflite"), "float32", tf1=True)
     fails(capsys, ["verify", "--handle", path, "--vocab", str(minilm_dir / "vocab.txt")], 5, "resource variables")
+
+
+def test_a_full_integer_model_is_refused_by_name(tmp_path, tf2_module, minilm_dir, capsys):
+    """int8 activations, calibrated on a representative dataset: not read yet, and said so."""
+    from test_failures import fails
+    path = convert(tf2_module, str(tmp_path / "full.tflite"), FULL_INTEGER, tf1=False)
+    fails(capsys, ["verify", "--handle", path, "--vocab", str(minilm_dir / "vocab.txt")], 5,
+          "is a full-integer model (its FULLY_CONNECTED layers take int8 activations)")
 
 
 def test_the_int8_bound_is_what_holds_a_quantized_pooler(converted, minilm_dir):
@@ -111,17 +121,49 @@ def test_inspect_reads_a_litert_model(converted):
     assert "int8, 64 scales from" in inspection.terminal(doc)
 
 
-def test_the_real_weights_in_int8_raise_no_false_alarm(tmp_path, minilm_dir):
-    """MiniLM's real pooler, dynamic-range int8: its quantization error (measured 6.6e-3 on 256
-    texts) stays inside the derived bound on generated texts, with no other finding."""
+@pytest.fixture(scope="module")
+def minilm_int8(tmp_path_factory) -> str:
     from tfhub_pooling import provision
-    from tfhub_pooling.conventions import vocabs
-    path = convert(provision.ensure_default(TF2_DICT), str(tmp_path / "minilm-int8.tflite"), "int8", tf1=False)
+    return convert(provision.ensure_default(TF2_DICT), str(tmp_path_factory.mktemp("minilm") / "int8.tflite"), "int8",
+                   tf1=False)
+
+
+def test_the_real_weights_in_int8_raise_no_false_alarm(minilm_int8, minilm_dir):
+    """MiniLM's real pooler, dynamic-range int8: its quantization error (measured 6.6e-3 on 256
+    texts) stays inside the derived bound on generated texts, and the residual-structure test,
+    run with int8's noise model, finds no structure in it."""
     vocab = str(minilm_dir / "vocab.txt")
-    r = api.verify(path, texts=vocabs.generate_texts(128, vocab, seed=5), vocab=vocab)
+    r = api.verify(minilm_int8, texts=vocabs.generate_texts(128, vocab, seed=5), vocab=vocab)
     assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
     assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs > 1e-4       # int8's error, far past float32's
     assert r.comparison.rebuild.worst_bound_ratio < 1
+    assert r.comparison.structure is not None and not r.comparison.structure.differs
+
+
+def _hybrid(cls: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """LiteRT's hybrid FULLY_CONNECTED then TANH, in numpy: each row of cls quantized
+    asymmetrically to 255 steps of (max - min) / 255 (zero exact), an exact integer sum, scaled back."""
+    x = cls.astype(np.float64)
+    step = (np.maximum(x.max(axis=1, keepdims=True), 0) - np.minimum(x.min(axis=1, keepdims=True), 0)) / 255
+    return np.tanh(np.round(x / step) @ kernel * step + bias).astype(np.float32)
+
+
+def test_the_int8_noise_model_catches_a_weight_moved_by_eight_steps(minilm_int8, minilm_dir):
+    """A .tflite runs what it stores, so a pooler computing with other weights than it stores
+    cannot be converted; its arithmetic can be computed. _hybrid gives the real file's
+    pooled_output to float32 rounding, on the file's own cls; with one element of W moved by 8
+    steps of its channel's scale, the structure test under int8's noise model names it on
+    1,024 texts (the study's second look), and still finds nothing in the unmoved output."""
+    vocab = str(minilm_dir / "vocab.txt")
+    r = api.verify(minilm_int8, texts=vocabs.generate_texts(1024, vocab, seed=3), vocab=vocab,
+                   structure_test=False, recover_weights=False)
+    kernel, bias, step = r.pooler.kernel, r.pooler.bias, r.pooler.step
+    assert np.abs(_hybrid(r.cls, kernel, bias) - r.pooled_output).max() < 1e-6
+    moved = kernel.copy()
+    moved[3, 7] += 8 * step[3, 7]
+    found = structure.residual_structure(_hybrid(r.cls, moved, bias), r.cls, kernel, bias, bounds.INT8_DYNAMIC)
+    assert found.differs and (found.row, found.col) == (3, 7), found
+    assert not structure.residual_structure(r.pooled_output, r.cls, kernel, bias, bounds.INT8_DYNAMIC).differs
 
 
 def test_a_conversion_without_a_pooler_gets_the_studys_verdict(tmp_path, small_hf_dir, minilm_dir):

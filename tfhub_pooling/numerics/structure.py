@@ -30,6 +30,13 @@ rescaled column, which this test leaves to the bound, and the part of a changed 
 residual that follows cls[:, i]'s mean rather than its variation). With r the correlation
 that remains, t = r sqrt(df) / sqrt(1 - r^2), df = N - 1 - 3 (N texts).
 
+Dynamic-range int8 (bounds.INT8_DYNAMIC): the kernel rounds cls_b to steps of
+s_b = max_i |cls_bi| / 127 before the (exact) integer sum, an error d_bi spread evenly over
+[-s_b/2, s_b/2]: a sawtooth of cls_bi, with no linear relation to it across texts. Its
+sum through column j has standard deviation s_b / sqrt(12) ||W_:j||, which joins sigma_bj:
+
+    sigma_bj^2 += ((1 - rebuilt_bj^2) s_b / sqrt(12) ||W_:j||)^2
+
 The t statistic is scale-free: the weights need the noise's shape, not its size. Under the
 null (residual independent of cls[:, i], mean zero, about normal after the weighting) it
 follows Student's t with df degrees of freedom. Where rounding itself leaves a residual
@@ -122,10 +129,12 @@ class Structure:
 class ResidualSums:
     """The test's sums over texts, added a batch at a time (corpus mode streams)."""
 
-    def __init__(self, kernel: np.ndarray, bias: np.ndarray):
+    def __init__(self, kernel: np.ndarray, bias: np.ndarray, arithmetic: str | None = None):
         self.stored = kernel, bias
         self.kernel, self.bias = kernel, bias
-        self.precision: str | None = None    # what the pooler ran in, set by the first batch
+        # What the pooler ran in: the module's arithmetic where it says (INT8_DYNAMIC), else
+        # read off the first batch's dtypes.
+        self.precision: str | None = arithmetic
         h = kernel.shape[0]
         self.n = 0
         self.qe = np.zeros((h, h))           # sum_b q_bij e_bj
@@ -214,12 +223,16 @@ def rounding_noise(cls: np.ndarray, kernel: np.ndarray, rebuilt: np.ndarray,
     # The spacing of the output's floats at |tanh|: 2u times its power of two.
     ulp = 2.0 * u * np.exp2(np.floor(np.log2(np.maximum(np.abs(rebuilt), np.finfo(np.float32).tiny))))
     noise = np.hypot(SUM_NOISE * u * (1.0 - rebuilt ** 2) * spread, TANH_NOISE * ulp)
+    if precision == bounds.INT8_DYNAMIC:       # cls rounded to s_b / 127 steps (module docstring)
+        step = np.abs(cls).max(axis=1, keepdims=True) / bounds.INT8_LEVELS           # [B, 1]
+        columns = np.sqrt((kernel ** 2).sum(axis=0))                                # ||W_:j|| [H]
+        noise = np.hypot(noise, (1.0 - rebuilt ** 2) * step / np.sqrt(12.0) * columns)
     return np.maximum(noise, np.finfo(np.float64).tiny)
 
 
 def residual_structure(pooled: np.ndarray, cls: np.ndarray, kernel: np.ndarray,
-                       bias: np.ndarray) -> Structure:
+                       bias: np.ndarray, arithmetic: str | None = None) -> Structure:
     """pooled, cls [N, H]; kernel [H, H]; bias [H]: the test on N texts at once."""
-    sums = ResidualSums(kernel, bias)
+    sums = ResidualSums(kernel, bias, arithmetic)
     sums.add(pooled, cls)
     return sums.result()

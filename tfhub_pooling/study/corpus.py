@@ -99,8 +99,7 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
     stats = CorpusStats()
     heap: list[tuple[float, int, WorstText]] = []
     numbered = iter(numbered_texts)
-    sums = (structure.ResidualSums(pooler.kernel, pooler.bias)
-            if pooler and structure_test and pooler.arithmetic is None else None)
+    sums = structure.ResidualSums(pooler.kernel, pooler.bias, pooler.arithmetic) if pooler and structure_test else None
     try:
         with bounds.quiet_blas():
             for b in batches.compared(module, pooler, _batches(source, numbered, max_seq_length, batch_size)):

@@ -257,7 +257,7 @@ def run_structure_test(module: loading.LoadedModule, source: InputSource, out: f
     """The residual-structure test on the study's outputs and enough generated texts to
     reach structure.TEXTS: short ones, so the forward pass costs little. Where that look is
     suspicious, a second one on structure.FOLLOW_UP_TEXTS texts decides."""
-    sums = structure.ResidualSums(pooler.kernel, pooler.bias)
+    sums = structure.ResidualSums(pooler.kernel, pooler.bias, pooler.arithmetic)
     sums.add(out.pooled_output, out.cls)
 
     def add_texts_up_to(total: int, seed: int) -> None:
@@ -290,8 +290,7 @@ def verify(module: loading.LoadedModule, texts: list[Text], max_seq_length: int 
         inputs = concat([b.inputs for b in ran])
         out = forward.concat([b.outputs for b in ran])
         shape = None
-        # int8's input rounding is no float32 rounding noise: the test's noise model does not hold.
-        if structure_test and pooler is not None and pooler.arithmetic is None:
+        if structure_test and pooler is not None:
             shape = run_structure_test(module, source, out, pooler, max_seq_length, batch_size)
         result = comparison.merge([b.comparison for b in ran],
                                   interface.problems(out.checks, module.encoder_outputs), shape)
