@@ -50,7 +50,7 @@ from tfhub_pooling.cli import execute, int_at_least
 from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.formats import TF2_DICT
-from tfhub_pooling.study import corpus, forward, pipeline, stored_variables, texts
+from tfhub_pooling.study import corpus, forward, input_source, pipeline, stored_variables, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text
@@ -319,7 +319,7 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
     for name, path in sizes.items():
         module = api.load(path)
         if module.vocab_file is None:     # a LiteRT file: the vocab it was converted with
-            module = pipeline.named_vocab(module, vocab or str(provision.weights_dir() / "vocab.txt"), None)
+            module = input_source.named_vocab(module, vocab or str(provision.weights_dir() / "vocab.txt"), None)
         texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
         entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)

@@ -19,14 +19,14 @@ from tfhub_pooling.builder import build
 from tfhub_pooling.builder.bert_config import BertConfig, BertWeights
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.numerics import comparison, structure
-from tfhub_pooling.study import pipeline
+from tfhub_pooling.study.results import VerifyResult
 
 AMOUNTS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 # (layers, hidden) of the shapes the question is about; heads of 64 values, FFN 4H.
 SHAPES = {"bert-base": (12, 768), "bert-large": (24, 1024)}
 
 
-def outcome(r: pipeline.VerifyResult, element: tuple[int, int] | None) -> str:
+def outcome(r: VerifyResult, element: tuple[int, int] | None) -> str:
     """caught by the bound, caught by the structure test (naming the changed element),
     missed, or flagged for another element (a false alarm on the clean module)."""
     c = r.comparison
@@ -40,7 +40,7 @@ def outcome(r: pipeline.VerifyResult, element: tuple[int, int] | None) -> str:
     return r.verdict
 
 
-def effect_snr(r: pipeline.VerifyResult, row: int, col: int, amount: float) -> float:
+def effect_snr(r: VerifyResult, row: int, col: int, amount: float) -> float:
     """The change's effect on pooled_output[:, col], to first order, largest over the
     texts, in units of the rounding noise expected there (structure.rounding_noise):
     amount * cls[:, row] * tanh'(z[:, col]) / sigma[:, col]."""

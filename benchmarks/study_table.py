@@ -119,7 +119,7 @@ def table() -> str:
              "except the ALBERT rows: no ALBERT weights are on a package index, so those are seeded random "
              "weights at albert_base's shape (H 768, E 128, 12 layers sharing one set of weights) with a "
              f"{albert_vocab_size}-piece SentencePiece model trained by `sentencepiece` in ALBERT's layout. "
-             "Each is verified on the default texts (`tfhub_pooling.study.pipeline.DEFAULT_TEXTS`); mismatches get "
+             "Each is verified on the default texts (`tfhub_pooling.study.options.DEFAULT_TEXTS`); mismatches get "
              "the black-box diagnosis. Modules written by the upstream exporters are checked by "
              "`make test-compat` (docs/formats.md).",
              "",

@@ -165,3 +165,22 @@ def test_two_processes_build_the_default_at_once(tmp_path):
         assert code == 0, err
         assert "MATCHES_POOLER" in out
     assert os.listdir(tmp_path) == [provision.default_path().name]   # no staging left behind
+
+
+def test_options_are_checked_once_where_they_are_made(tmp_path):
+    """One Options for the CLI, the API and the plugin: each refusal before any module loads
+    (the handles below do not exist, so a load would fail otherwise)."""
+    from tfhub_pooling.errors import UsageError
+    from tfhub_pooling.study.options import Options
+    with pytest.raises(UsageError, match="texts or a texts file, not both"):
+        Options(texts=["Hi."], texts_file="corpus.txt")
+    with pytest.raises(UsageError, match="batch_size must be a whole number at least 1"):
+        Options(batch_size=0)
+    with pytest.raises(UsageError, match="leave out --vocab"):
+        Options(preprocess="p", vocab="v.txt")
+    with pytest.raises(UsageError, match="not both"):
+        api.verify(str(tmp_path / "none"), options=Options(), vocab="v.txt")
+    with pytest.raises(UsageError, match="max_seq_length 2 cannot hold"):       # not a row per module
+        api.verify_many([str(tmp_path / "a"), str(tmp_path / "b")], max_seq_length=2)
+    with pytest.raises(UsageError, match="needs a texts file"):
+        api.verify_corpus(handle=str(tmp_path / "none"))

@@ -15,7 +15,7 @@ from tfhub_pooling.builder import build, sources, tf2_writer
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.errors import InterfaceError, NotAModuleError
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import loading, pipeline, stored_pooler, stored_variables
+from tfhub_pooling.study import input_source, loading, stored_pooler, stored_variables
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -87,7 +87,7 @@ def test_lost_variable_names_fall_back_to_the_checkpoint(tmp_path, small_weights
 
 
 def test_preprocessing_model_matches_our_tokenizer(modules, small_weights):
-    pre = pipeline.load_preprocessor(modules[formats.PREPROCESS])
+    pre = input_source.load_preprocessor(modules[formats.PREPROCESS])
     ours = Tokenizer(small_weights.vocab_file, small_weights.do_lower_case)
     a, b = pre.encode(TEXTS, 128), ours.encode(TEXTS, 128)
     width = b.input_ids.shape[1]
@@ -132,7 +132,7 @@ def test_detection_and_refusals(modules, tmp_path):
     with pytest.raises(InterfaceError, match="preprocessing model, not an encoder"):
         api.load(modules[formats.PREPROCESS])
     with pytest.raises(InterfaceError, match="no BERT preprocessing model"):
-        pipeline.load_preprocessor(modules[formats.TF2_DICT])
+        input_source.load_preprocessor(modules[formats.TF2_DICT])
     (tmp_path / "stuff.txt").write_text("x")
     with pytest.raises(NotAModuleError, match="is none of: TF1 Hub module, TF2 SavedModel"):
         api.load(str(tmp_path))

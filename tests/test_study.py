@@ -7,7 +7,7 @@ import pytest
 
 from tfhub_pooling import api
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.study import pipeline, stored_pooler
+from tfhub_pooling.study import stored_pooler
 
 
 @pytest.mark.parametrize("which", ["default", "small"])
@@ -43,11 +43,6 @@ def test_pooler_weights_are_the_shipped_ones(default_loaded, minilm_dir):
     r = api.verify(module=default_loaded)
     assert np.array_equal(r.pooler.kernel, raw["pooler.dense.weight"].T)
     assert np.array_equal(r.pooler.bias, raw["pooler.dense.bias"])
-
-
-def test_default_texts_include_the_question_and_a_pair():
-    assert "I am using BERT in Tensorflow and there is one detail I dont quite understand." in pipeline.DEFAULT_TEXTS
-    assert any(isinstance(t, tuple) for t in pipeline.DEFAULT_TEXTS)
 
 
 def test_a_wrong_kernel_is_caught(default_loaded):

@@ -19,7 +19,7 @@ def __getattr__(name: str) -> Any:
         from tfhub_pooling import api
         return getattr(api, name)
     if name == "VerifyResult":
-        from tfhub_pooling.study.pipeline import VerifyResult
+        from tfhub_pooling.study.results import VerifyResult
         return VerifyResult
     if name == "build_module":
         from tfhub_pooling.builder.build import build_module

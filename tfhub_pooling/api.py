@@ -1,8 +1,8 @@
 """The Python API, and what the CLI calls: a handle is provisioned first
 (provision.py: resolved through tensorflow_hub; the embedded default or a
 google-research checkpoint built into a module), then studied (study/pipeline.py),
-which builds nothing. Every argument the CLI checks is checked here too, before
-any module is loaded.
+which builds nothing. Every argument the CLI checks is checked here too, by the one
+Options (study/options.py), before any module is loaded.
 
     from tfhub_pooling import verify
     result = verify()              # the embedded default module
@@ -19,9 +19,10 @@ from tfhub_pooling.errors import StudyError, UsageError
 from tfhub_pooling.sides import Side
 from tfhub_pooling.study import parting, pipeline, text_sources
 from tfhub_pooling.study.loading import LoadedModule
+from tfhub_pooling.study.options import DEFAULT_TEXTS, Options, merged
 from tfhub_pooling.study.parting import Parting
-from tfhub_pooling.study.pipeline import CorpusResult, VerifyResult, ZooEntry
-from tfhub_pooling.study.texts import Text, check_lengths, check_texts
+from tfhub_pooling.study.results import CorpusResult, VerifyResult, ZooEntry
+from tfhub_pooling.study.texts import Text
 
 load = provision.load
 
@@ -30,34 +31,31 @@ def verify(handle: str | None = None, texts: Sequence[Text] | None = None,
            max_seq_length: int | None = None, module: LoadedModule | None = None,
            recover_weights: bool = True, batch_size: int = defaults.BATCH_SIZE,
            preprocess: str | None = None, structure_test: bool = True,
-           vocab: str | None = None, lower_case: bool | None = None) -> VerifyResult:
+           vocab: str | None = None, lower_case: bool | None = None, *,
+           options: Options | None = None) -> VerifyResult:
     """Shows whether pooled_output is tanh(cls · W + b) with the module's stored W, b.
 
     handle: URL, module directory or archive; None for the embedded default.
-    texts: strings, or (a, b) pairs; None for pipeline.DEFAULT_TEXTS.
-    max_seq_length: trim to this many tokens; None for the module's own maximum.
     module: an already loaded module (load()), to skip loading (handle is then ignored).
-    recover_weights: on a mismatch no look-alike explains, fit W and b from
-      outputs on 2(H+1) generated texts, to tell POOLER_WEIGHTS_DIFFER from
-      UNEXPLAINED and name the differing elements. Its cost falls only on failures.
-    preprocess: a preprocessing model's handle, to make the encoder inputs with it
-      (packed to max_seq_length, default defaults.PREPROCESS_SEQ_LENGTH) instead of our
-      own tokenizer.
-    structure_test: where the bound holds, look for the residual a changed weight leaves
-      (numerics/structure.py), on these texts and generated ones up to structure.TEXTS.
-    vocab, lower_case: a vocab file and casing for an encoder that carries none, or to
-      override its own; without lower_case, the tokenizer_config.json beside vocab says it.
+    options: how the study runs (study/options.Options, which documents each); or the same
+      as keyword arguments: texts (None for options.DEFAULT_TEXTS), max_seq_length,
+      recover_weights (on a mismatch no look-alike explains, fit W and b from outputs on
+      2(H+1) generated texts, to tell POOLER_WEIGHTS_DIFFER from UNEXPLAINED; its cost
+      falls only on failures), batch_size, preprocess, structure_test, vocab, lower_case.
     """
-    texts = pipeline.check_arguments(texts, max_seq_length, batch_size, preprocess, vocab, lower_case)
-    return pipeline.verify(module or load(handle), texts, max_seq_length, recover_weights, batch_size,
-                           preprocess, structure_test, vocab, lower_case)
+    opts = merged(options, texts=texts, max_seq_length=max_seq_length, recover_weights=recover_weights,
+                  batch_size=batch_size, preprocess=preprocess, structure_test=structure_test, vocab=vocab,
+                  lower_case=lower_case)
+    if opts.texts_file is not None:
+        raise UsageError("options name a texts file: that is verify_corpus()")
+    return pipeline.verify(module or load(handle), opts)
 
 
-def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: int | None = None,
+def verify_corpus(texts_file: str | None = None, handle: str | None = None, max_seq_length: int | None = None,
                   module: LoadedModule | None = None, preprocess: str | None = None,
                   batch_size: int = defaults.BATCH_SIZE, progress: bool = False,
                   structure_test: bool = True, vocab: str | None = None,
-                  lower_case: bool | None = None) -> CorpusResult:
+                  lower_case: bool | None = None, *, options: Options | None = None) -> CorpusResult:
     """verify() over a texts file (one text a line, a tab splits a pair; "-" for standard
     input), streamed: running statistics and the worst texts, never the outputs.
 
@@ -65,26 +63,28 @@ def verify_corpus(texts_file: str, handle: str | None = None, max_seq_length: in
     writer first, and a missing file is said before a minute of loading.
     progress: show a tqdm bar (its total is the file's line count).
     structure_test: run the residual-structure test over every text of the file.
-    Other arguments as for verify().
+    Other arguments as for verify(); options= holds them all, texts_file too.
     """
-    if batch_size < 1:
-        raise UsageError(f"batch_size must be at least 1, not {batch_size}")
-    check_lengths(max_seq_length, [])
-    pipeline.check_inputs_options(preprocess, vocab, lower_case)
-    opened = text_sources.open_texts(texts_file)
-    return pipeline.verify_corpus(module or load(handle), texts_file, opened, max_seq_length, preprocess,
-                                  batch_size, progress, structure_test, vocab, lower_case)
+    opts = merged(options, texts_file=texts_file, max_seq_length=max_seq_length, preprocess=preprocess,
+                  batch_size=batch_size, progress=progress, structure_test=structure_test, vocab=vocab,
+                  lower_case=lower_case)
+    if opts.texts_file is None:
+        raise UsageError("verify_corpus() needs a texts file")
+    opened = text_sources.open_texts(opts.texts_file)
+    return pipeline.verify_corpus(module or load(handle), opts, opened)
 
 
-def verify_many(handles: Sequence[str], **verify_kwargs: Any) -> list[ZooEntry]:
+def verify_many(handles: Sequence[str], *, options: Options | None = None, **verify_kwargs: Any) -> list[ZooEntry]:
     """verify() on each handle in turn, as for a model zoo; a module that cannot be
-    checked is a row with its error, not the end of the run."""
+    checked is a row with its error, not the end of the run. The options (or verify's
+    keyword arguments) are checked once, before any module is loaded."""
     if not handles:
         raise UsageError("no handles to check; give at least one")
+    opts = merged(options, **verify_kwargs)
     entries = []
     for handle in handles:
         try:
-            entries.append(ZooEntry(handle, verify(handle, **verify_kwargs), None))
+            entries.append(ZooEntry(handle, verify(handle, options=opts), None))
         except StudyError as e:
             entries.append(ZooEntry(handle, None, e))
     return entries
@@ -92,7 +92,7 @@ def verify_many(handles: Sequence[str], **verify_kwargs: Any) -> list[ZooEntry]:
 
 # compare's texts: verify's, and one with accents, where tokenizers that strip them and
 # tokenizers that do not part.
-COMPARE_TEXTS: tuple[Text, ...] = (*pipeline.DEFAULT_TEXTS, "Zürich's café served crème brûlée.")
+COMPARE_TEXTS: tuple[Text, ...] = (*DEFAULT_TEXTS, "Zürich's café served crème brûlée.")
 
 
 def compare(a: str | Side | None, b: str | Side | None, texts: Sequence[Text] | None = None,
@@ -107,12 +107,10 @@ def compare(a: str | Side | None, b: str | Side | None, texts: Sequence[Text] | 
     """
     side_a, side_b = (s if isinstance(s, Side) else sides.parse(s) if s is not None else Side(None)
                       for s in (a, b))
-    texts = check_texts(texts if texts is not None else COMPARE_TEXTS)
-    for side in (side_a, side_b):
-        pipeline.check_arguments(texts, max_seq_length, defaults.BATCH_SIZE, side.preprocess, side.vocab, None)
+    opts = [Options(texts=texts if texts is not None else COMPARE_TEXTS, max_seq_length=max_seq_length,
+                    preprocess=side.preprocess, vocab=side.vocab) for side in (side_a, side_b)]
     ma, mb = load(side_a.handle), load(side_b.handle)
-    ra, rb = (pipeline.verify(m, texts, max_seq_length, preprocess=s.preprocess, vocab=s.vocab)
-              for m, s in ((ma, side_a), (mb, side_b)))
+    ra, rb = pipeline.verify(ma, opts[0]), pipeline.verify(mb, opts[1])
     return parting.compare(ra, rb, ma, mb)
 
 

@@ -13,6 +13,7 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tfhub_pooling import defaults, formats, process_env
 from tfhub_pooling.builder import bert_config, controls
@@ -26,6 +27,9 @@ from tfhub_pooling.errors import (
     UsageError,
     exit_codes,
 )
+
+if TYPE_CHECKING:
+    from tfhub_pooling.study.options import Options
 
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 # compare holds both sides' outputs for every text: 10,000 texts of bert-base at 128 tokens are 8 GB.
@@ -200,10 +204,7 @@ def _verify(args: argparse.Namespace) -> int:
     args.handle = handles[0] if handles else None
     if args.texts_file:
         return _verify_corpus(args)
-    result = api.verify(args.handle, args.texts, args.max_seq_length,
-                             recover_weights=args.recover is not False, preprocess=args.preprocess,
-                             structure_test=args.structure is not False, vocab=args.vocab,
-                             lower_case=args.lower_case)
+    result = api.verify(args.handle, options=_options(args, texts=args.texts))
     reporter = render.REPORTERS[args.report]
     _print(reporter.verify(result), escape=reporter.escape)
     if args.save_arrays:
@@ -214,6 +215,15 @@ def _verify(args: argparse.Namespace) -> int:
         plot.plot(result, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return result.exit_code
+
+
+def _options(args: argparse.Namespace, **given: Any) -> Options:
+    """The one Options of a verify run, from its arguments (study/options.py checks them)."""
+    from tfhub_pooling.study.options import Options
+
+    return Options(max_seq_length=args.max_seq_length, preprocess=args.preprocess, vocab=args.vocab,
+                   lower_case=args.lower_case, structure_test=args.structure is not False,
+                   recover_weights=args.recover is not False, **given)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -243,26 +253,21 @@ def _read_handles(path: str | None) -> list[str]:
 
 
 def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:
-
     from tfhub_pooling import api
     from tfhub_pooling.reports import render
-    from tfhub_pooling.study import pipeline
+    from tfhub_pooling.study import results
 
     refused = [o for o, given in (("--texts-file", args.texts_file), ("--save-arrays", args.save_arrays),
                                   ("--plot", args.plot)) if given]
     if refused:
         raise UsageError(f"{', '.join(refused)} cannot go with several modules; check them one at a time")
-    entries = api.verify_many(handles, texts=args.texts, max_seq_length=args.max_seq_length,
-                                   recover_weights=args.recover is not False, preprocess=args.preprocess,
-                                   structure_test=args.structure is not False, vocab=args.vocab,
-                                   lower_case=args.lower_case)
+    entries = api.verify_many(handles, options=_options(args, texts=args.texts))
     reporter = render.REPORTERS[args.report]
     _print(reporter.zoo(entries), escape=reporter.escape)
-    return pipeline.zoo_exit_code(entries)
+    return results.zoo_exit_code(entries)
 
 
 def _verify_corpus(args: argparse.Namespace) -> int:
-
     from tfhub_pooling import api
     from tfhub_pooling.reports import render
 
@@ -272,10 +277,8 @@ def _verify_corpus(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(refused)} cannot go with --texts-file: corpus mode keeps "
                          "statistics, not per-text arrays")
     progress = sys.stderr.isatty() and not os.environ.get("CI") and args.report != "json"
-    result = api.verify_corpus(args.texts_file, args.handle, args.max_seq_length,
-                                    preprocess=args.preprocess, progress=progress,
-                                    structure_test=args.structure is not False, vocab=args.vocab,
-                                    lower_case=args.lower_case)
+    result = api.verify_corpus(handle=args.handle, options=_options(args, texts_file=args.texts_file,
+                                                                    progress=progress))
     reporter = render.REPORTERS[args.report]
     _print(reporter.corpus(result), escape=reporter.escape)
     if result.stats.interrupted:

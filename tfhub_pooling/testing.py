@@ -17,7 +17,7 @@ from tfhub_pooling.api import compare, verify
 from tfhub_pooling.reports import parting, render
 from tfhub_pooling.sides import Side
 from tfhub_pooling.study.parting import Parting
-from tfhub_pooling.study.pipeline import VerifyResult
+from tfhub_pooling.study.results import VerifyResult
 from tfhub_pooling.study.texts import Text
 
 

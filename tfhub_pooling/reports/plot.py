@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tfhub_pooling import atomic
-from tfhub_pooling.study.pipeline import VerifyResult
+from tfhub_pooling.study.results import VerifyResult
 
 SHOWN_ELEMENTS = 48    # of the first text's H, enough to see the two vectors part
 

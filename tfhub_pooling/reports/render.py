@@ -19,7 +19,7 @@ from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts, VocabSource
-from tfhub_pooling.study.pipeline import (
+from tfhub_pooling.study.results import (
     CorpusResult,
     VerifyResult,
     ZooEntry,

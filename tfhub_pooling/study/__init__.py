@@ -12,17 +12,22 @@ outputs -> pooler weights -> comparison.
   hf_checkpoint.py      a Hugging Face checkpoint (save_pretrained's safetensors) -> the same,
                         through keras_hub's converter, run as its config.json says
   texts.py              what a text is (one segment or a pair), and the API's checks of texts
+  options.py            how a study runs (texts or a file, lengths, inputs, checks): one Options,
+                        checked where it is made
   text_sources.py       texts: files, standard input, generated sentences
   encoder_inputs.py     texts -> input_ids, input_mask, segment_ids (tensorflow_text, or a
                         preprocessing model)
+  input_source.py       what makes a module's inputs (its tokenizer, a named vocab, a preprocessing
+                        model), and the batches and generated texts run through it
   forward.py            encoder inputs -> pooled_output, sequence_output, checked
   stored_variables.py   what a module stores, by name: variables or checkpoint entries
   stored_pooler.py      the pooler's kernel and bias among what is stored
   batches.py            the one batch loop: run, hold to the pooler's width, compare each batch
   corpus.py             the study streamed over a texts file: the loop's comparisons folded
   lengths.py            the sequence lengths a module takes
-  pipeline.py           the steps in order on a loaded module: verify (the loop's comparisons
-                        merged), verify_corpus
+  pipeline.py           the steps in order on a loaded module and its Options: verify (the loop's
+                        comparisons merged), verify_corpus
+  results.py            what a study concludes: verify's result, corpus mode's, a many-module run's
   parting.py            two studied models side by side: where their pooled outputs part
 
 Rule: the study builds nothing: it imports nothing of the builder or of

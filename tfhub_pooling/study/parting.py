@@ -24,7 +24,7 @@ from tfhub_pooling.numerics import parting
 from tfhub_pooling.numerics.parting import NOT_COMPARED, PARTS, Stage
 from tfhub_pooling.study import forward, hf_checkpoint, keras_hub_loading
 from tfhub_pooling.study.loading import LoadedModule, least_precise
-from tfhub_pooling.study.pipeline import VerifyResult
+from tfhub_pooling.study.results import VerifyResult
 
 # The GELU forms transformers names, each with its other form.
 OTHER_GELU = {"gelu": "gelu_new", "gelu_python": "gelu_new", "gelu_new": "gelu", "gelu_pytorch_tanh": "gelu",

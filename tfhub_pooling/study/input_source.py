@@ -1,0 +1,113 @@
+"""What makes a module's encoder inputs: its own tokenizer over its vocab (or the vocab and
+casing the user named), or a preprocessing model; and the batches and generated texts
+the study runs through it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from tfhub_pooling import defaults
+from tfhub_pooling.errors import InterfaceError, UsageError
+from tfhub_pooling.formats import PREPROCESS
+from tfhub_pooling.study import forward, handles, keras_hub_loading, loading
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Tokenizer
+from tfhub_pooling.study.options import Options
+from tfhub_pooling.study.texts import Text
+
+# Our own tokenizer, or the module's preprocessing model: both `pack(texts, max_seq_length)`.
+InputSource = Tokenizer | PreprocessingModel
+
+
+def load_preprocessor(handle: str) -> PreprocessingModel:
+    path = handles.resolve(handle)
+    obj = loading.load_saved_model(path)
+    if loading.detect_format(path, obj) != PREPROCESS:
+        raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
+                             "bert_pack_inputs)")
+    return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj)[0])
+
+
+def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.LoadedModule, InputSource, int]:
+    """The module, what makes its inputs, and the length to trim to.
+
+    options.vocab, .lower_case: the vocab file and casing the user named, for an encoder that
+    carries none (a Hugging Face SavedModel named by itself) or to override its own.
+    """
+    vocab, lower_case, max_seq_length = options.vocab, options.lower_case, options.max_seq_length
+    if vocab is not None or lower_case is not None:
+        module = named_vocab(module, vocab, lower_case)
+    if options.preprocess is None:
+        if module.vocab_file is None:
+            raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, "
+                                 "so its vocab is unknown; pass its vocab with --vocab, or its preprocessing "
+                                 "model with --preprocess")
+        source: InputSource
+        if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
+            source = Tokenizer(module.vocab_file, module.do_lower_case,
+                               word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
+                               name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
+        else:
+            source = Tokenizer(module.vocab_file, module.do_lower_case,
+                               owner="the --vocab file" if vocab is not None else "the module's")
+        if module.vocab_rows is not None and source.vocab.size > module.vocab_rows:
+            raise InterfaceError(f"vocab {module.vocab_file} has {source.vocab.size} entries, and the module's "
+                                 f"word-embedding table has {module.vocab_rows} rows; the vocab is not this "
+                                 "module's, or one of the two is damaged")
+    else:
+        source = load_preprocessor(options.preprocess)
+        max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
+    return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
+
+
+def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: bool | None
+                ) -> loading.LoadedModule:
+    """The module with the vocab file and casing the user named (--vocab, --lower-case).
+    Without an explicit casing, the tokenizer_config.json beside the vocab file says it."""
+    if module.tokenizer is not None:
+        raise UsageError(f"{module.handle} is a KerasHub preset, which tokenizes with its own tokenizer; "
+                         "leave out --vocab and --lower-case")
+    if vocab is not None and not os.path.isfile(vocab):
+        raise UsageError(f"--vocab {vocab} is not a file; pass the vocab.txt the model was trained with")
+    vocab_file = vocab if vocab is not None else module.vocab_file
+    if vocab_file is None:
+        raise UsageError(f"{module.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
+    casing_from = "option"
+    if lower_case is None:
+        lower_case = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file)))
+        casing_from = "tokenizer-config"
+    place = loading.NAMED_VOCAB if vocab is not None else module.vocab_source
+    return dataclasses.replace(module, vocab_file=vocab_file, do_lower_case=lower_case,
+                               vocab_source=dataclasses.replace(place, casing_from=casing_from))
+
+
+def batches_of(source: InputSource, texts: Sequence[Text], max_seq_length: int,
+               batch_size: int = defaults.BATCH_SIZE) -> Iterator[tuple[np.ndarray, EncoderInputs]]:
+    """(rows, inputs) batches of texts packed together, so rows are padded to the longest
+    text of all batches."""
+    packed = source.pack(texts, max_seq_length)
+    for i in range(0, len(texts), batch_size):
+        rows = np.arange(i, min(i + batch_size, len(texts)))
+        yield rows, packed.batch(rows)
+
+
+def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
+              max_seq_length: int, batch_size: int = defaults.BATCH_SIZE) -> forward.Outputs:
+    """The outputs of generated texts, which only the structure test and the fit use."""
+    ran = forward.run_many(module, batches_of(source, texts, max_seq_length, batch_size))
+    return forward.concat([out for _, _, out in ran])
+
+
+def words_from(module: loading.LoadedModule, source: InputSource) -> str:
+    """The vocab file whose words the generated texts are made of."""
+    vocab_file = module.vocab_file or source.vocab_file
+    if vocab_file is None:
+        raise InterfaceError(f"neither {module.path} nor its preprocessing model carries a vocab file to make "
+                             "texts of for the structure test and the diagnosis; pass --vocab, or "
+                             "--no-structure and --no-recover")
+    return vocab_file
+
+
