@@ -54,7 +54,7 @@ def test_the_fixture_loads_each_module_once(pytester, small_module_path):
 def test_a_bad_option_is_a_usage_error(pytester):
     result = pytester.runpytest("--pooler-handle", "m,tokenizer=x")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "the only option is preprocess=HANDLE" in result.stderr.str()
+    assert "'tokenizer=x' is no option of a handle; write HANDLE[,preprocess=HANDLE][,vocab=FILE]" in result.stderr.str()
 
 
 def test_a_hand_written_failure_shows_the_callers_line_not_our_source(pytester, identity_module):

@@ -198,7 +198,11 @@ def _verify(args: argparse.Namespace) -> int:
     for option, path in (("--save-arrays", args.save_arrays), ("--plot", args.plot)):
         if path:
             atomic.check_writable_file(path, option)
-    handles = list(args.handle or []) + _read_handles(args.handles_file)
+    from tfhub_pooling import sides
+
+    handles = list(args.handle or [])
+    if args.handles_file is not None:
+        handles += sides.read_handles_file(args.handles_file, "--handles-file")
     if len(handles) > 1 or args.handles_file:
         return _verify_many(args, handles)
     args.handle = handles[0] if handles else None
@@ -240,16 +244,6 @@ def _compare(args: argparse.Namespace) -> int:
     result = api.compare(args.a, args.b, texts, args.max_seq_length)
     _print(parting.REPORTERS[args.report](result), escape=args.report != "json")
     return result.exit_code
-
-
-def _read_handles(path: str | None) -> list[str]:
-    if path is None:
-        return []
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [h for h in (line.split("#", 1)[0].strip() for line in f) if h]
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"cannot read --handles-file {path} ({getattr(e, 'strerror', None) or e})") from None
 
 
 def _verify_many(args: argparse.Namespace, handles: list[str]) -> int:

@@ -2,6 +2,7 @@
 modules with no test code of its own.
 
     pytest --pooler-handle=exports/bert_tf1 --pooler-handle="exports/encoder,preprocess=exports/preprocess"
+    pytest --pooler-handle="exports/bert.tflite,vocab=exports/vocab.txt"
     pytest --pooler-handles-file=modules.txt      # one handle a line, same syntax, # comments
     pytest --pooler-compare=exports/bert_tf1::exports/bert.tflite,vocab=vocab.txt   # two models agree
 
@@ -21,39 +22,18 @@ the command line's handles.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-
-@dataclasses.dataclass(frozen=True)
-class HandleSpec:
-    handle: str
-    preprocess: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> HandleSpec:
-        """`HANDLE` or `HANDLE,preprocess=HANDLE`."""
-        handle, *options = [part.strip() for part in text.split(",")]
-        preprocess = None
-        for option in options:
-            key, _, value = option.partition("=")
-            if key != "preprocess" or not value:
-                raise pytest.UsageError(f"--pooler-handle {text!r}: the only option is preprocess=HANDLE")
-            preprocess = value
-        return cls(handle, preprocess)
-
-    @property
-    def test_name(self) -> str:
-        return f"pooler[{self.handle}" + (f",preprocess={self.preprocess}" if self.preprocess else "") + "]"
+from tfhub_pooling.sides import Side
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tfhub-pooling", "BERT pooler checks (tfhub-pooling)")
-    group.addoption("--pooler-handle", action="append", default=[], metavar="HANDLE[,preprocess=HANDLE]",
+    group.addoption("--pooler-handle", action="append", default=[], metavar="HANDLE[,preprocess=HANDLE][,vocab=FILE]",
                     help="check that this module's pooled_output is tanh(cls · W + b) with its stored "
                          "pooler weights; repeatable, one test each")
     group.addoption("--pooler-handles-file", metavar="FILE",
@@ -74,16 +54,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:pkg_resources is deprecated:UserWarning")
 
 
-def _specs(config: pytest.Config) -> list[HandleSpec]:
+def _specs(config: pytest.Config) -> list[Side]:
+    """--pooler-handle and --pooler-handles-file's lines, each as compare's sides are written."""
+    from tfhub_pooling import sides
+    from tfhub_pooling.errors import UsageError
+
     lines = list(config.getoption("pooler_handle"))
     path = config.getoption("pooler_handles_file")
-    if path:
-        try:
-            with open(path, encoding="utf-8") as f:
-                lines += [line.split("#", 1)[0].strip() for line in f]
-        except OSError as e:
-            raise pytest.UsageError(f"--pooler-handles-file {path}: {e.strerror}") from None
-    return [HandleSpec.parse(line) for line in lines if line]
+    specs = []
+    try:
+        if path:
+            lines += sides.read_handles_file(path, "--pooler-handles-file")
+        for line in lines:
+            specs.append(sides.parse(line))
+    except UsageError as e:
+        raise pytest.UsageError(f"--pooler-handle: {e}") from None
+    return specs
+
+
+def _test_name(side: Side) -> str:
+    return f"pooler[{side}]"
 
 
 def _pairs(config: pytest.Config) -> list[tuple[str, str]]:
@@ -122,13 +112,13 @@ class _Check(pytest.Item):
 class PoolerItem(_Check):
     """One module's check, run through the same API as assert_pooler_matches."""
 
-    def __init__(self, *, spec: HandleSpec, **kwargs: Any):
+    def __init__(self, *, spec: Side, **kwargs: Any):
         super().__init__(**kwargs)
         self.spec = spec
 
     def runtest(self) -> None:
         from tfhub_pooling.testing import assert_pooler_matches
-        assert_pooler_matches(self.spec.handle, preprocess=self.spec.preprocess,
+        assert_pooler_matches(self.spec.handle, preprocess=self.spec.preprocess, vocab=self.spec.vocab,
                               recover_weights=not self.config.getoption("pooler_no_diagnosis"))
 
 
@@ -149,8 +139,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                   items: list[pytest.Item]) -> None:
     """One item per handle, node id `pooler[HANDLE]`, reported as collected like any other
     (so pytest's count is true), before the hooks that select among items (-k, -m) run."""
-    made: list[pytest.Item] = [PoolerItem.from_parent(session, name=spec.test_name, nodeid=spec.test_name, spec=spec)
-                               for spec in _specs(config)]
+    made: list[pytest.Item] = [PoolerItem.from_parent(session, name=_test_name(spec), nodeid=_test_name(spec),
+                                                      spec=spec) for spec in _specs(config)]
     for a, b in _pairs(config):
         name = f"pooler-compare[{a} vs {b}]"     # `::` separates node ids in pytest's own syntax
         made.append(CompareItem.from_parent(session, name=name, nodeid=name, pair=(a, b)))
@@ -167,7 +157,7 @@ class PoolerCheck:
     Modules are loaded once a session, keyed by handle (`loaded`)."""
 
     def __init__(self, config: pytest.Config):
-        self.handles: list[HandleSpec] = _specs(config)
+        self.handles: list[Side] = _specs(config)
         self.diagnose = not config.getoption("pooler_no_diagnosis")
         self.loaded: dict[str, Any] = {}
 

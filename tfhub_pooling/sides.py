@@ -34,3 +34,13 @@ def parse(text: str) -> Side:
                              "HANDLE[,preprocess=HANDLE][,vocab=FILE], each once")
         given[key] = value
     return Side(None if handle == DEFAULT else handle, **given)
+
+
+def read_handles_file(path: str, option: str) -> list[str]:
+    """The handles a file lists, one a line, `#` starting a comment: as the CLI's
+    --handles-file and the plugin's --pooler-handles-file (option) both read it."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [h for h in (line.split("#", 1)[0].strip() for line in f) if h]
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read {option} {path} ({getattr(e, 'strerror', None) or e})") from None
