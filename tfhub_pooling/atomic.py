@@ -184,15 +184,25 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_staging(parent: str, name: str) -> None:
-    """Removes `.NAME.building-PID-*` whose process is gone: a build killed by
-    SIGKILL runs no cleanup of its own."""
-    prefix = _staging_prefix(name)
+def sweep(parent: str, stale: Callable[[str], bool]) -> None:
+    """Removes the entries of `parent` that `stale` picks by name: what a process killed
+    by SIGKILL (or a CI timeout) left behind, since it ran no cleanup of its own. The one
+    sweep of builds' staging directories and of tensorflow_hub's download temps."""
     try:
         entries = os.listdir(parent)
     except OSError:
         return
     for entry in entries:
-        pid = entry[len(prefix):].split("-", 1)[0]
-        if entry.startswith(prefix) and pid.isdigit() and not process_alive(int(pid)):
+        if stale(entry):
             shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def remove_stale_staging(parent: str, name: str) -> None:
+    """Removes `.NAME.building-PID-*` whose process is gone."""
+    prefix = _staging_prefix(name)
+
+    def stale(entry: str) -> bool:
+        pid = entry[len(prefix):].split("-", 1)[0]
+        return entry.startswith(prefix) and pid.isdigit() and not process_alive(int(pid))
+
+    sweep(parent, stale)

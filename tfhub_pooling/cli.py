@@ -21,6 +21,7 @@ from tfhub_pooling.errors import (
     EXIT_CANNOT_WRITE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_TERMINATED,
     EXIT_USAGE,
     StudyError,
@@ -289,7 +290,7 @@ def _inspect(args: argparse.Namespace) -> int:
     info = api.inspect(args.handle)
     _print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else inspection.terminal(info),
            escape=not args.json)
-    return 0
+    return EXIT_OK
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -316,7 +317,7 @@ def _build(args: argparse.Namespace) -> int:
     path = build.build_module(w, args.dest, args.format, control=control)
     what = f" with negative control: {control.describe()}" if control else ""
     _print(f"built {args.format} module at {path} from {w.description}{what}")
-    return 0
+    return EXIT_OK
 
 
 def printable(text: str) -> str:

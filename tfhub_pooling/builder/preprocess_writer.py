@@ -8,8 +8,8 @@ SavedModel whose graph holds tensorflow_text ops and the vocab as an asset.
   obj.bert_pack_inputs([segments...], seq_length) -> the same dict, [B, seq_length],
       for one or two segments as `tokenize` returns them
 
-Tokenizing is vocabs.word_pieces and packing encoder_inputs.pack, the study's
-own, so the two cannot drift apart.
+Tokenizing is vocabs.Pieces and packing conventions/packing.pack, the study's own, so
+the two cannot drift apart.
 """
 
 from __future__ import annotations

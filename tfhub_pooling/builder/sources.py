@@ -37,7 +37,7 @@ from tfhub_pooling.errors import NotAModuleError, UsageError, first_line
 
 
 def hf_to_google_name(name: str) -> str | None:
-    """Maps a HF_CONFIG BertModel weight name to its google-research name (None: not BERT).
+    """Maps a Hugging Face BertModel weight name to its google-research name (None: not BERT).
 
     `encoder.layer.3.attention.self.query.weight` -> `bert/encoder/layer_3/attention/self/query/kernel`
     """
@@ -57,13 +57,13 @@ def hf_to_google_name(name: str) -> str | None:
 
 
 def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
-    """Reads a HF_CONFIG BERT directory: config.json, model.safetensors, vocab.txt."""
+    """Reads a Hugging Face BERT directory: config.json, model.safetensors, vocab.txt."""
     from safetensors.numpy import load_file
 
     model_dir = Path(model_dir)
     for needed in ("config.json", "model.safetensors", "vocab.txt"):
         if not (model_dir / needed).is_file():
-            raise UsageError(f"{model_dir} has no {needed}; a HF_CONFIG BERT directory needs "
+            raise UsageError(f"{model_dir} has no {needed}; a Hugging Face BERT directory needs "
                              "config.json, model.safetensors and vocab.txt")
     config = BertConfig.from_json_dict(_read_json(model_dir / "config.json"), HF_CONFIG)
     try:
@@ -76,7 +76,7 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
         name = hf_to_google_name(hf_name)
         if name is None:
             continue
-        # HF_CONFIG (torch) Linear stores [out, in]; modeling.py multiplies x · W with W [in, out].
+        # PyTorch's Linear stores [out, in]; modeling.py multiplies x · W with W [in, out].
         if name.endswith("/kernel"):
             value = value.T
         params[name] = np.ascontiguousarray(value, dtype=np.float32)
@@ -87,7 +87,7 @@ def from_hf_dir(model_dir: str | os.PathLike) -> BertWeights:
         tok = untrusted.read_json(str(tok_config), "tokenizer_config.json", UsageError)
         do_lower_case = bool(tok.get("do_lower_case", True)) if isinstance(tok, dict) else True
     return BertWeights(config, params, str(model_dir / "vocab.txt"), do_lower_case,
-                       description=f"HF_CONFIG BERT directory {model_dir}")
+                       description=f"Hugging Face BERT directory {model_dir}")
 
 
 def from_checkpoint(checkpoint_dir: str | os.PathLike) -> BertWeights:

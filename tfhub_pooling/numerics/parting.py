@@ -1,6 +1,6 @@
 """Where two models' pooled outputs part, stage by stage, in numbers.
 
-Pure functions over what each side gave (numpy only); study/parting.py runs the sides,
+Pure functions over what each side gave (numpy arrays); study/parting.py runs the sides,
 reports/parting.py says it in words. Stages, in the order a text meets them:
 
   tokenizer       each side's own ids for the same texts (identical, or where first not)

@@ -16,7 +16,6 @@ import contextlib
 import errno
 import hashlib
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -401,14 +400,12 @@ def _remove_stale_temps(module_dir: str, keep: str | None) -> None:
     """tensorflow_hub unpacks into MODULE.UID.tmp and removes it itself, unless it was
     killed (kill -9, a CI timeout); only the live lock's own temp directory is kept."""
     parent, name = os.path.split(module_dir)
-    try:
-        entries = os.listdir(parent)
-    except OSError:
-        return
-    for entry in entries:
+
+    def stale(entry: str) -> bool:
         uid = entry[len(name) + 1:-len(".tmp")]
-        if entry.startswith(name + ".") and entry.endswith(".tmp") and uid and uid != keep:
-            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+        return entry.startswith(name + ".") and entry.endswith(".tmp") and bool(uid) and uid != keep
+
+    atomic.sweep(parent, stale)
 
 
 def _single_folder(path: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, StudyError
+from tfhub_pooling.errors import EXIT_NOT_ALL_MATCH, EXIT_OK, StudyError
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.study import corpus, loading, stored_pooler
 from tfhub_pooling.study.encoder_inputs import EncoderInputs
@@ -104,4 +104,4 @@ class ZooEntry:
 
 def zoo_exit_code(entries: Sequence[ZooEntry]) -> int:
     """0 only when every module matches."""
-    return 0 if all(e.exit_code == 0 for e in entries) else EXIT_NOT_ALL_MATCH
+    return EXIT_OK if all(e.exit_code == EXIT_OK for e in entries) else EXIT_NOT_ALL_MATCH
