@@ -31,6 +31,7 @@ from tfhub_pooling.formats import (
     TF2_DICT,
     TF2_LIST,
 )
+from tfhub_pooling.reports import words
 
 MINILM, ALBERT = "minilm", "albert"
 
@@ -92,7 +93,7 @@ def _row(kind: Kind, weights: BertWeights, root: str) -> list[str]:
     c = r.comparison
     pooler = f"`{r.pooler.kernel_name}` ({r.pooler.scheme})" if r.pooler else "none"
     rb = c.rebuild
-    note = c.pooler_note or ("" if r.ok else c.reason)
+    note = words.note_words(c) or ("" if r.ok else words.reason(c))
     return [kind.name, r.module.format, str(r.pooled_output.shape[1]), pooler,
             f"{c.pooled_vs_cls.max_abs:.4f}", f"{c.pooled_vs_cls.min_cosine:.4f}",
             "-" if rb is None else f"{rb.pooled_vs_rebuilt.max_abs:.2e}",

@@ -17,6 +17,7 @@ from tfhub_pooling import api, cli
 from tfhub_pooling.errors import NoPooledOutputError
 from tfhub_pooling.formats import HF_TF
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import loading
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -25,7 +26,7 @@ TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite und
 
 def test_the_save_pretrained_directory_verifies_with_the_vocab_beside_it(hf_tf_export):
     r = api.verify(str(hf_tf_export / "save_pretrained"), texts=TEXTS)
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     assert r.module.format == HF_TF and r.module.num_layers == 6
     assert r.module.vocab_source == loading.VocabSource("beside-saved-model", casing_from="tokenizer-config")
@@ -48,7 +49,7 @@ def test_a_saved_model_named_by_itself_needs_its_vocab(saved, hf_tf_export, caps
     assert "--vocab" in capsys.readouterr().err
     vocab = hf_tf_export / "save_pretrained" / "vocab.txt"
     r = api.verify(handle, texts=TEXTS, vocab=str(vocab))
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.do_lower_case          # from the tokenizer_config.json beside the vocab
     assert r.module.vocab_source == loading.VocabSource("named-file", casing_from="tokenizer-config")
     cased = api.verify(handle, texts=TEXTS, vocab=str(vocab), lower_case=False)
@@ -74,6 +75,6 @@ def test_hugging_face_variables_behind_tf_hub_output_names_verify(hf_tf_export):
     by TF Hub's names, the pooler by Hugging Face's; still one BERT."""
     r = api.verify(str(hf_tf_export / "hub_names"), texts=TEXTS,
                    vocab=str(hf_tf_export / "save_pretrained" / "vocab.txt"))
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert "-> pooled_output, sequence_output" in r.module.signature
     assert r.pooler.kernel_name.endswith("bert/pooler/dense/kernel")

@@ -16,6 +16,7 @@ from tfhub_pooling import api, cli, provision
 from tfhub_pooling.builder import bert_config, build, sources
 from tfhub_pooling.formats import KERAS_HUB, TF1_HUB
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.reports import words
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Crème brûlée, naïve café: résumé!", ("A pair's first segment.", "Its second.")]
@@ -29,7 +30,7 @@ def test_keras_nlp_presets_name_their_classes_keras_nlp(keras_nlp_presets):
 
 def test_minilm_converted_by_keras_nlp_matches_and_equals_our_build(keras_nlp_presets, tmp_path):
     r = api.verify(str(keras_nlp_presets / "minilm"), texts=TEXTS)
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.format == KERAS_HUB and r.pooler.kernel_name.endswith("pooled_dense/kernel")
     assert r.comparison.pooled_vs_cls.max_abs > 0.1
     # keras-nlp's BertBackbone computes GELU in its tanh form; so does this build of the same
@@ -47,7 +48,7 @@ def test_minilm_converted_by_keras_nlp_matches_and_equals_our_build(keras_nlp_pr
 
 def test_a_tiny_random_keras_nlp_bert_matches(keras_nlp_presets):
     r = api.verify(str(keras_nlp_presets / "tiny"), texts=TEXTS)
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert np.abs(r.pooler.bias).max() > 0          # the bias was made non-zero, so `+ b` counts
 
 
@@ -62,7 +63,7 @@ def test_presets_saved_by_keras_nlp_0_12_get_the_same_verdicts(keras_nlp_012_pre
         config = json.loads((keras_nlp_012_presets / name / "config.json").read_text())
         assert config["registered_name"].startswith("keras_nlp>"), name
     r = api.verify(str(keras_nlp_012_presets / "tiny"), texts=TEXTS)
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.format == KERAS_HUB and np.abs(r.pooler.bias).max() > 0
     assert cli.main(["verify", "--handle", str(keras_nlp_012_presets / "distilbert")]) == 16
     assert "DistilBertBackbone" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from tfhub_pooling import api
 from tfhub_pooling.builder.litert_converter import MODES, convert
 from tfhub_pooling.formats import LITERT
 from tfhub_pooling.numerics.comparison import EQUALS_CLS, MATCHES_POOLER
+from tfhub_pooling.reports import words
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Hello!", ("A pair's first segment.", "Its second.")]
@@ -28,7 +29,7 @@ def converted(model_garden_encoders, tmp_path_factory) -> dict[tuple[str, str], 
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_each_conversion_gets_its_saved_models_verdict(converted, model_garden_encoders, vocab_file, kind, mode):
     r = api.verify(converted[kind, mode], texts=TEXTS, vocab=vocab_file)
-    assert r.verdict == EXPECTED[kind], r.comparison.reason
+    assert r.verdict == EXPECTED[kind], words.reason(r.comparison)
     assert r.module.format == LITERT
     if EXPECTED[kind] == MATCHES_POOLER:
         assert r.pooler.scheme == "litert-graph" and "found from the graph" in r.module.signature

@@ -16,6 +16,7 @@ from tfhub_pooling import api, cli
 from tfhub_pooling.errors import EXIT_NO_POOLED_OUTPUT
 from tfhub_pooling.formats import HF_CHECKPOINT
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER, NO_POOLER_WEIGHTS
+from tfhub_pooling.reports import words
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Zürich's café served crème brûlée.", ("A pair's first segment.", "Its second.")]
@@ -28,7 +29,7 @@ def test_a_checkpoint_with_a_pooler_matches_and_equals_transformers_own_outputs(
         name, transformers_checkpoints, tmp_path):
     path = transformers_checkpoints / name
     r = api.verify(str(path), texts=TEXTS)
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.format == HF_CHECKPOINT and r.pooler.checkpoint.status == "read-from-file"
     arrays = tmp_path / "ours.npz"
     np.savez(arrays, input_ids=r.inputs.input_ids, input_mask=r.inputs.input_mask, segment_ids=r.inputs.segment_ids)

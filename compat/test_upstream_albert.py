@@ -15,6 +15,7 @@ import pytest
 from tfhub_pooling import api
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import loading, saved_model_proto
 
 TEXTS = ["ALBERT shares one layer's weights across all twelve layers.",
@@ -32,7 +33,7 @@ def test_upstream_albert_verifies_as_directory_and_as_archive(kind, albert_expor
             tar.add(os.path.join(path, name), arcname=name)
     for handle in (path, str(archive)):
         r = api.verify(handle, texts=TEXTS)
-        assert r.verdict == MATCHES_POOLER, r.comparison.reason
+        assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
         assert r.comparison.pooled_vs_cls.max_abs > 0.1
         assert r.module.vocab_source == loading.VOCAB_IN_MODULE and r.module.vocab_file.endswith(".model")
         assert r.tokenizer.startswith("tensorflow_text SentencepieceTokenizer")

@@ -20,6 +20,7 @@ from tfhub_pooling import api, cli
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import TF2_DICT
 from tfhub_pooling.numerics.comparison import MATCHES_POOLER
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import loading, saved_model_proto
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -41,7 +42,7 @@ def test_upstream_export_verifies_as_directory_and_as_archive(kind, small_export
     path = getattr(small_export, kind)
     for handle in (path, _tar_gz(path, tmp_path / "module.tar.gz")):
         r = api.verify(handle, texts=TEXTS)
-        assert r.verdict == MATCHES_POOLER, r.comparison.reason
+        assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
         assert r.comparison.pooled_vs_cls.max_abs > 0.1          # and cls is not pooled_output
         assert r.module.vocab_source == loading.VOCAB_IN_MODULE
 
@@ -152,5 +153,5 @@ def test_the_legacy_list_exporter_verifies(small_export):
 
     r = api.verify(small_export.legacy_list, texts=TEXTS)
     assert r.module.format == TF2_LIST
-    assert r.verdict == MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == MATCHES_POOLER, words.reason(r.comparison)
     assert r.pooler.kernel.shape == (64, 64) and r.module.vocab_source == loading.VOCAB_IN_MODULE

@@ -43,7 +43,8 @@ cells = [
         "rebuilt = np.tanh(cls.astype(np.float64) @ W + b)\n"
         "print(f\"max |pooled - cls|             = {np.abs(pooled - cls).max():.3g}\")\n"
         "print(f\"max |pooled - tanh(cls·W + b)| = {np.abs(pooled - rebuilt).max():.3g}\")\n"
-        "print(r.verdict, \"-\", r.comparison.reason[:160], \"...\")"),
+        "from tfhub_pooling.reports import words\n"
+        "print(r.verdict, \"-\", words.reason(r.comparison)[:160], \"...\")"),
     new_code_cell(
         "%matplotlib inline\n"
         "from tfhub_pooling.reports import plot\n\n"

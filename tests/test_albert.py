@@ -19,6 +19,7 @@ from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import CHECKPOINT, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
 from tfhub_pooling.numerics import comparison
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import loading, saved_model_proto
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
@@ -92,7 +93,7 @@ def test_built_albert_equals_a_numpy_albert(fmt, albert_modules, albert_weights)
 ])
 def test_albert_verifies_in_every_format(fmt, scheme, kernel, albert_modules):
     r = api.verify(albert_modules[fmt])
-    assert r.verdict == comparison.MATCHES_POOLER and r.exit_code == 0, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER and r.exit_code == 0, words.reason(r.comparison)
     assert (r.pooler.scheme, r.pooler.kernel_name) == (scheme, kernel)
     assert r.tokenizer.startswith("tensorflow_text SentencepieceTokenizer")
     assert "(lower case, accents removed)" in r.tokenizer
@@ -166,7 +167,7 @@ def test_sentencepiece_packs_with_albert_ids_and_strips_accents(albert_weights):
 def test_every_control_written_as_albert_gets_its_verdict(fmt, control, verdict, tmp_path, albert_weights):
     path = build.build_module(albert_weights, str(tmp_path / "control"), fmt, control=control)
     r = api.verify(path)
-    assert r.verdict == verdict, r.comparison.reason
+    assert r.verdict == verdict, words.reason(r.comparison)
 
 
 def test_albert_checkpoint_directory_has_albert_base_files(albert_modules):

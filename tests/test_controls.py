@@ -10,6 +10,7 @@ from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.numerics import comparison
+from tfhub_pooling.reports import words
 
 
 @pytest.fixture(scope="module")
@@ -22,18 +23,21 @@ def _control_module(tmp_path_factory, w, control):
     return build.build_module(w, str(dest), control=control)
 
 
-@pytest.mark.parametrize("control, verdict, code, says", [
-    (Control("identity"), comparison.EQUALS_CLS, 10, "[CLS] vector itself"),
-    (Control("mean"), comparison.MEAN_POOLED, 11, "mean of sequence_output"),
-    (Control("activation", activation="none"), comparison.UNEXPLAINED, 14, "with no activation instead of tanh"),
-    (Control("activation", activation="relu"), comparison.UNEXPLAINED, 14, "with relu instead of tanh"),
-    (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS, 13, "yet pooled_output is tanh of an affine map"),
-    (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, 12, "W[3, 7] +0.05"),
+@pytest.mark.parametrize("control, verdict, code, finding", [
+    (Control("identity"), comparison.EQUALS_CLS, 10, ("look-alike", comparison.EQUALS_CLS)),
+    (Control("mean"), comparison.MEAN_POOLED, 11, ("look-alike", comparison.MEAN_POOLED)),
+    (Control("activation", activation="none"), comparison.UNEXPLAINED, 14, ("activation", "no activation")),
+    (Control("activation", activation="relu"), comparison.UNEXPLAINED, 14, ("activation", "relu")),
+    (Control("hidden-weights"), comparison.NO_POOLER_WEIGHTS, 13, ("recovery", None)),
+    (Control("perturbed", amount=0.05, row=3, col=7), comparison.POOLER_WEIGHTS_DIFFER, 12, ("recovery", None)),
 ])
-def test_each_control_gets_its_verdict(control, verdict, code, says, tmp_path_factory, small_weights):
+def test_each_control_gets_its_verdict(control, verdict, code, finding, tmp_path_factory, small_weights):
     r = api.verify(_control_module(tmp_path_factory, small_weights, control))
-    assert (r.verdict, r.exit_code) == (verdict, code), r.comparison.reason
-    assert says in r.comparison.reason
+    assert (r.verdict, r.exit_code) == (verdict, code), words.reason(r.comparison)
+    assert finding in [(f.check, f.subject) for f in r.comparison.findings if f.holds]
+    if control.kind == "perturbed":     # the fit names the element, and the reason says it
+        moved = r.comparison.recovery.differing[0]
+        assert (moved.row, moved.col) == (3, 7) and "W[3, 7] +0.05" in words.reason(r.comparison)
 
 
 def test_a_mismatch_is_diagnosed_without_being_asked_and_says_what_it_cost(tmp_path_factory, small_weights,
@@ -64,7 +68,7 @@ def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_fac
     """The issue's sensitivity check: one element of MiniLM's kernel moved by 1e-3."""
     w = sources.from_hf_dir(provision.weights_dir())
     r = api.verify(_control_module(tmp_path_factory, w, Control("perturbed", amount=1e-3, row=0, col=0)))
-    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, words.reason(r.comparison)
     d = r.comparison.recovery.differing
     assert len(d) == 1 and (d[0].row, d[0].col) == (0, 0)
     assert d[0].delta == pytest.approx(1e-3, rel=1e-2) and d[0].explained > 0.99
@@ -75,7 +79,7 @@ def test_no_false_alarm_on_1000_varied_texts(default_loaded):
     texts = vocabs.generate_texts(1000, default_loaded.vocab_file, seed=123)
     assert len(set(map(str, texts))) == 1000
     r = api.verify(texts=texts, module=default_loaded)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.comparison.rebuild.worst_bound_ratio < 1.0
     assert r.pooled_output.shape == (1000, 384)
 
@@ -108,9 +112,10 @@ def test_an_identity_pooler_matches_and_is_called_out_in_every_format(tmp_path, 
         assert cli.main(["verify", "--handle", path, *fmt]) == 0
         assert says in capsys.readouterr().out
     assert cli.main(["verify", "--handle", path, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["pooler_note"].startswith("the pooler is the identity")
+    assert json.loads(capsys.readouterr().out)["pooler_note"] == comparison.IDENTITY_POOLER
 
 
 def test_the_default_modules_zero_bias_is_said(default_loaded):
     r = api.verify(module=default_loaded, texts=["Hello."])
-    assert r.ok and r.comparison.pooler_note == "the pooler bias is exactly zero (all 384 values)"
+    assert r.ok and r.comparison.pooler_note == comparison.ZERO_BIAS
+    assert "the pooler bias is exactly zero (all 384 values)" in words.reason(r.comparison)

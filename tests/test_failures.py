@@ -23,6 +23,7 @@ from tfhub_pooling import api, cli, provision
 from tfhub_pooling.builder import bert_config, build, sources
 from tfhub_pooling.errors import InterfaceError
 from tfhub_pooling.formats import CHECKPOINT, TF2_DICT
+from tfhub_pooling.reports import words
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -410,4 +411,5 @@ def test_saturation_is_said(tmp_path, small_hf_dir):
     weights.params[bert_config.POOLER_KERNEL] = weights.params[bert_config.POOLER_KERNEL] * 1000
     r = api.verify(build.build_module(weights, str(tmp_path / "sat")), texts=["Hello there."])
     assert r.ok and r.comparison.saturated > 0.9
-    assert "saturated" in r.comparison.reason and "the check is weak there" in r.comparison.reason
+    assert [f.measured for f in r.comparison.findings if f.check == "saturation"] == [r.comparison.saturated]
+    assert "the check is weak there" in words.reason(r.comparison)

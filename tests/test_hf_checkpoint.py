@@ -24,7 +24,7 @@ from tfhub_pooling import api
 from tfhub_pooling.errors import EXIT_NO_POOLED_OUTPUT, EXIT_NOT_A_MODULE
 from tfhub_pooling.formats import HF_CHECKPOINT
 from tfhub_pooling.numerics import comparison
-from tfhub_pooling.reports import render, schema
+from tfhub_pooling.reports import render, schema, words
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "Zürich's café served crème brûlée.", ("A pair's first segment.", "Its second.")]
@@ -53,7 +53,7 @@ def checkpoint(root, name: str, minilm_dir, params: dict[str, np.ndarray] | None
 
 def test_the_real_checkpoint_matches_with_the_pooler_read_from_its_file(minilm_dir, default_loaded):
     r = api.verify(str(minilm_dir), texts=TEXTS)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.format == HF_CHECKPOINT
     assert (r.pooler.scheme, r.pooler.source) == ("hf-pytorch", "safetensors file")
     assert r.pooler.checkpoint.status == "read-from-file"
@@ -100,7 +100,7 @@ def test_keys_under_bert_with_a_head_and_in_shards_match(tmp_path, minilm_dir, t
     (shards / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
     for path in (task, shards):
         r = api.verify(str(path), texts=TEXTS[:1], structure_test=False)
-        assert r.verdict == comparison.MATCHES_POOLER, (path, r.comparison.reason)
+        assert r.verdict == comparison.MATCHES_POOLER, (path, words.reason(r.comparison))
         assert r.pooler.checkpoint.names == ("bert.pooler.dense.weight", "bert.pooler.dense.bias")
 
 
@@ -209,7 +209,7 @@ def test_a_bfloat16_checkpoint_matches_its_own_rounded_pooler(tmp_path, minilm_d
     save_tf({k: tf.cast(v, tf.bfloat16) if v.dtype == tf.float32 else v for k, v in tensors.items()},
             str(path / "model.safetensors"), metadata={"format": "pt"})
     r = api.verify(str(path), texts=TEXTS, structure_test=False)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     with safe_open(str(minilm_dir / "model.safetensors"), framework="np") as f:
         full = f.get_tensor("pooler.dense.weight").T
     assert 0 < np.abs(r.pooler.kernel.astype(np.float64) - full).max() < 2 ** -8 * np.abs(full).max()

@@ -17,6 +17,7 @@ from tfhub_pooling.builder import build, sources
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.process_env import LEGACY_KERAS
+from tfhub_pooling.reports import words
 from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
@@ -31,7 +32,7 @@ def minilm_preset(tmp_path_factory, minilm_dir):
 
 def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, minilm_dir):
     r = api.verify(minilm_preset, texts=TEXTS)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
     assert r.module.format == KERAS_HUB and r.tokenizer.startswith("the preset's own KerasHub BertTokenizer")
     # keras_hub's own converter reads the same HF safetensors: the preset must hold the same model.
@@ -127,7 +128,7 @@ def test_an_albert_preset_written_by_keras_hub_verifies_with_its_own_sentencepie
         intermediate_dim=128, max_sequence_length=128).save_to_preset(str(tmp_path / "albert"))
     keras_hub.models.AlbertTokenizer(proto=vocab).save_to_preset(str(tmp_path / "albert"))
     r = api.verify(str(tmp_path / "albert"), texts=TEXTS)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert (r.pooler.kernel_name, r.pooler.scheme) == ("pooled_dense/kernel", "keras-hub")
     assert r.tokenizer.startswith("the preset's own KerasHub AlbertTokenizer over the module's vocabulary.spm")
     own = keras_hub.models.AlbertTokenizer.from_preset(str(tmp_path / "albert"))

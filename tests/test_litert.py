@@ -16,7 +16,7 @@ from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.formats import LITERT, TF2_DICT
 from tfhub_pooling.numerics import bounds, comparison, structure
 from tfhub_pooling.reports import parting as report
-from tfhub_pooling.reports import render, schema
+from tfhub_pooling.reports import render, schema, words
 
 TEXTS = ["I am using BERT in Tensorflow and there is one detail I dont quite understand.",
          "pooled_output[0] is different from sequence_output[0, 0, :].", ("A pair's first.", "Its second.")]
@@ -36,7 +36,7 @@ def converted(tmp_path_factory, tf2_module) -> dict[str, str]:
 @pytest.mark.parametrize("mode", MODES)
 def test_each_conversion_matches_its_own_pooler(converted, minilm_dir, mode):
     r = api.verify(converted[mode], texts=TEXTS, vocab=str(minilm_dir / "vocab.txt"))
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.module.format == LITERT and "pooler FULLY_CONNECTED found from the graph" in r.module.signature
     assert r.pooler.scheme == "litert-graph" and r.pooler.checkpoint.status == "read-from-file"
     assert f"pooler weights {mode}" in r.module.signature
@@ -51,6 +51,7 @@ def test_a_tf1_graphs_conversion_is_refused_in_one_line(tmp_path, small_module_p
     fails(capsys, ["verify", "--handle", path, "--vocab", str(minilm_dir / "vocab.txt")], 5, "resource variables")
 
 
+@pytest.mark.filterwarnings("ignore:Statistics for quantized inputs were expected")   # the converter's own
 def test_a_full_integer_model_is_refused_by_name(tmp_path, tf2_module, minilm_dir, capsys):
     """int8 activations, calibrated on a representative dataset: not read yet, and said so."""
     from test_failures import fails
@@ -134,7 +135,7 @@ def test_the_real_weights_in_int8_raise_no_false_alarm(minilm_int8, minilm_dir):
     run with int8's noise model, finds no structure in it."""
     vocab = str(minilm_dir / "vocab.txt")
     r = api.verify(minilm_int8, texts=vocabs.generate_texts(128, vocab, seed=5), vocab=vocab)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs > 1e-4       # int8's error, far past float32's
     assert r.comparison.rebuild.worst_bound_ratio < 1
     assert r.comparison.structure is not None and not r.comparison.structure.differs

@@ -10,7 +10,7 @@ from tfhub_pooling import api, cli, provision
 from tfhub_pooling.builder import build, sources
 from tfhub_pooling.builder.controls import Control
 from tfhub_pooling.numerics import bounds, comparison, structure
-from tfhub_pooling.reports import schema
+from tfhub_pooling.reports import schema, words
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +35,12 @@ def test_a_change_inside_the_bound_is_caught_and_named(tmp_path_factory, minilm_
     r = api.verify(_perturbed(tmp_path_factory, minilm_weights, amount, row, col))
     c = r.comparison
     assert c.rebuild.elements_outside == 0 and c.rebuild.worst_bound_ratio < 1.0     # the bound alone passes it
-    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER and r.exit_code == 12, c.reason
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER and r.exit_code == 12, words.reason(c)
     s = c.structure
     assert (s.row, s.col) == (row, col)
     assert s.delta == pytest.approx(amount, rel=0.05)
     assert s.false_alarm < structure.ALPHA
-    assert f"W[{row}, {col}]" in c.reason and "false-alarm probability" in c.reason
+    assert [(f.holds, f.subject) for f in c.findings if f.check == "structure"] == [(True, f"W[{row}, {col}]")]
 
 
 # W[0, 0] moved by these, largest first, 1.25 apart: the suspicious band of a first look
@@ -67,7 +67,7 @@ def test_a_suspicious_first_look_is_settled_by_a_second_on_more_texts(tmp_path_f
     assert (first.looks, first.texts) == (1, structure.TEXTS)
     r = api.verify(module, recover_weights=False)
     s = r.comparison.structure
-    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, r.comparison.reason
+    assert r.verdict == comparison.POOLER_WEIGHTS_DIFFER, words.reason(r.comparison)
     assert (s.row, s.col, s.looks, s.texts) == (0, 0, 2, structure.FOLLOW_UP_TEXTS)
     assert s.false_alarm < structure.ALPHA and s.delta == pytest.approx(amount, rel=0.2)
 
@@ -75,7 +75,7 @@ def test_a_suspicious_first_look_is_settled_by_a_second_on_more_texts(tmp_path_f
 def test_the_default_module_is_clean_with_margin(default_loaded):
     r = api.verify(module=default_loaded)
     s = r.comparison.structure
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert s.texts == structure.TEXTS and s.looks == 1 and s.tested > 0.99 * 384 * 384
     assert s.false_alarm > 1e3 * structure.ALPHA
 
@@ -87,7 +87,7 @@ def test_no_false_alarm_on_a_thousand_clean_texts_of_a_random_bert(small_module_
     module = api.load(small_module_path)
     texts = vocabs.generate_texts(1000, module.vocab_file, seed=5)
     r = api.verify(texts=texts, module=module)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.comparison.structure.texts == 1000
     assert r.comparison.structure.false_alarm > 1e3 * structure.ALPHA
 

@@ -7,6 +7,7 @@ import pytest
 
 from tfhub_pooling import api
 from tfhub_pooling.numerics import comparison
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import stored_pooler
 
 
@@ -14,7 +15,7 @@ from tfhub_pooling.study import stored_pooler
 def test_pooled_is_the_rebuilt_pooler_and_not_cls(which, default_loaded, small_module_path):
     handle = None if which == "default" else small_module_path
     r = api.verify(handle, module=default_loaded if which == "default" else None)
-    assert r.verdict == comparison.MATCHES_POOLER, r.comparison.reason
+    assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.exit_code == 0
     assert r.comparison.rebuild.pooled_vs_rebuilt.max_abs <= r.comparison.rebuild.tolerance_max
     assert r.comparison.rebuild.worst_bound_ratio <= 1.0

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tfhub_pooling.api import compare, verify
-from tfhub_pooling.reports import parting, render
+from tfhub_pooling.reports import parting, render, words
 from tfhub_pooling.sides import Side
 from tfhub_pooling.study.parting import Parting
 from tfhub_pooling.study.results import VerifyResult
@@ -38,7 +38,7 @@ def assert_pooler_matches(handle: str | None = None, texts: Sequence[Text] | Non
                         f"(worst element at {c.rebuild.worst_bound_ratio:.3g}x its {c.precision} bound, "
                         f"{c.rebuild.elements_outside} elements outside)")
         # The verdict first: pytest's short summary keeps only the message's start.
-        raise AssertionError(f"{r.verdict}: {c.reason}; {figures}; module {r.module.handle}; "
+        raise AssertionError(f"{r.verdict}: {words.reason(c)}; {figures}; module {r.module.handle}; "
                              f"pooler: {render.pooler_words(r.pooler) if r.pooler else r.pooler_search}")
     return r
 

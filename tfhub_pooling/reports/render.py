@@ -17,6 +17,7 @@ import numpy as np
 
 from tfhub_pooling import atomic
 from tfhub_pooling.numerics import bounds, comparison, structure
+from tfhub_pooling.reports import words
 from tfhub_pooling.study import texts
 from tfhub_pooling.study.loading import VOCAB_IN_MODULE, ModuleFacts, VocabSource
 from tfhub_pooling.study.results import (
@@ -150,6 +151,7 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
         },
         "structure": c.structure and c.structure.as_dict(),
         "pooler_note": c.pooler_note,
+        "findings": findings_json(c),
         "saturated": c.saturated,
         "interface_checks": r.interface_checks,
         "recovery": r.comparison.recovery and {
@@ -159,9 +161,14 @@ def to_json(r: VerifyResult) -> dict[str, Any]:
             "recovered_vs_stored_kernel_max_abs_diff": r.comparison.recovery.stored_kernel_max_abs,
             "differing": [dataclasses.asdict(d) for d in r.comparison.recovery.differing]},
         "verdict": c.verdict,
-        "reason": c.reason,
+        "reason": words.reason(c),
         "exit_code": c.exit_code,
     }
+
+
+def findings_json(c: comparison.Comparison) -> list[dict[str, Any]]:
+    """The checks the verdict rests on, as data (comparison.Finding)."""
+    return [dataclasses.asdict(f) for f in c.findings]
 
 
 def module_lines(m: ModuleFacts) -> list[str]:
@@ -257,7 +264,7 @@ def terminal(r: VerifyResult) -> str:
     lines += structure_lines(c.structure)
     lines += interface_lines(r.interface_checks)
     lines += recovery_lines(r)
-    lines.append(f"verdict            {c.verdict}: {c.reason}")
+    lines.append(f"verdict            {c.verdict}: {words.reason(c)}")
     if c.verdict == comparison.MATCHES_POOLER:
         lines += ["", EXPLANATION.replace("`", "")]
     return "\n".join(lines)
@@ -289,7 +296,7 @@ def markdown(r: VerifyResult) -> str:
     if c.rebuild is not None:
         lines += ["", f"Tolerance: per-element {c.precision} rounding bound, largest {c.rebuild.tolerance_max:.2e}; "
                       f"the worst element used {c.rebuild.worst_bound_ratio:.3g} of its bound."]
-    lines += ["", f"Verdict: **{c.verdict}**: {c.reason}", ""]
+    lines += ["", f"Verdict: **{c.verdict}**: {words.reason(c)}", ""]
     if c.verdict == comparison.MATCHES_POOLER:
         lines.append(EXPLANATION)
     return "\n".join(lines)
@@ -320,7 +327,9 @@ def corpus_to_json(cr: CorpusResult) -> dict[str, Any]:
         "interrupted": st.interrupted,
         "verdict": st.verdict,
         "structure": st.structure and st.structure.as_dict(),
-        "reason": st.reason,
+        "findings": findings_json(sm),
+        "first_mismatch_lines": list(st.first_mismatch) if st.first_mismatch else None,
+        "reason": words.corpus_reason(sm, st.first_mismatch),
         "exit_code": st.exit_code,
     }
 
@@ -352,7 +361,7 @@ def corpus_terminal(cr: CorpusResult) -> str:
         lines += [f"  {w.line:>7}  {w.bound_ratio:.3g}  {w.max_abs_rebuilt:.2e}  {w.max_abs_cls:.3f}  "
                   f"{_short(texts.label(w.text), 60)}" for w in st.worst]
     lines += structure_lines(st.structure)
-    lines.append(f"verdict            {st.verdict}: {st.reason}")
+    lines.append(f"verdict            {st.verdict}: {words.corpus_reason(sm, st.first_mismatch)}")
     return "\n".join(lines)
 
 
@@ -370,7 +379,8 @@ def corpus_markdown(cr: CorpusResult) -> str:
         m = sm.rebuild.pooled_vs_rebuilt
         lines.append(f"| pooled vs tanh(cls · W + b) | {m.max_abs:.3g} | {m.mean_abs:.3g} |")
     bullets = [f"- {line.split(maxsplit=1)[1]}" for line in structure_lines(st.structure)]
-    lines += ["", *bullets, *([""] if bullets else []), f"Verdict: **{st.verdict}**: {st.reason}", ""]
+    lines += ["", *bullets, *([""] if bullets else []),
+              f"Verdict: **{st.verdict}**: {words.corpus_reason(sm, st.first_mismatch)}", ""]
     if st.verdict == comparison.MATCHES_POOLER:
         lines.append(EXPLANATION)
     return "\n".join(lines)

@@ -4,9 +4,9 @@ Texts are read in chunks; each chunk is tokenized and packed in one eager call,
 sorted by its true token counts into batches so that padding stays small, run
 and compared by the batch loop verify uses too (batches.compared), and folded
 into running statistics: the batches' comparisons merged without their per-text
-rows (comparison.merge), the verdict of each batch counted. Only the statistics
-and the worst few texts are kept, never the outputs. Worst texts carry their line
-numbers, so results read in file order.
+rows (comparison.merge), on which the run's verdict is judged, and each batch's
+verdict counted. Only the statistics and the worst few texts are kept, never the
+outputs. Worst texts carry their line numbers, so results read in file order.
 """
 
 from __future__ import annotations
@@ -47,34 +47,19 @@ class CorpusStats:
     padded_to: int | None = None     # the longest length batches ran padded to, where the module takes only some
     summary: comparison.Comparison | None = None   # every batch's comparison merged, totals only
     verdicts: dict[str, int] = dataclasses.field(default_factory=dict)   # batches per verdict
-    first_mismatch: str = ""     # the first non-matching batch's reason
+    first_mismatch: tuple[int, int] | None = None   # the first and last line of the first batch that did
+                                                    # not match its pooler
     worst: list[WorstText] = dataclasses.field(default_factory=list)
     structure: structure.Structure | None = None   # the residual-structure test over every text
     interrupted: bool = False    # Ctrl-C or SIGTERM stopped the run; the figures cover what was done
     interrupted_by: KeyboardInterrupt | None = dataclasses.field(default=None, repr=False)  # to raise again
 
     @property
-    def judgement(self) -> tuple[str, str]:
-        """(verdict, reason) for the whole run: the commonest failing batch verdict, else the
-        residual-structure test over every text."""
-        others = {v: n for v, n in self.verdicts.items() if v != comparison.MATCHES_POOLER}
-        if others:
-            return max(others, key=others.get), self.first_mismatch
-        assert self.summary is not None and self.summary.rebuild is not None, "every batch matched its pooler"
-        worst = self.summary.rebuild.worst_bound_ratio
-        reason = (f"every batch: pooled_output = tanh(cls · W + b) within the {self.summary.precision} bound "
-                  f"(worst element at {worst:.3g} of its bound)")
-        if self.structure is None:
-            return comparison.MATCHES_POOLER, reason
-        return comparison.judge_structure(self.structure, worst, reason, self.summary.precision)
-
-    @property
     def verdict(self) -> str:
-        return self.judgement[0]
-
-    @property
-    def reason(self) -> str:
-        return self.judgement[1]
+        """The run's verdict: every batch's comparison folded into one (summary), judged as
+        verify judges its texts, with the residual-structure test over every text."""
+        assert self.summary is not None, "a corpus run compares at least one batch"
+        return self.summary.verdict
 
     @property
     def exit_code(self) -> int:
@@ -113,8 +98,9 @@ def run_corpus(module: LoadedModule, source, numbered_texts: Iterable[tuple[int,
             raise
         stats.interrupted, stats.interrupted_by = True, e   # the figures so far are still worth printing
     stats.worst = [w for _, _, w in sorted(heap, key=lambda h: -h[0])]
-    if sums is not None and sums.n:
+    if sums is not None and sums.n and stats.summary is not None:
         stats.structure = sums.result()
+        stats.summary = comparison.with_structure(stats.summary, stats.structure)
     return stats
 
 
@@ -140,8 +126,8 @@ def _fold(stats: CorpusStats, heap: list, b: batches.ComparedBatch) -> None:
         stats.padded_to = max(stats.padded_to or 0, out.ran_at)
     stats.summary = comparison.merge([c] if stats.summary is None else [stats.summary, c], rows=False)
     stats.verdicts[c.verdict] = stats.verdicts.get(c.verdict, 0) + 1
-    if c.verdict != comparison.MATCHES_POOLER and not stats.first_mismatch:
-        stats.first_mismatch = f"in a batch of lines {min(lines)} to {max(lines)}: {c.reason}"
+    if c.verdict != comparison.MATCHES_POOLER and stats.first_mismatch is None:
+        stats.first_mismatch = (min(lines), max(lines))
     if c.rebuild is None:
         return
     ratios = c.rebuild.per_text_bound_ratio

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -61,6 +62,25 @@ class Packed:
 
     def all(self) -> EncoderInputs:
         return self.batch(np.arange(len(self.truncated)))
+
+
+class Inputs(Protocol):
+    """What makes a module's encoder inputs: our Tokenizer over its vocab, or its
+    PreprocessingModel. The study holds either as this, and nothing more."""
+
+    vocab_file: str | None           # whose words generated texts are made of, where it has one
+
+    def describe(self) -> str:
+        """What made the inputs, for the reports."""
+        ...
+
+    def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
+        """texts -> one padded batch [B, S]."""
+        ...
+
+    def pack(self, texts: Sequence[Text], max_seq_length: int) -> Packed:
+        """texts -> packed unpadded, to be cut into batches by token count."""
+        ...
 
 
 class Tokenizer:

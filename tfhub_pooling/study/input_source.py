@@ -14,12 +14,9 @@ from tfhub_pooling import defaults
 from tfhub_pooling.errors import InterfaceError, UsageError
 from tfhub_pooling.formats import PREPROCESS
 from tfhub_pooling.study import forward, handles, keras_hub_loading, loading
-from tfhub_pooling.study.encoder_inputs import EncoderInputs, PreprocessingModel, Tokenizer
+from tfhub_pooling.study.encoder_inputs import EncoderInputs, Inputs, PreprocessingModel, Tokenizer
 from tfhub_pooling.study.options import Options
 from tfhub_pooling.study.texts import Text
-
-# Our own tokenizer, or the module's preprocessing model: both `pack(texts, max_seq_length)`.
-InputSource = Tokenizer | PreprocessingModel
 
 
 def load_preprocessor(handle: str) -> PreprocessingModel:
@@ -31,7 +28,7 @@ def load_preprocessor(handle: str) -> PreprocessingModel:
     return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj)[0])
 
 
-def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.LoadedModule, InputSource, int]:
+def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.LoadedModule, Inputs, int]:
     """The module, what makes its inputs, and the length to trim to.
 
     options.vocab, .lower_case: the vocab file and casing the user named, for an encoder that
@@ -45,7 +42,7 @@ def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.Loa
             raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, "
                                  "so its vocab is unknown; pass its vocab with --vocab, or its preprocessing "
                                  "model with --preprocess")
-        source: InputSource
+        source: Inputs
         if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
             source = Tokenizer(module.vocab_file, module.do_lower_case,
                                word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
@@ -84,7 +81,7 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
                                vocab_source=dataclasses.replace(place, casing_from=casing_from))
 
 
-def batches_of(source: InputSource, texts: Sequence[Text], max_seq_length: int,
+def batches_of(source: Inputs, texts: Sequence[Text], max_seq_length: int,
                batch_size: int = defaults.BATCH_SIZE) -> Iterator[tuple[np.ndarray, EncoderInputs]]:
     """(rows, inputs) batches of texts packed together, so rows are padded to the longest
     text of all batches."""
@@ -94,14 +91,14 @@ def batches_of(source: InputSource, texts: Sequence[Text], max_seq_length: int,
         yield rows, packed.batch(rows)
 
 
-def run_texts(module: loading.LoadedModule, source: InputSource, texts: Sequence[Text],
+def run_texts(module: loading.LoadedModule, source: Inputs, texts: Sequence[Text],
               max_seq_length: int, batch_size: int = defaults.BATCH_SIZE) -> forward.Outputs:
     """The outputs of generated texts, which only the structure test and the fit use."""
     ran = forward.run_many(module, batches_of(source, texts, max_seq_length, batch_size))
     return forward.concat([out for _, _, out in ran])
 
 
-def words_from(module: loading.LoadedModule, source: InputSource) -> str:
+def words_from(module: loading.LoadedModule, source: Inputs) -> str:
     """The vocab file whose words the generated texts are made of."""
     vocab_file = module.vocab_file or source.vocab_file
     if vocab_file is None:

@@ -19,8 +19,8 @@ from tfhub_pooling.study import (
     stored_variables,
     text_sources,
 )
-from tfhub_pooling.study.encoder_inputs import concat
-from tfhub_pooling.study.input_source import InputSource, batches_of, prepare, run_texts, words_from
+from tfhub_pooling.study.encoder_inputs import Inputs, concat
+from tfhub_pooling.study.input_source import batches_of, prepare, run_texts, words_from
 from tfhub_pooling.study.options import Options
 from tfhub_pooling.study.results import CorpusResult, VerifyResult
 
@@ -45,7 +45,7 @@ def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeigh
         return None, str(e)
 
 
-def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
+def recover(module: loading.LoadedModule, source: Inputs, hidden: int,
             max_seq_length: int, pooler: stored_pooler.PoolerWeights | None,
             seed: int = 0) -> recovery.Recovery:
     """Fits pooled = tanh(cls · W + b) on generated texts, from outputs alone."""
@@ -57,7 +57,7 @@ def recover(module: loading.LoadedModule, source: InputSource, hidden: int,
                             pooler.kernel if pooler else None, pooler.bias if pooler else None)
 
 
-def run_structure_test(module: loading.LoadedModule, source: InputSource, out: forward.Outputs,
+def run_structure_test(module: loading.LoadedModule, source: Inputs, out: forward.Outputs,
                        pooler: stored_pooler.PoolerWeights, max_seq_length: int,
                        batch_size: int, seed: int = 0) -> structure.Structure:
     """The residual-structure test on the study's outputs and enough generated texts to
