@@ -50,7 +50,7 @@ from tfhub_pooling.cli import execute, int_at_least
 from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.errors import UsageError
 from tfhub_pooling.formats import TF2_DICT
-from tfhub_pooling.study import corpus, forward, input_source, pipeline, stored_variables, texts
+from tfhub_pooling.study import corpus, forward, input_source, stored_variables, texts
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Tokenizer, pad_to
 from tfhub_pooling.study.loading import LoadedModule
 from tfhub_pooling.study.texts import Text
@@ -156,7 +156,7 @@ def forward_flops(module: LoadedModule, batches: list[EncoderInputs]) -> float |
     macs_per_token = sum(e.shape[0] * e.shape[1] for e in kernels)
     hidden = max(e.shape[1] for e in kernels if e.shape[0] == e.shape[1])
     padded = sum(b.input_ids.size for b in batches)
-    attention = sum(2 * (module.num_layers or 0) * hidden * b.input_ids.shape[0] * b.input_ids.shape[1] ** 2
+    attention = sum(2 * (module.facts.num_layers or 0) * hidden * b.input_ids.shape[0] * b.input_ids.shape[1] ** 2
                     for b in batches)
     return 2.0 * (macs_per_token * padded + attention)
 
@@ -175,8 +175,8 @@ def _pad_to(inputs: EncoderInputs, width: int) -> EncoderInputs:
 
 
 def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repeats: int) -> dict:
-    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
-    max_len = min(FIXED_LENGTH, module.max_seq_length)
+    tokenizer = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case)
+    max_len = min(FIXED_LENGTH, module.facts.max_seq_length)
     numbered = list(enumerate(texts, start=1))
     chunks = [texts[start:start + corpus.CHUNK] for start in range(0, len(texts), corpus.CHUNK)]
     # As corpus mode batches: each chunk packed once, its rows sorted by token count.
@@ -195,7 +195,7 @@ def bench_module(module: LoadedModule, texts: list[Text], batch_size: int, repea
     def study_pass():
         corpus.run_corpus(module, tokenizer, numbered, max_len, pooler)
 
-    pooler, _ = pipeline.find_pooler(module)
+    pooler, _ = module.pooler()
     n = len(texts)
     tokenize = time_it(lambda: [tokenizer.pack(chunk, max_len) for chunk in chunks], repeats)
     timed = time_interleaved({"bare": lambda: run_batches(encoded), "study": study_pass,
@@ -318,11 +318,11 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
            "settings": {"texts": n_texts, "batch_size": batch_size, "repeats": repeats}, "modules": {}}
     for name, path in sizes.items():
         module = api.load(path)
-        if module.vocab_file is None:     # a LiteRT file: the vocab it was converted with
+        if module.facts.vocab_file is None:     # a LiteRT file: the vocab it was converted with
             module = input_source.named_vocab(module, vocab or str(provision.weights_dir() / "vocab.txt"), None)
-        texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.vocab_file)[:n_texts]
+        texts = ordinary_sentences(n_texts * 5 // 4 + 8, module.facts.vocab_file)[:n_texts]
         entry = {"path": path, "hidden": None} | bench_module(module, texts, batch_size, repeats)
-        entry["hidden"] = int(forward.run(module, Tokenizer(module.vocab_file, module.do_lower_case)
+        entry["hidden"] = int(forward.run(module, Tokenizer(module.facts.vocab_file, module.facts.do_lower_case)
                                           .encode(texts[:1], 16)).pooled_output.shape[1])
         # The bare baseline is tensorflow_hub's load of a SavedModel; other formats have none.
         if cold_repeats and os.path.isfile(os.path.join(path, "saved_model.pb")):
@@ -332,7 +332,7 @@ def run(sizes: dict[str, str], n_texts: int, batch_size: int, repeats: int,
         doc["modules"][name] = entry
     if memory_texts:
         first = next(iter(sizes.values()))
-        doc["memory"] = memory(first, api.load(first).vocab_file, *memory_texts)
+        doc["memory"] = memory(first, api.load(first).facts.vocab_file, *memory_texts)
     if race_sizes:
         vocab = str(provision.weights_dir() / "vocab.txt")     # the default's: the race runs the default
         doc["race"] = whole_process.race(list(race_sizes), race_rounds, hf_python,

@@ -116,9 +116,9 @@ def test_inspect_reads_model_gardens_preprocessing_models(export, request, capsy
     info = json.loads(capsys.readouterr().out)
     assert info["module"]["format"] == "preprocess"
     encoder = api.load(e.model_garden)          # its encoder, with the casing both share
-    assert info["module"]["do_lower_case"] == encoder.do_lower_case
+    assert info["module"]["do_lower_case"] == encoder.facts.do_lower_case
     if export == "small_export":                     # BERT's: vocab.txt in assets/, as the encoder's
-        assert os.path.basename(info["module"]["vocab_file"]) == os.path.basename(encoder.vocab_file)
+        assert os.path.basename(info["module"]["vocab_file"]) == os.path.basename(encoder.facts.vocab_file)
     else:                                            # ALBERT's: its SentencePiece model is a graph constant
         assert info["module"]["vocab_file"] is None
         assert info["module"]["vocab_source"]["place"] == loading.VOCAB_IN_GRAPH.place

@@ -44,7 +44,7 @@ def one_setting(texts: int) -> list[dict]:
         for name, w, fmt, pre in cases:
             path = build.build_module(w, os.path.join(tmp, name.replace(" ", "_")), fmt)
             module = api.load(path)
-            generated = vocabs.generate_texts(texts, module.vocab_file or vocab, seed=2026)
+            generated = vocabs.generate_texts(texts, module.facts.vocab_file or vocab, seed=2026)
             r = api.verify(module=module, texts=generated, preprocess=pre, recover_weights=False)
             s = r.comparison.structure
             shutil.rmtree(path)         # a bert-large module is 1.3 GB

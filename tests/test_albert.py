@@ -75,7 +75,7 @@ def numpy_albert(p: dict, config: bert_config.BertConfig, ids, mask, types):
 @pytest.mark.parametrize("fmt", [TF1_HUB, TF2_DICT, TF2_LIST])
 def test_built_albert_equals_a_numpy_albert(fmt, albert_modules, albert_weights):
     module = api.load(albert_modules[fmt])
-    inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(
+    inputs = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case).encode(
         ["An ALBERT shares one layer's weights.", ("Twelve times over", "and projects E to H.")], 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     sequence, pooled = numpy_albert(albert_weights.params, albert_weights.config, inputs.input_ids,
@@ -109,15 +109,15 @@ def test_tf1_albert_vocab_is_the_signatures_tensor_not_the_constant_named_vocab_
     assert saved_model_proto.signature_output_tensor(graph, "tokenization_info", "vocab_file") == "vocab_model:0"
     assert records["vocab_model:0"].endswith(".model") and records["vocab_file:0"].endswith(".vocab")
     module = api.load(path)
-    assert module.vocab_file.endswith(".model") and module.vocab_source == loading.VOCAB_IN_MODULE
+    assert module.facts.vocab_file.endswith(".model") and module.facts.vocab_source == loading.VOCAB_IN_MODULE
 
 
 def test_tf2_albert_carries_sp_model_file_only(albert_modules):
     obj = tf.saved_model.load(albert_modules[TF2_DICT])
     assert hasattr(obj, "sp_model_file") and not hasattr(obj, "vocab_file") and not hasattr(obj, "do_lower_case")
     module = api.load(albert_modules[TF2_DICT])
-    assert module.do_lower_case and module.vocab_file.endswith(".model")
-    assert module.num_layers is None    # one shared set of layer weights: the names count no layers
+    assert module.facts.do_lower_case and module.facts.vocab_file.endswith(".model")
+    assert module.facts.num_layers is None    # one shared set of layer weights: the names count no layers
 
 
 def test_albert_with_its_preprocessing_model_gives_our_ids_and_verdict(albert_modules):

@@ -25,7 +25,7 @@ def test_module_equals_numpy_bert(which, default_module_path, small_module_path,
     path, hf_dir = ((default_module_path, minilm_dir) if which == "default"
                     else (small_module_path, small_hf_dir))
     module = api.load(path)
-    inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(TEXTS, 128)
+    inputs = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case).encode(TEXTS, 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     config = json.loads((hf_dir / "config.json").read_text())
     seq_ref, pooled_ref = forward(load_file(str(hf_dir / "model.safetensors")), config,
@@ -93,7 +93,7 @@ def test_google_research_gelu_is_the_tanh_form(tmp_path, minilm_dir):
     assert written["hidden_act"] == "gelu_exact"       # MiniLM's own form, kept by our writer
     config_file.write_text(json.dumps(written | {"hidden_act": "gelu"}))   # as google-research names it
     module = api.load(ckpt)
-    inputs = Tokenizer(module.vocab_file, module.do_lower_case).encode(TEXTS, 128)
+    inputs = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case).encode(TEXTS, 128)
     out = module.run(inputs.input_ids, inputs.input_mask, inputs.segment_ids)
     hf_config = json.loads((minilm_dir / "config.json").read_text())
     weights = load_file(str(minilm_dir / "model.safetensors"))

@@ -76,7 +76,7 @@ def test_recovery_pinpoints_a_small_perturbation_in_the_real_module(tmp_path_fac
 
 
 def test_no_false_alarm_on_1000_varied_texts(default_loaded):
-    texts = vocabs.generate_texts(1000, default_loaded.vocab_file, seed=123)
+    texts = vocabs.generate_texts(1000, default_loaded.facts.vocab_file, seed=123)
     assert len(set(map(str, texts))) == 1000
     r = api.verify(texts=texts, module=default_loaded)
     assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)

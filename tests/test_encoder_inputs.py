@@ -13,7 +13,7 @@ from tfhub_pooling.study.encoder_inputs import Tokenizer
 
 @pytest.fixture(scope="module")
 def tokenizer(default_loaded):
-    return Tokenizer(default_loaded.vocab_file, default_loaded.do_lower_case)
+    return Tokenizer(default_loaded.facts.vocab_file, default_loaded.facts.do_lower_case)
 
 
 def test_known_ids(tokenizer):
@@ -73,7 +73,7 @@ def test_padding_does_not_change_cls_or_pooled(default_loaded, tokenizer):
 
 
 def test_max_seq_length_comes_from_the_module(default_loaded):
-    assert default_loaded.max_seq_length == 512
+    assert default_loaded.facts.max_seq_length == 512
     r = api.verify(texts=["word " * 100], max_seq_length=16, module=default_loaded)
     assert r.inputs.input_ids.shape == (1, 16) and r.inputs.truncated[0]
 

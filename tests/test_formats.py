@@ -53,7 +53,7 @@ def test_formats_agree_and_each_verifies(modules):
 @pytest.mark.parametrize("fmt", formats.ENCODERS)
 def test_batches_in_flight_change_no_bit_in_any_format(fmt, modules):
     module = api.load(modules[fmt])
-    packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS, 128)
+    packed = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case).pack(TEXTS, 128)
     assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 3) % len(TEXTS)])) for i in range(len(TEXTS))])
 
 
@@ -80,7 +80,7 @@ def test_lost_variable_names_fall_back_to_the_checkpoint(tmp_path, small_weights
     tf2_writer.write(small_weights, path, keep_variable_names=False)
     module = api.load(path)
     assert all(v.name.startswith("Variable") for v in module.variables)
-    assert module.max_seq_length == 128            # read off the checkpoint too
+    assert module.facts.max_seq_length == 128            # read off the checkpoint too
     r = api.verify(module=module, texts=["Hi."])
     assert r.ok, words.reason(r.comparison)
     assert r.pooler.source == stored_variables.CHECKPOINT_SOURCE
@@ -129,7 +129,7 @@ def test_google_research_checkpoint_directory(tmp_path, small_weights, modules):
 
 def test_detection_and_refusals(modules, tmp_path):
     for fmt in formats.ENCODERS:
-        assert api.load(modules[fmt]).format == fmt
+        assert api.load(modules[fmt]).facts.format == fmt
     with pytest.raises(InterfaceError, match="preprocessing model, not an encoder"):
         api.load(modules[formats.PREPROCESS])
     with pytest.raises(InterfaceError, match="no BERT preprocessing model"):

@@ -17,8 +17,8 @@ from tfhub_pooling.study.encoder_inputs import Tokenizer
 @pytest.fixture(scope="module")
 def batches(default_loaded):
     """Six batches of different widths, in an order that is not sorted by width."""
-    tokenizer = Tokenizer(default_loaded.vocab_file, default_loaded.do_lower_case)
-    texts = ordinary_sentences(60, default_loaded.vocab_file)[:48]
+    tokenizer = Tokenizer(default_loaded.facts.vocab_file, default_loaded.facts.do_lower_case)
+    texts = ordinary_sentences(60, default_loaded.facts.vocab_file)[:48]
     packed = tokenizer.pack(texts, 128)
     rows = np.argsort(packed.token_counts, kind="stable")
     return [packed.batch(rows[i::6]) for i in (5, 0, 3, 1, 4, 2)]

@@ -476,7 +476,7 @@ def test_a_lock_held_by_a_live_process_that_is_not_downloading(tmp_path, monkeyp
         f.write(f"{__import__('socket').gethostname()}.{os.getpid()}.feedface")
     old = time.time() - 3600
     os.utime(lock, (old, old))
-    assert api.load(str(archive)).format == "tf1-hub"
+    assert api.load(str(archive)).facts.format == "tf1-hub"
     assert "which is not downloading it" in capsys.readouterr().err
 
 

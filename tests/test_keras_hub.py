@@ -46,7 +46,7 @@ def test_a_preset_verifies_and_equals_keras_hubs_own_conversion(minilm_preset, m
 
 def test_an_eager_preset_runs_batches_in_flight_bit_for_bit(minilm_preset):
     module = api.load(minilm_preset)
-    packed = Tokenizer(module.vocab_file, module.do_lower_case).pack(TEXTS * 3, 64)
+    packed = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case).pack(TEXTS * 3, 64)
     assert_in_flight_bit_for_bit(module, [(i, packed.batch([i, (i + 4) % 9])) for i in range(9)])
 
 

@@ -70,7 +70,7 @@ def test_vocab_is_the_modules_own_asset(tmp_path, small_hf_dir):
     shutil.copytree(small_hf_dir, source)
     path = build.build_module(sources.from_hf_dir(source), str(tmp_path / "module"))
     module = api.load(path)
-    assert (module.vocab_file, module.vocab_source) == (os.path.join(path, "assets", "vocab.txt"),
+    assert (module.facts.vocab_file, module.facts.vocab_source) == (os.path.join(path, "assets", "vocab.txt"),
                                                         loading.VOCAB_IN_MODULE)
     before = api.verify(module=module, texts=["Hello there."])
     (source / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")   # the exporter's copy changes

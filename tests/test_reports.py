@@ -117,7 +117,7 @@ def test_documents_share_one_vocabulary(default_module_path, tmp_path, capsys):
 
 
 def test_corpus_mode_reports_file_lines_and_matches_per_text_figures(tmp_path, default_loaded, capsys):
-    texts = vocabs.generate_texts(300, default_loaded.vocab_file, seed=5)
+    texts = vocabs.generate_texts(300, default_loaded.facts.vocab_file, seed=5)
     f = tmp_path / "corpus.txt"
     f.write_text("\n\n".join(t if isinstance(t, str) else "\t".join(t) for t in texts) + "\n",
                  encoding="utf-8")

@@ -85,7 +85,7 @@ def test_no_false_alarm_on_a_thousand_clean_texts_of_a_random_bert(small_module_
     from tfhub_pooling.conventions import vocabs
 
     module = api.load(small_module_path)
-    texts = vocabs.generate_texts(1000, module.vocab_file, seed=5)
+    texts = vocabs.generate_texts(1000, module.facts.vocab_file, seed=5)
     r = api.verify(texts=texts, module=module)
     assert r.verdict == comparison.MATCHES_POOLER, words.reason(r.comparison)
     assert r.comparison.structure.texts == 1000
@@ -169,7 +169,7 @@ def test_corpus_mode_runs_it_over_the_whole_file(capsys, tmp_path, moved_by_1e5)
     from tfhub_pooling.conventions import vocabs
 
     texts_file = tmp_path / "texts.txt"
-    vocab = api.load(moved_by_1e5).vocab_file
+    vocab = api.load(moved_by_1e5).facts.vocab_file
     texts = vocabs.generate_texts(100, vocab, seed=3)     # some are pairs: a tab splits them
     texts_file.write_text("".join((t if isinstance(t, str) else "\t".join(t)) + "\n" for t in texts))
     assert cli.main(["verify", "--handle", moved_by_1e5, "--texts-file", str(texts_file), "--json"]) == 12

@@ -17,7 +17,6 @@ from tfhub_pooling.study import (
     keras_hub_loading,
     litert,
     loading,
-    pipeline,
     saved_model_proto,
     stored_variables,
 )
@@ -60,12 +59,12 @@ def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
 def document(module: loading.LoadedModule) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
     and signatures, variables, where the pooler lives, and who built it."""
-    entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.path)
-    pooler, search = pipeline.find_pooler(module)
-    doc = _document(loading.facts(module), module.path, entries, pooler, search)
-    if module.format == KERAS_HUB:
+    entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.facts.path)
+    pooler, search = module.pooler()
+    doc = _document(module.facts, module.facts.path, entries, pooler, search)
+    if module.facts.format == KERAS_HUB:
         doc["keras_preset"] = keras_hub_loading.describe(module)
-    if module.format == LITERT:
+    if module.facts.format == LITERT:
         doc["litert"] = litert.describe(module)
     return doc
 

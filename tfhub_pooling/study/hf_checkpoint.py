@@ -34,7 +34,14 @@ from tfhub_pooling.errors import (
 )
 from tfhub_pooling.formats import HF_CHECKPOINT
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import HF_TOKENIZER_CONFIG, HF_VOCAB, LoadedModule, VocabSource, least_precise
+from tfhub_pooling.study.loading import (
+    HF_TOKENIZER_CONFIG,
+    HF_VOCAB,
+    LoadedModule,
+    ModuleFacts,
+    VocabSource,
+    least_precise,
+)
 from tfhub_pooling.study.stored_variables import Entry
 
 CONFIG_FILE = "config.json"
@@ -265,17 +272,18 @@ def load(handle: str, path: str, hidden_act: str | None = None) -> LoadedModule:
         return {k: out[k].numpy() for k in ("pooled_output", "sequence_output")}
 
     vocab_file, source, lower_case = tokenizer_files(path)
-    return LoadedModule(handle=handle, path=path, format=HF_CHECKPOINT,
+    facts = ModuleFacts(handle=handle, path=path, format=HF_CHECKPOINT,
                         signature=f"keras_hub {kind} (token_ids, segment_ids, padding_mask), ported from the "
                                   f"safetensors by keras_hub's converter; run "
                                   f"{'as config.json says' if hidden_act is None else 'for comparison with'}: "
                                   f"{', '.join(changed)}",
-                        obj=backbone, variables=list(backbone.weights), run=run, vocab_file=vocab_file,
-                        vocab_source=source, do_lower_case=lower_case,
-                        max_seq_length=int(config["max_position_embeddings"]), graph_variants=[],
-                        num_layers=int(config["num_hidden_layers"]), vocab_rows=int(config["vocab_size"]),
-                        stored=stored_variables.Stored(stored_variables.SAFETENSORS_SOURCE, entries),
+                        vocab_file=vocab_file, vocab_source=source, do_lower_case=lower_case,
+                        max_seq_length=int(config["max_position_embeddings"]),
+                        num_layers=int(config["num_hidden_layers"]),
                         weights_dtype=least_precise(e.dtype for e in entries))
+    return LoadedModule(facts=facts, run=run, obj=backbone, variables=list(backbone.weights),
+                        vocab_rows=int(config["vocab_size"]),
+                        stored=stored_variables.Stored(stored_variables.SAFETENSORS_SOURCE, entries))
 
 
 def tokenizer_files(path: str) -> tuple[str | None, VocabSource, bool]:

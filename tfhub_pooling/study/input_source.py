@@ -38,26 +38,26 @@ def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.Loa
     if vocab is not None or lower_case is not None:
         module = named_vocab(module, vocab, lower_case)
     if options.preprocess is None:
-        if module.vocab_file is None:
-            raise InterfaceError(f"{module.path} carries no vocab_file / do_lower_case or sp_model_file, "
+        if module.facts.vocab_file is None:
+            raise InterfaceError(f"{module.facts.path} carries no vocab_file / do_lower_case or sp_model_file, "
                                  "so its vocab is unknown; pass its vocab with --vocab, or its preprocessing "
                                  "model with --preprocess")
         source: Inputs
         if module.tokenizer is not None:    # a KerasHub preset: its own tokenizer makes the word pieces
-            source = Tokenizer(module.vocab_file, module.do_lower_case,
+            source = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case,
                                word_pieces=keras_hub_loading.word_pieces(module.tokenizer),
                                name=f"the preset's own KerasHub {type(module.tokenizer).__name__}")
         else:
-            source = Tokenizer(module.vocab_file, module.do_lower_case,
+            source = Tokenizer(module.facts.vocab_file, module.facts.do_lower_case,
                                owner="the --vocab file" if vocab is not None else "the module's")
         if module.vocab_rows is not None and source.vocab.size > module.vocab_rows:
-            raise InterfaceError(f"vocab {module.vocab_file} has {source.vocab.size} entries, and the module's "
+            raise InterfaceError(f"vocab {module.facts.vocab_file} has {source.vocab.size} entries, and the module's "
                                  f"word-embedding table has {module.vocab_rows} rows; the vocab is not this "
                                  "module's, or one of the two is damaged")
     else:
         source = load_preprocessor(options.preprocess)
         max_seq_length = max_seq_length or defaults.PREPROCESS_SEQ_LENGTH
-    return module, source, min(max_seq_length or module.max_seq_length, module.max_seq_length)
+    return module, source, min(max_seq_length or module.facts.max_seq_length, module.facts.max_seq_length)
 
 
 def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: bool | None
@@ -65,20 +65,21 @@ def named_vocab(module: loading.LoadedModule, vocab: str | None, lower_case: boo
     """The module with the vocab file and casing the user named (--vocab, --lower-case).
     Without an explicit casing, the tokenizer_config.json beside the vocab file says it."""
     if module.tokenizer is not None:
-        raise UsageError(f"{module.handle} is a KerasHub preset, which tokenizes with its own tokenizer; "
+        raise UsageError(f"{module.facts.handle} is a KerasHub preset, which tokenizes with its own tokenizer; "
                          "leave out --vocab and --lower-case")
     if vocab is not None and not os.path.isfile(vocab):
         raise UsageError(f"--vocab {vocab} is not a file; pass the vocab.txt the model was trained with")
-    vocab_file = vocab if vocab is not None else module.vocab_file
+    vocab_file = vocab if vocab is not None else module.facts.vocab_file
     if vocab_file is None:
-        raise UsageError(f"{module.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
+        raise UsageError(f"{module.facts.path} carries no vocab, so --lower-case has none to apply to; pass --vocab too")
     casing_from = "option"
     if lower_case is None:
         lower_case = loading.tokenizer_casing(os.path.dirname(os.path.abspath(vocab_file)))
         casing_from = "tokenizer-config"
-    place = loading.NAMED_VOCAB if vocab is not None else module.vocab_source
-    return dataclasses.replace(module, vocab_file=vocab_file, do_lower_case=lower_case,
-                               vocab_source=dataclasses.replace(place, casing_from=casing_from))
+    place = loading.NAMED_VOCAB if vocab is not None else module.facts.vocab_source
+    facts = dataclasses.replace(module.facts, vocab_file=vocab_file, do_lower_case=lower_case,
+                                vocab_source=dataclasses.replace(place, casing_from=casing_from))
+    return dataclasses.replace(module, facts=facts)
 
 
 def batches_of(source: Inputs, texts: Sequence[Text], max_seq_length: int,
@@ -100,9 +101,9 @@ def run_texts(module: loading.LoadedModule, source: Inputs, texts: Sequence[Text
 
 def words_from(module: loading.LoadedModule, source: Inputs) -> str:
     """The vocab file whose words the generated texts are made of."""
-    vocab_file = module.vocab_file or source.vocab_file
+    vocab_file = module.facts.vocab_file or source.vocab_file
     if vocab_file is None:
-        raise InterfaceError(f"neither {module.path} nor its preprocessing model carries a vocab file to make "
+        raise InterfaceError(f"neither {module.facts.path} nor its preprocessing model carries a vocab file to make "
                              "texts of for the structure test and the diagnosis; pass --vocab, or "
                              "--no-structure and --no-recover")
     return vocab_file

@@ -32,7 +32,7 @@ from tfhub_pooling.errors import (
 )
 from tfhub_pooling.formats import KERAS_HUB
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import LoadedModule, vocab_place
+from tfhub_pooling.study.loading import LoadedModule, ModuleFacts, vocab_place
 
 CONFIG_FILE = "config.json"
 # BertTokenizer's WordPiece vocabulary; AlbertTokenizer's SentencePiece model.
@@ -139,12 +139,11 @@ def load(handle: str, path: str) -> LoadedModule:
         return {k: np.asarray(out[k]) for k in ("pooled_output", "sequence_output")}
 
     variables = list(backbone.weights)
-    return LoadedModule(handle=handle, path=path, format=KERAS_HUB,
-                        signature=f"{kind}.__call__ (token_ids, segment_ids, padding_mask)", obj=backbone,
-                        variables=variables, run=run, vocab_file=vocab.path, vocab_source=vocab_place(vocab),
-                        do_lower_case=bool(getattr(tokenizer, "lowercase", False)),
-                        max_seq_length=int(backbone.max_sequence_length), graph_variants=[],
-                        num_layers=int(backbone.num_layers), tokenizer=tokenizer,
+    facts = ModuleFacts(handle=handle, path=path, format=KERAS_HUB,
+                        signature=f"{kind}.__call__ (token_ids, segment_ids, padding_mask)", vocab_file=vocab.path,
+                        vocab_source=vocab_place(vocab), do_lower_case=bool(getattr(tokenizer, "lowercase", False)),
+                        max_seq_length=int(backbone.max_sequence_length), num_layers=int(backbone.num_layers))
+    return LoadedModule(facts=facts, run=run, obj=backbone, variables=variables, tokenizer=tokenizer,
                         vocab_rows=int(backbone.vocabulary_size))
 
 

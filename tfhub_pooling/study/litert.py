@@ -35,7 +35,7 @@ from tfhub_pooling import untrusted
 from tfhub_pooling.errors import InterfaceError, NotAModuleError, UsageError, first_line
 from tfhub_pooling.formats import LITERT
 from tfhub_pooling.study import stored_variables
-from tfhub_pooling.study.loading import FALLBACK_MAX_SEQ_LENGTH, NO_VOCAB, LoadedModule, least_precise
+from tfhub_pooling.study.loading import FALLBACK_MAX_SEQ_LENGTH, NO_VOCAB, LoadedModule, ModuleFacts, least_precise
 from tfhub_pooling.study.stored_variables import Entry, Stored
 
 SUFFIX = ".tflite"
@@ -185,18 +185,17 @@ def load(handle: str, path: str) -> LoadedModule:
     vocab_rows, positions = _tables(probe, ops, runner.inputs[roles["ids"]])
     kind = stored.entries[0].dtype if stored.entries else None
     weights = _weights_dtype(probe, ops)
-    return LoadedModule(handle=handle, path=path, format=LITERT,
+    facts = ModuleFacts(handle=handle, path=path, format=LITERT,
                         signature=f"{runner.key or 'no signature, the inputs'} "
                                   f"({', '.join(roles[r] for r in ('ids', 'mask', 'types'))}); pooled_output = "
                                   f"{graph.pooled}, sequence_output = {graph.sequence}, told by {graph.found_by}"
                                   + (f"; pooler {graph.pooler.op} found from the graph" if graph.pooler else
                                      "; no TANH(dense(row 0)) in the graph")
                                   + (f"; pooler weights {kind}" if kind else ""),
-                        obj=Model(interpreter, roles, graph, _kernel_facts(probe, ops, graph.pooler),
-                                  os.path.getsize(path)),
-                        variables=[], run=run, vocab_file=None, vocab_source=NO_VOCAB,
-                        do_lower_case=False, max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, graph_variants=[],
-                        num_layers=None, vocab_rows=vocab_rows, stored=stored, weights_dtype=weights)
+                        vocab_file=None, vocab_source=NO_VOCAB, do_lower_case=False,
+                        max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, num_layers=None, weights_dtype=weights)
+    model = Model(interpreter, roles, graph, _kernel_facts(probe, ops, graph.pooler), os.path.getsize(path))
+    return LoadedModule(facts=facts, run=run, obj=model, vocab_rows=vocab_rows, stored=stored)
 
 
 def _refuse_full_integer(path: str, interpreter: Any, ops: list[dict]) -> None:

@@ -1,10 +1,15 @@
 """Local module directory -> a loaded module with a uniform BERT interface.
 
-Loading is tensorflow_hub's `hub.load` (which runs a TF1 module's inference
-graph variant, tags set()); this module detects which BERT interface the loaded
-object offers (formats.py), adapts it to one call
+A LoadedModule is what every format's loader returns (this one for SavedModels;
+keras_hub_loading, hf_checkpoint and litert for the others): its facts (ModuleFacts,
+what every document says of it), one call
 `run(input_ids, input_mask, segment_ids) -> {"pooled_output", "sequence_output"}`,
-and finds the vocab where the exporter recorded it (saved_model_proto.py).
+and `pooler()`, its stored pooler weights and where they were found.
+
+Loading a SavedModel is tensorflow_hub's `hub.load` (which runs a TF1 module's inference
+graph variant, tags set()); this module detects which BERT interface the loaded
+object offers (formats.py), adapts it to `run`, and finds the vocab where the exporter
+recorded it (saved_model_proto.py).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from tfhub_pooling.errors import (
     first_line,
 )
 from tfhub_pooling.formats import HF_TF, PREPROCESS, TF1_HUB, TF2_DICT, TF2_LIST
-from tfhub_pooling.study import interface, saved_model_proto, stored_variables
+from tfhub_pooling.study import interface, saved_model_proto, stored_pooler, stored_variables
 from tfhub_pooling.study.lengths import Lengths
 
 TOKENS_INPUTS = ("input_ids", "input_mask", "segment_ids")
@@ -48,35 +53,6 @@ FALLBACK_MAX_SEQ_LENGTH = 512
 RunFn = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
-@dataclasses.dataclass(kw_only=True)
-class LoadedModule:
-    handle: str
-    path: str                   # the local directory tensorflow_hub resolved
-    format: str                 # formats.ENCODERS
-    signature: str              # what `run` calls
-    obj: Any                    # what hub.load returned
-    variables: list             # tf.Variables, with their names as loaded
-    run: RunFn
-    vocab_file: str | None      # None: the module carries none (a preprocessing model must make inputs)
-    vocab_source: VocabSource   # VOCAB_IN_MODULE (and where a link in assets/ leads), NO_VOCAB, ...
-    do_lower_case: bool
-    max_seq_length: int         # rows of the position-embedding table
-    graph_variants: list[frozenset[str]]   # tag sets in saved_model.pb (TF1 modules may have several);
-                                           # hub.load picks, and the study runs, the inference set()
-    num_layers: int | None      # transformer layers, counted off the stored names
-    tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
-    vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
-    static_length: int | None = None   # the sequence length its signature fixes (FNet, SparseMixer)
-    encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
-    stored: stored_variables.Stored | None = None   # what the module stores outside TF's variables (a
-                                                    # checkpoint's safetensors, a LiteRT graph): its pooler is read there
-    weights_dtype: str = "float32"  # the least precise dtype its dense weights are stored in (WEIGHT_DTYPES)
-    lengths: Lengths = dataclasses.field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.lengths = Lengths(self.static_length, self.max_seq_length)
-
-
 @dataclasses.dataclass(frozen=True)
 class VocabSource:
     """Where the vocab and its casing came from, as data (reports/render.py says it in words)."""
@@ -96,24 +72,64 @@ NO_VOCAB = VocabSource("none")
 NAMED_VOCAB = VocabSource("named-file")               # --vocab, vocab=
 
 
+NOT_A_SAVED_MODEL = "none: not a SavedModel"
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModuleFacts:
-    """What every document says about the module, under the same names."""
+    """What a loaded module is, as every document says it, under the same names: the one
+    record of it; the loaded module holds it beside what runs."""
 
     handle: str
-    path: str
-    format: str
-    signature: str
-    graph_variant: str          # the tag set run, e.g. "set()" (inference)
-    graph_variants: list[str]   # every tag set saved_model.pb holds
-    vocab_file: str | None
-    vocab_source: VocabSource
+    path: str                   # the local directory (or file) the handle resolved to
+    format: str                 # formats.ENCODERS
+    signature: str              # what `run` calls
+    vocab_file: str | None      # None: the module carries none (a preprocessing model must make inputs)
+    vocab_source: VocabSource   # VOCAB_IN_MODULE (and where a link in assets/ leads), NO_VOCAB, ...
     do_lower_case: bool
     max_seq_length: int | None  # the module's own maximum: rows of its position embeddings (None: a
                                 # preprocessing model)
-    num_layers: int | None
-    static_length: int | None = None   # the length its signature fixes, or None: it takes any
+    num_layers: int | None      # transformer layers, counted off the stored names
+    graph_variant: str = NOT_A_SAVED_MODEL   # the tag set run, e.g. "set()" (inference)
+    graph_variants: list[str] = dataclasses.field(default_factory=list)   # every tag set saved_model.pb holds
+    static_length: int | None = None   # the length its signature fixes (FNet, SparseMixer), or None: any
     weights_dtype: str = "float32"     # WEIGHT_DTYPES: a conversion's int8 or float16, a checkpoint's bfloat16
+
+
+@dataclasses.dataclass(kw_only=True)
+class LoadedModule:
+    """A loaded encoder, whatever its format: its facts, the one call that runs it, and
+    what the study reads its inputs and pooler from."""
+
+    facts: ModuleFacts
+    run: RunFn
+    obj: Any                    # what the loader loaded (hub.load's object, a keras_hub backbone, LiteRT's model)
+    variables: list = dataclasses.field(default_factory=list)   # tf.Variables, with their names as loaded
+    tokenizer: Any = None       # the module's own tokenizer, where it carries one (KerasHub presets)
+    vocab_rows: int | None = None   # rows of the word-embedding table: no vocab may be longer
+    encoder_outputs: int | None = None  # entries `encoder_outputs` should hold (MobileBERT: layers + 1)
+    stored: stored_variables.Stored | None = None   # what the module stores outside TF's variables (a
+                                                    # checkpoint's safetensors, a LiteRT graph): its pooler is read there
+    lengths: Lengths = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        assert self.facts.max_seq_length is not None, "an encoder has a maximum length"
+        self.lengths = Lengths(self.facts.static_length, self.facts.max_seq_length)
+
+    def pooler(self) -> tuple[stored_pooler.PoolerWeights | None, str | None]:
+        """The stored pooler and where it was found, or None and what was searched. Found
+        once, before any batch runs; each batch's outputs are then held to its width
+        (stored_pooler.check_width)."""
+        try:
+            if self.stored is not None:
+                return stored_pooler.find_in_file(self.stored), None
+            return stored_pooler.find_module_pooler(self.variables, self.facts.path), None
+        except stored_pooler.PoolerNotFound as e:
+            if self.stored is not None and self.stored.source == stored_variables.SAFETENSORS_SOURCE:
+                return None, (f"{e}. transformers draws such a pooler at random on every load (\"newly "
+                              "initialized: pooler.dense\"), so its pooler_output is no property of the model; "
+                              "the pooled_output here is keras_hub's own random draw")
+            return None, str(e)
 
 
 # From most to least precise: what a module's dense weights may be stored as.
@@ -126,13 +142,10 @@ def least_precise(dtypes: Any) -> str:
     return WEIGHT_DTYPES[max(found, default=0)]
 
 
-def facts(module: LoadedModule) -> ModuleFacts:
-    shared = {f.name: getattr(module, f.name) for f in dataclasses.fields(ModuleFacts)
-              if f.name not in ("graph_variant", "graph_variants")}
-    return ModuleFacts(**shared,
-                       graph_variant=(saved_model_proto.describe_tags(saved_model_proto.INFERENCE_TAGS)
-                                      if module.graph_variants else "none: not a SavedModel"),
-                       graph_variants=[saved_model_proto.describe_tags(t) for t in module.graph_variants])
+def graph_variants(proto: Any) -> dict[str, Any]:
+    """The facts of a SavedModel's graph variants: the one run (inference) and every one it holds."""
+    return {"graph_variant": saved_model_proto.describe_tags(saved_model_proto.INFERENCE_TAGS),
+            "graph_variants": [saved_model_proto.describe_tags(t) for t in saved_model_proto.graph_variants(proto)]}
 
 
 def load_saved_model(path: str) -> Any:
@@ -441,11 +454,12 @@ def _loaded(handle: str, path: str, fmt: str, signature: str, obj: Any, run: Run
     max_seq_length = stored_variables.max_seq_length(entries) or FALLBACK_MAX_SEQ_LENGTH
     if static_length is not None:       # a fixed signature takes no longer text
         max_seq_length = min(max_seq_length, static_length)
-    return LoadedModule(handle=handle, path=path, format=fmt, signature=signature, obj=obj, variables=variables,
-                        run=run, vocab_file=vocab_file, vocab_source=vocab_source, do_lower_case=do_lower_case,
-                        max_seq_length=max_seq_length, graph_variants=saved_model_proto.graph_variants(proto),
-                        num_layers=stored_variables.num_layers(entries),
-                        vocab_rows=stored_variables.vocab_rows(entries), static_length=static_length,
+    facts = ModuleFacts(handle=handle, path=path, format=fmt, signature=signature, vocab_file=vocab_file,
+                        vocab_source=vocab_source, do_lower_case=do_lower_case, max_seq_length=max_seq_length,
+                        num_layers=stored_variables.num_layers(entries), static_length=static_length,
+                        **graph_variants(proto))
+    return LoadedModule(facts=facts, run=run, obj=obj, variables=variables,
+                        vocab_rows=stored_variables.vocab_rows(entries),
                         encoder_outputs=stored_variables.encoder_outputs(entries))
 
 

@@ -136,8 +136,8 @@ def _cause(text: Any, piece_a: str | None, piece_b: str | None, ra: VerifyResult
 
 
 def _encoder(ra: VerifyResult, b_on_a: forward.Outputs, ma: LoadedModule, mb: LoadedModule) -> Stage:
-    layers = max(n for n in (ma.num_layers, mb.num_layers, 1) if n is not None)
-    precision = least_precise((ma.weights_dtype, mb.weights_dtype))
+    layers = max(n for n in (ma.facts.num_layers, mb.facts.num_layers, 1) if n is not None)
+    precision = least_precise((ma.facts.weights_dtype, mb.facts.weights_dtype))
     stage = parting.encoder(ra.sequence_output, b_on_a.sequence_output, ra.inputs.input_mask, layers, precision)
     if stage.status != PARTS:
         return stage
@@ -167,13 +167,13 @@ def _gelu_explains(ra: VerifyResult, b_on_a: forward.Outputs, ma: LoadedModule, 
 def _other_gelu(module: LoadedModule) -> tuple[LoadedModule, str, str] | None:
     """The module loaded again with the other GELU form: (module, the form it runs, the other)."""
     try:
-        if module.format == HF_CHECKPOINT:
-            ran = hf_checkpoint.read_config(module.path).get("hidden_act", "gelu")
+        if module.facts.format == HF_CHECKPOINT:
+            ran = hf_checkpoint.read_config(module.facts.path).get("hidden_act", "gelu")
             if ran not in OTHER_GELU:
                 return None
-            return hf_checkpoint.load(module.handle, module.path, OTHER_GELU[ran]), ran, OTHER_GELU[ran]
-        if module.format == KERAS_HUB:
-            variant = keras_hub_loading.load(module.handle, module.path)
+            return hf_checkpoint.load(module.facts.handle, module.facts.path, OTHER_GELU[ran]), ran, OTHER_GELU[ran]
+        if module.facts.format == KERAS_HUB:
+            variant = keras_hub_loading.load(module.facts.handle, module.facts.path)
             hf_checkpoint.set_activation(variant.obj, OTHER_GELU[KERAS_HUB_GELU])
             return variant, KERAS_HUB_GELU, OTHER_GELU[KERAS_HUB_GELU]
     except StudyError:

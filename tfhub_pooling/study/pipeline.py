@@ -16,7 +16,6 @@ from tfhub_pooling.study import (
     interface,
     loading,
     stored_pooler,
-    stored_variables,
     text_sources,
 )
 from tfhub_pooling.study.encoder_inputs import Inputs, concat
@@ -27,22 +26,6 @@ from tfhub_pooling.study.results import CorpusResult, VerifyResult
 # Black-box recovery fits on twice the unknowns per column, then checks on held-out texts.
 RECOVERY_FIT_FACTOR = 2
 RECOVERY_HELD_OUT = 64
-
-
-def find_pooler(module: loading.LoadedModule) -> tuple[stored_pooler.PoolerWeights | None, str | None]:
-    """The stored pooler, or None and what was searched. Found once,
-    before any batch runs; each batch's outputs are then held to its width
-    (stored_pooler.check_width)."""
-    try:
-        if module.stored is not None:
-            return stored_pooler.find_in_file(module.stored), None
-        return stored_pooler.find_module_pooler(module.variables, module.path), None
-    except stored_pooler.PoolerNotFound as e:
-        if module.stored is not None and module.stored.source == stored_variables.SAFETENSORS_SOURCE:
-            return None, (f"{e}. transformers draws such a pooler at random on every load (\"newly initialized: "
-                          "pooler.dense\"), so its pooler_output is no property of the model; the pooled_output "
-                          "here is keras_hub's own random draw")
-        return None, str(e)
 
 
 def recover(module: loading.LoadedModule, source: Inputs, hidden: int,
@@ -89,7 +72,7 @@ def verify(module: loading.LoadedModule, options: Options) -> VerifyResult:
     module, source, max_seq_length = prepare(module, options)
     batch_size = options.batch_size
     recovery_seconds = None
-    pooler, search = find_pooler(module)
+    pooler, search = module.pooler()
     with bounds.quiet_blas():
         ran = list(batches.compared(module, pooler, batches_of(source, texts, max_seq_length, batch_size)))
         inputs = concat([b.inputs for b in ran])
@@ -105,7 +88,7 @@ def verify(module: loading.LoadedModule, options: Options) -> VerifyResult:
             recovery_seconds = time.perf_counter() - start
             result = comparison.conclude(result, fit)
     return VerifyResult(
-        module=loading.facts(module), tokenizer=source.describe(), trimmed_to=max_seq_length, texts=texts,
+        module=module.facts, tokenizer=source.describe(), trimmed_to=max_seq_length, texts=texts,
         inputs=inputs, pooled_output=out.pooled_output, sequence_output=out.sequence_output,
         pooler=pooler, pooler_search=search, comparison=result,
         interface_checks=interface.report(out.checks, module.encoder_outputs),
@@ -120,11 +103,11 @@ def verify_corpus(module: loading.LoadedModule, options: Options, opened: Binary
     assert options.texts_file is not None, "corpus mode reads a texts file"
     forward.full_float32()
     module, source, max_seq_length = prepare(module, options)
-    pooler, search = find_pooler(module)
+    pooler, search = module.pooler()
     texts = text_sources.iter_texts_file(options.texts_file, opened)
     with tqdm(total=text_sources.count_lines(options.texts_file), unit="text", disable=not options.progress,
               leave=False) as bar:
         stats = corpus.run_corpus(module, source, texts, max_seq_length, pooler, options.batch_size, bar,
                                   options.structure_test)
-    return CorpusResult(module=loading.facts(module), tokenizer=source.describe(), trimmed_to=max_seq_length,
+    return CorpusResult(module=module.facts, tokenizer=source.describe(), trimmed_to=max_seq_length,
                         texts_file=options.texts_file, pooler=pooler, pooler_search=search, stats=stats)
