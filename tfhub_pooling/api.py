@@ -117,15 +117,6 @@ def compare(a: str | Side | None, b: str | Side | None, texts: Sequence[Text] | 
 def inspect(handle: str | None) -> dict[str, Any]:
     """What a module is, without running it (reports/inspection.py): format, graph variants
     and signatures, variables, where the pooler lives, the vocab, and who built it."""
-    from tfhub_pooling.formats import PREPROCESS
     from tfhub_pooling.reports import inspection
-    from tfhub_pooling.study import detect, handles, loading
 
-    if handle is None:
-        return inspection.document(load(None))
-    found, obj = detect.detect(handles.resolve(handle)), None
-    if found.saved_model is not None:
-        obj = loading.load_saved_model(found.saved_model)
-        if loading.detect_format(found.saved_model, obj) == PREPROCESS:
-            return inspection.preprocess_document(handle, found.path, obj)
-    return inspection.document(provision.load_resolved(handle, found, obj))
+    return inspection.document(provision.load_any(handle))

@@ -22,6 +22,7 @@ from tfhub_pooling.conventions import checkpoints
 from tfhub_pooling.errors import CannotWriteError, NotAModuleError, UsageError
 from tfhub_pooling.formats import CHECKPOINT, TF1_HUB
 from tfhub_pooling.study import detect, handles, modules
+from tfhub_pooling.study.encoder_inputs import PreprocessingModel
 from tfhub_pooling.study.loading import LoadedModule
 
 if TYPE_CHECKING:
@@ -145,6 +146,14 @@ def load(handle: str | None) -> LoadedModule:
             path = ensure_default(rebuild=True)
             return modules.load(f"default: {path}", detect.detect(path))
     return load_resolved(handle, detect.detect(handles.resolve(handle)))
+
+
+def load_any(handle: str | None) -> LoadedModule | PreprocessingModel:
+    """load(), or the preprocessing model the handle names: what `inspect` reads."""
+    if handle is None:
+        return load(None)
+    found = detect.detect(handles.resolve(handle))
+    return load_resolved(handle, found) if found.kind == CHECKPOINT else modules.load_any(handle, found)
 
 
 def load_resolved(handle: str, found: detect.OnDisk, obj: Any = None) -> LoadedModule:

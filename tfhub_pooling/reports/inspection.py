@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from tfhub_pooling import untrusted
 from tfhub_pooling.errors import NotAModuleError
-from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, LITERT, PREPROCESS
+from tfhub_pooling.formats import BUILD_RECORD, KERAS_HUB, LITERT
 from tfhub_pooling.reports import render
 from tfhub_pooling.study import (
     keras_hub_loading,
@@ -20,6 +20,7 @@ from tfhub_pooling.study import (
     saved_model_proto,
     stored_variables,
 )
+from tfhub_pooling.study.encoder_inputs import PreprocessingModel
 
 # Longer variable lists are summarised: the first and last few, and totals.
 SHOW_VARIABLES = 12
@@ -56,9 +57,12 @@ def _variables(entries: list[stored_variables.Entry]) -> dict[str, Any]:
             "shown": shown, "summarised": len(rows) > SHOW_VARIABLES}
 
 
-def document(module: loading.LoadedModule) -> dict[str, Any]:
+def document(module: loading.LoadedModule | PreprocessingModel) -> dict[str, Any]:
     """One document: the module entry every document shares, its graph variants
-    and signatures, variables, where the pooler lives, and who built it."""
+    and signatures, variables, where the pooler lives, and who built it. A preprocessing
+    model has the same document, with no variables and no pooler."""
+    if isinstance(module, PreprocessingModel):
+        return _document(module.facts, module.facts.path, None, None, None)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.facts.path)
     pooler, search = module.pooler()
     doc = _document(module.facts, module.facts.path, entries, pooler, search)
@@ -67,21 +71,6 @@ def document(module: loading.LoadedModule) -> dict[str, Any]:
     if module.facts.format == LITERT:
         doc["litert"] = litert.describe(module)
     return doc
-
-
-def preprocess_document(handle: str, path: str, obj: Any) -> dict[str, Any]:
-    """The same document for a BERT preprocessing model: no variables, no pooler."""
-    return _document(_preprocess_facts(handle, path, obj), path, None, None, None)
-
-
-def _preprocess_facts(handle: str, path: str, obj: Any) -> loading.ModuleFacts:
-    variants = [saved_model_proto.describe_tags(t)
-                for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
-    vocab_file, place = loading.preprocess_vocab(path, obj)
-    return loading.ModuleFacts(handle=handle, path=path, format=PREPROCESS,
-                               signature="__call__, tokenize, bert_pack_inputs", graph_variant=variants[0],
-                               graph_variants=variants, vocab_file=vocab_file, vocab_source=place,
-                               do_lower_case=loading.lower_cases(obj), max_seq_length=None, num_layers=None)
 
 
 def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -21,6 +21,9 @@ import tensorflow as tf
 from tfhub_pooling.conventions import vocabs
 from tfhub_pooling.conventions.packing import flat_pieces, pack
 from tfhub_pooling.study.texts import Text, check_texts, segments
+
+if TYPE_CHECKING:
+    from tfhub_pooling.study.loading import ModuleFacts
 
 
 @dataclasses.dataclass
@@ -158,12 +161,14 @@ class PreprocessingModel:
     tensorflow/albert_en_preprocess/3 style), used instead of our own tokenizer:
     its `tokenize` and `bert_pack_inputs`."""
 
-    def __init__(self, handle: str, obj, vocab_file: str | None):
-        """vocab_file: the vocab it carries, if any (loading.preprocess_vocab), for generated
-        texts (recovery) when the encoder carries none."""
-        self.handle = handle
+    def __init__(self, facts: ModuleFacts, obj: Any):
+        """facts: what it is, as every document says it (modules.load_preprocessing); its
+        vocab_file, where it carries one, makes the generated texts (recovery) when the
+        encoder carries none."""
+        self.facts = facts
+        self.handle = facts.handle
         self._obj = obj
-        self.vocab_file = vocab_file
+        self.vocab_file = facts.vocab_file
 
     def describe(self) -> str:
         return f"preprocessing model {self.handle}"

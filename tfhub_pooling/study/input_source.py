@@ -12,20 +12,15 @@ import numpy as np
 
 from tfhub_pooling import defaults
 from tfhub_pooling.errors import InterfaceError, UsageError
-from tfhub_pooling.formats import PREPROCESS
-from tfhub_pooling.study import forward, handles, keras_hub_loading, loading
+from tfhub_pooling.study import detect, forward, handles, keras_hub_loading, loading, modules
 from tfhub_pooling.study.encoder_inputs import EncoderInputs, Inputs, PreprocessingModel, Tokenizer
 from tfhub_pooling.study.options import Options
 from tfhub_pooling.study.texts import Text
 
 
 def load_preprocessor(handle: str) -> PreprocessingModel:
-    path = handles.resolve(handle)
-    obj = loading.load_saved_model(path)
-    if loading.detect_format(path, obj) != PREPROCESS:
-        raise InterfaceError(f"{handle} is no BERT preprocessing model (it lacks tokenize and "
-                             "bert_pack_inputs)")
-    return PreprocessingModel(handle, obj, loading.preprocess_vocab(path, obj)[0])
+    """What --preprocess names, resolved and loaded through the one module boundary."""
+    return modules.load_preprocessing(handle, detect.detect(handles.resolve(handle)))
 
 
 def prepare(module: loading.LoadedModule, options: Options) -> tuple[loading.LoadedModule, Inputs, int]:

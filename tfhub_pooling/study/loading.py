@@ -425,6 +425,15 @@ def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, VocabSource]:
     return (file.path, vocab_place(file)) if os.path.isfile(file.path) else (None, NO_VOCAB)
 
 
+def preprocessing_facts(handle: str, path: str, obj: Any) -> ModuleFacts:
+    """A preprocessing model's facts, under the names an encoder's have."""
+    vocab_file, place = preprocess_vocab(path, obj)
+    variants = [saved_model_proto.describe_tags(t) for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
+    return ModuleFacts(handle=handle, path=path, format=PREPROCESS, signature="__call__, tokenize, bert_pack_inputs",
+                       vocab_file=vocab_file, vocab_source=place, do_lower_case=lower_cases(obj),
+                       max_seq_length=None, num_layers=None, graph_variant=variants[0], graph_variants=variants)
+
+
 def lower_cases(obj: Any) -> bool:
     """Whether a preprocessing model lower-cases: its do_lower_case, or, where it keeps
     none, whether its own tokenize gives "ABC" the pieces of "abc"."""
