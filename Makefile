@@ -1,7 +1,8 @@
 # `make verify`:      set up, then run the study on the embedded default module.
 # `make test`:        set up, then run the suite.
 # `make test-bench`:  the benchmark's own tests (benchmarks/, whole processes).
-# `make lint`:        ruff on the package, its tests and tools; mypy on the public API.
+# `make lint`:        ruff and pycodestyle's continuation-line checks on the package, its tests and
+#                     tools; mypy on the public API.
 # `make test-compat`: set up, then run the slow tier: modules written by the upstream exporters
 #                     (side environments, 12 GB, cached) and the wheel in a fresh environment.
 # `make test-py312`:  the suite again on Python 3.12, in .venv-3.12.
@@ -36,6 +37,7 @@ test-bench: setup
 
 lint: setup
 	$(BIN)/ruff check tfhub_pooling tests compat benchmarks scripts
+	$(BIN)/pycodestyle --select=E126,E127,E128,E129,E131 tfhub_pooling tests compat benchmarks scripts
 	$(BIN)/mypy
 
 test-compat: setup

@@ -56,8 +56,7 @@ def sweep(weights: BertWeights, elements: Sequence[tuple[int, int]],
     """For each (row, col) and amount: how the change was caught, or that it was missed."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="tfhub-pooling-sensitivity-") as tmp:
-        clean = api.verify(build.build_module(weights, os.path.join(tmp, "clean")),
-                                recover_weights=False)
+        clean = api.verify(build.build_module(weights, os.path.join(tmp, "clean")), recover_weights=False)
         rows.append({"row": None, "col": None, "amount": 0.0, "outcome": outcome(clean, None),
                      "bound_ratio": clean.comparison.rebuild.worst_bound_ratio,
                      "false_alarm": clean.comparison.structure.false_alarm})

@@ -49,7 +49,7 @@ def test_a_checkpoint_that_stores_no_pooler_says_transformers_draws_it_at_random
 @pytest.mark.parametrize("name, backbone", [("distilbert_model", "DistilBertBackbone"),
                                             ("roberta_model", "RobertaBackbone")])
 def test_families_keras_hub_runs_without_a_pooler_return_no_pooled_output(name, backbone, transformers_checkpoints,
-                                                                         capsys):
+                                                                          capsys):
     assert cli.main(["verify", "--handle", str(transformers_checkpoints / name)]) == EXIT_NO_POOLED_OUTPUT
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and backbone in err[0], err

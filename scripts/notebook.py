@@ -51,8 +51,8 @@ cells = [
         "plot.figure(r);"),
 ]
 nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                         "language": "python"},
-                                          "language_info": {"name": "python"}})
+                                                        "language": "python"},
+                                         "language_info": {"name": "python"}})
 NOTEBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "pooled_output.ipynb")
 
 

@@ -55,7 +55,7 @@ def _tf1_module(path, signatures):
         tensors["pooled_output"] = tf.cast(tensors["input_ids"], tf.float32) * x
         info = v1.saved_model.utils.build_tensor_info
         defs = {name: v1.saved_model.signature_def_utils.build_signature_def(
-                    inputs={k: info(tensors[k]) for k in ins}, outputs={k: info(tensors[k]) for k in outs})
+                inputs={k: info(tensors[k]) for k in ins}, outputs={k: info(tensors[k]) for k in outs})
                 for name, (ins, outs) in signatures.items()}
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())

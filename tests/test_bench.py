@@ -16,8 +16,8 @@ pytestmark = pytest.mark.bench
 def test_bench_document(small_module_path, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert bench.main(["--handle", small_module_path, "--texts", "24", "--batch-size", "8",
-                     "--repeats", "1", "--cold-repeats", "1", "--memory-texts", "20,40",
-                     "--race", "16", "--race-rounds", "1", "--out", str(out)]) == 0
+                       "--repeats", "1", "--cold-repeats", "1", "--memory-texts", "20,40",
+                       "--race", "16", "--race-rounds", "1", "--out", str(out)]) == 0
     assert "study/bare" in capsys.readouterr().out
     doc = json.loads(out.read_text())
     assert doc["machine"]["cores"] == os.cpu_count() and doc["machine"]["cpu"]
@@ -57,8 +57,8 @@ def test_bench_document(small_module_path, tmp_path, capsys):
 def test_race_refuses_a_python_without_torch(tmp_path, small_module_path, capsys):
     import sys
     assert bench.main(["--handle", small_module_path, "--texts", "8", "--repeats", "1",
-                     "--cold-repeats", "0", "--memory-texts", "0", "--race", "8", "--hf-python", sys.executable,
-                     "--out", str(tmp_path / "b.json")]) == 2
+                       "--cold-repeats", "0", "--memory-texts", "0", "--race", "8", "--hf-python", sys.executable,
+                       "--out", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --hf-python {sys.executable} cannot import torch and transformers; give a Python "
                    "that has both (they are no dependency of this project)"]
@@ -71,8 +71,8 @@ def test_bench_on_a_module_with_no_pooler_weights(tmp_path, small_hf_dir, capsys
     path = build.build_module(sources.from_hf_dir(small_hf_dir), str(tmp_path / "m"),
                               control=Control("hidden-weights"))
     assert bench.main(["--handle", path, "--texts", "16", "--batch-size", "8", "--repeats", "1",
-                     "--cold-repeats", "0", "--memory-texts", "0", "--race", "0",
-                     "--out", str(tmp_path / "b.json")]) == 0
+                       "--cold-repeats", "0", "--memory-texts", "0", "--race", "0",
+                       "--out", str(tmp_path / "b.json")]) == 0
     assert json.loads((tmp_path / "b.json").read_text())["modules"]["module"]["hidden"] == 64
 
 

@@ -46,7 +46,7 @@ def test_module_layout(default_module_path):
 def test_variables_carry_google_research_names(default_loaded):
     names = {v.name.removesuffix(":0") for v in default_loaded.variables}
     config = bert_config.BertConfig(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
-                                intermediate_size=1536)
+                                    intermediate_size=1536)
     assert names == set(bert_config.param_shapes(config))
 
 

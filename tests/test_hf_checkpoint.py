@@ -140,7 +140,7 @@ def test_a_pickle_is_never_opened(tmp_path, capsys, minilm_dir):
     ("model-type", "model_type is 'gpt2'"),
 ])
 def test_damaged_or_hostile_checkpoints_are_refused_in_one_line(tmp_path, capsys, minilm_dir, tensors,
-                                                                 damage, fragment):
+                                                                damage, fragment):
     path = checkpoint(tmp_path, damage, minilm_dir, config={"model_type": "gpt2"} if damage == "model-type" else None)
     if damage.startswith("index"):
         name = "../elsewhere.safetensors" if damage == "index-outside" else "model-00001-of-00001.safetensors"
@@ -159,10 +159,9 @@ def test_damaged_or_hostile_checkpoints_are_refused_in_one_line(tmp_path, capsys
 
 
 def test_distilbert_returns_no_pooled_output_and_says_what_the_file_holds(tmp_path, capsys, minilm_dir,
-                                                                         tensors):
-    path = checkpoint(tmp_path, "distil", minilm_dir, {"embeddings.word_embeddings.weight":
-                                                      tensors["embeddings.word_embeddings.weight"]},
-                      config={"model_type": "distilbert"})
+                                                                          tensors):
+    embeddings = {"embeddings.word_embeddings.weight": tensors["embeddings.word_embeddings.weight"]}
+    path = checkpoint(tmp_path, "distil", minilm_dir, embeddings, config={"model_type": "distilbert"})
     line = fails(capsys, ["verify", "--handle", str(path)], EXIT_NO_POOLED_OUTPUT, "DistilBertBackbone")
     assert "stores no pooler weights" in line
 

@@ -278,7 +278,7 @@ def test_build_sizes_past_memory_are_refused(tmp_path, capsys):
     (lambda lines: lines[:5] + [lines[3]] + lines[5:], 2, "line 6 repeats '[unused2]' from line 4"),
     (lambda lines: lines[:7] + [""] + lines[7:], 2, "line 8 is empty"),
     (lambda lines: lines + [f"extra{i}" for i in range(10)], 5, "30532 entries, and the module's "
-                                                                 "word-embedding table has 30522 rows"),
+                                                                "word-embedding table has 30522 rows"),
 ])
 def test_damaged_vocabs_name_the_line_or_the_count(damage, exit_code, fragment, tmp_path, small_module_path,
                                                    capsys):
@@ -297,8 +297,7 @@ def _tf1_module(path, pooled_dtype=tf.float32, info: dict | None = None) -> str:
     path.mkdir()
     (path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n", encoding="utf-8")
     with tf.Graph().as_default():
-        ins = {k: v1.placeholder(tf.int32, [None, None], name=k) for k in ("input_ids", "input_mask",
-                                                                       "segment_ids")}
+        ins = {k: v1.placeholder(tf.int32, [None, None], name=k) for k in ("input_ids", "input_mask", "segment_ids")}
         x = v1.get_variable("x", shape=[], initializer=v1.ones_initializer())
         sequence = tf.cast(ins["input_ids"], tf.float32)[:, :, None] * x
         pooled = sequence[:, 0, :]
@@ -386,7 +385,7 @@ def _sizes(**changes):
     (lambda p: (p / "tokenizer.json").write_text("[]"), 4, "tokenizer.json could not be loaded"),
     (lambda p: os.remove(p / "tokenizer.json"), 4, "tokenizer.json could not be loaded"),
     (lambda p: _edit_json(p / "tokenizer.json", lambda c: c | {"module": "os", "class_name": "system",
-                                                                "registered_name": "system"}),
+                                                               "registered_name": "system"}),
      4, "tokenizer.json could not be loaded"),
     (lambda p: _edit_json(p / "config.json", _sizes(num_heads=0)), 4, "num_heads 0"),
     (lambda p: _edit_json(p / "config.json", _sizes(hidden_dim=10**9, num_heads=1)), 4,

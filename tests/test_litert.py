@@ -84,7 +84,7 @@ def test_a_converted_module_agrees_with_its_source_within_its_precision(converte
 
 
 def test_a_weight_moved_past_a_quantization_step_parts_in_int8_and_one_within_does_not(tmp_path, small_hf_dir,
-                                                                                         tf2_module, minilm_dir):
+                                                                                       tf2_module, minilm_dir):
     """The converter folds the moved W' into the graph's constants, so the int8 file stores it."""
     from tfhub_pooling.builder.controls import Control
     vocab = str(minilm_dir / "vocab.txt")

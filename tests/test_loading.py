@@ -70,8 +70,8 @@ def test_vocab_is_the_modules_own_asset(tmp_path, small_hf_dir):
     shutil.copytree(small_hf_dir, source)
     path = build.build_module(sources.from_hf_dir(source), str(tmp_path / "module"))
     module = api.load(path)
-    assert (module.facts.vocab_file, module.facts.vocab_source) == (os.path.join(path, "assets", "vocab.txt"),
-                                                        loading.VOCAB_IN_MODULE)
+    assert module.facts.vocab_file == os.path.join(path, "assets", "vocab.txt")
+    assert module.facts.vocab_source == loading.VOCAB_IN_MODULE
     before = api.verify(module=module, texts=["Hello there."])
     (source / "vocab.txt").write_text("[PAD]\n[UNK]\n", encoding="utf-8")   # the exporter's copy changes
     after = api.verify(path, texts=["Hello there."])
@@ -124,12 +124,14 @@ def test_wrong_shape_or_nan_pooler_is_refused():
     from tfhub_pooling.errors import BadWeightsError
     with pytest.raises(BadWeightsError, match="shape"):
         stored_pooler.find(stored_variables.from_variables([_var("bert/pooler/dense/kernel:0", np.zeros((4, 3), np.float32)),
-                             _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
+                                                            _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]),
+                           4, 'test')
     bad = np.zeros((4, 4), np.float32)
     bad[1, 1] = np.nan
     with pytest.raises(BadWeightsError, match="NaN"):
         stored_pooler.find(stored_variables.from_variables([_var("bert/pooler/dense/kernel:0", bad),
-                             _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]), 4, 'test')
+                                                            _var("bert/pooler/dense/bias:0", np.zeros(4, np.float32))]),
+                           4, 'test')
 
 
 def test_a_pooler_narrower_than_the_outputs_is_refused():

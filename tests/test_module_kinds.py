@@ -130,7 +130,7 @@ def test_a_named_vocab_takes_its_casing_from_the_tokenizer_config_beside_it(voca
 
 def test_an_explicit_casing_wins_and_no_casing_at_all_is_refused(vocab_dir):
     cased = api.verify(None, texts=["Hello!"], vocab=str(vocab_dir / "vocab.txt"), lower_case=False,
-                            structure_test=False)
+                       structure_test=False)
     assert not cased.module.do_lower_case and cased.module.vocab_source.casing_from == "option"
     (vocab_dir / "tokenizer_config.json").unlink()
     with pytest.raises(InterfaceError, match="--lower-case or --no-lower-case"):

@@ -85,8 +85,8 @@ def _exit_code_epilog() -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="tfhub-pooling",
-                                description="Shows that a BERT module's pooled_output is "
-                                            "tanh(cls · W + b) with its own stored pooler weights.")
+                description="Shows that a BERT module's pooled_output is "
+                            "tanh(cls · W + b) with its own stored pooler weights.")
     p.add_argument("--debug", action="store_true", help="show TensorFlow's logs and tracebacks")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # --debug also after the subcommand; SUPPRESS keeps it from resetting the top-level one.

@@ -35,7 +35,7 @@ HF_CONFIG = "hf"
 GOOGLE_RESEARCH_CONFIG = "google-research"
 ACTIVATION_NAMES: dict[str, dict[str, str]] = {
     HF_CONFIG: {"gelu": GELU_EXACT, "gelu_new": GELU_TANH, "gelu_pytorch_tanh": GELU_TANH,
-         "gelu_fast": GELU_TANH, "relu": RELU},
+                "gelu_fast": GELU_TANH, "relu": RELU},
     GOOGLE_RESEARCH_CONFIG: {"gelu": GELU_TANH, "relu": RELU},
 }
 

@@ -58,8 +58,8 @@ def write(weights: BertWeights, export_dir: str, control: controls.Control | Non
     if c.architecture != BERT:
         raise UsageError(f"the KerasHub writer writes BERT presets only; write {c.architecture} "
                          "in the tf1-hub, tf2-dict, tf2-list or checkpoint format")
-    backbone = backbone_class(**extra,
-        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
+    backbone = backbone_class(
+        **extra, vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
         hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=c.hidden_dropout_prob,
         max_sequence_length=c.max_position_embeddings, num_segments=c.type_vocab_size)
     by_path = {v.path: v for v in backbone.weights}

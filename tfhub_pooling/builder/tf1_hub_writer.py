@@ -97,8 +97,8 @@ def _graph(weights: BertWeights, stored: dict, baked: dict, control: controls.Co
             "do_lower_case": tf.constant(weights.do_lower_case, name="do_lower_case")}
     info_of = v1.saved_model.utils.build_tensor_info
     signatures = {name: v1.saved_model.signature_def_utils.build_signature_def(
-                      inputs={k: info_of(t) for k, t in ins.items()},
-                      outputs={k: info_of(t) for k, t in outs.items()})
+                  inputs={k: info_of(t) for k, t in ins.items()},
+                  outputs={k: info_of(t) for k, t in outs.items()})
                   for name, (ins, outs) in {"tokens": (inputs, outputs),
                                             "tokenization_info": ({}, info)}.items()}
     return variables, signatures

@@ -82,7 +82,7 @@ def first_difference(ids_a: list[list[int]], ids_b: list[list[int]]) -> tuple[in
     for t, (a, b) in enumerate(zip(ids_a, ids_b, strict=True)):
         if a != b:
             return t, next((p for p, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                          min(len(a), len(b)))
+                           min(len(a), len(b)))
     return None
 
 
