@@ -38,3 +38,15 @@ def test_each_conversion_gets_its_saved_models_verdict(converted, model_garden_e
         step = {"float32": 0.0, "float16": 2.0 ** -11, "int8": 1 / 127}[mode]
         scale = abs(source.pooler.kernel).max()
         assert abs(r.pooler.kernel - source.pooler.kernel).max() <= step * scale
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", ["copy_pooler", "mobilebert"])
+def test_each_conversion_agrees_with_its_saved_model_within_its_precision(converted, model_garden_encoders,
+                                                                          vocab_file, kind, mode):
+    """compare on the pair TensorFlow's converter made: the same model, in float16 and int8
+    within the tolerance of the weights the .tflite stores."""
+    p = api.compare(f"{model_garden_encoders[kind]},vocab={vocab_file}", f"{converted[kind, mode]},vocab={vocab_file}",
+                    texts=TEXTS)
+    assert p.verdict == "AGREE", [(s.stage, s.status, s.max_abs, s.bound) for s in p.stages]
+    assert p.stage("encoder").findings["precision"] == mode
