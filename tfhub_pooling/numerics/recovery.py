@@ -48,19 +48,6 @@ class Recovery:
     stored_kernel_max_abs: float | None  # max |W_rec - W_stored|; includes the null direction
     differing: list[Differing]           # stored-weight columns the outputs contradict
 
-    def summary(self) -> str:
-        s = (f"fit on {self.n_fit} texts ({self.dropped} values with |pooled| > {CLIP} dropped), "
-             f"held-out max |diff| {self.held_out_max_abs:.2e} on {self.n_held_out} texts")
-        if self.unfit_columns:
-            s += f"; {self.unfit_columns} column(s) too saturated to fit"
-        if self.stored_kernel_max_abs is not None:
-            s += f"; max |W_recovered - W_stored| {self.stored_kernel_max_abs:.2e}"
-        if self.differing:
-            shown = ", ".join(f"W[{d.row}, {d.col}] {d.delta:+.3g} ({d.explained:.1%})"
-                              for d in self.differing[:5])
-            s += f"; {len(self.differing)} column(s) differ from the stored weights: {shown}"
-        return s
-
 
 def recover(cls_fit: np.ndarray, pooled_fit: np.ndarray, cls_held: np.ndarray,
             pooled_held: np.ndarray, stored_kernel: np.ndarray | None = None,

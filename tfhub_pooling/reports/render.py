@@ -210,7 +210,7 @@ def recovery_lines(r: VerifyResult) -> list[str]:
     if r.comparison.recovery is None:
         return []
     return [f"recovery           black-box fit of tanh(cls · W + b) from outputs alone, "
-            f"{r.recovery_seconds:.1f} s: {r.comparison.recovery.summary()}"]
+            f"{r.recovery_seconds:.1f} s: {words.recovery_words(r.comparison.recovery)}"]
 
 
 def structure_lines(s: structure.Structure | None) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tfhub_pooling.numerics import comparison
 from tfhub_pooling.numerics.comparison import Comparison
+from tfhub_pooling.numerics.recovery import CLIP, Recovery
 from tfhub_pooling.numerics.structure import ALPHA, Structure
 
 LOOK_ALIKE_WORDS = {
@@ -66,7 +67,7 @@ def mismatch_words(c: Comparison) -> str:
     if c.rebuild is None:
         words = "the module stores no pooler weights by any known name"
         if fit is not None and fit.explains:
-            words += f", yet pooled_output is tanh of an affine map of cls (recovered from outputs: {fit.summary()})"
+            words += f", yet pooled_output is tanh of an affine map of cls (recovered from outputs: {recovery_words(fit)})"
         return words
     r = c.rebuild
     words = (f"{r.elements_outside} of {c.elements} elements exceed the {c.precision} bound for "
@@ -75,12 +76,26 @@ def mismatch_words(c: Comparison) -> str:
     if fit is None:
         words += "; recovery (skipped) tests whether it is tanh of another affine map"
     elif fit.explains:
-        words += f"; it is tanh of another affine map of cls: {fit.summary()}"
+        words += f"; it is tanh of another affine map of cls: {recovery_words(fit)}"
     else:
-        words += f"; nor is it tanh of any affine map of cls: {fit.summary()}"
+        words += f"; nor is it tanh of any affine map of cls: {recovery_words(fit)}"
     if c.other_activation is not None:
         words += f"; it is the stored dense layer with {c.other_activation} instead of tanh"
     return words
+
+
+def recovery_words(fit: Recovery) -> str:
+    """What the black-box fit found (numerics/recovery.py)."""
+    s = (f"fit on {fit.n_fit} texts ({fit.dropped} values with |pooled| > {CLIP} dropped), "
+         f"held-out max |diff| {fit.held_out_max_abs:.2e} on {fit.n_held_out} texts")
+    if fit.unfit_columns:
+        s += f"; {fit.unfit_columns} column(s) too saturated to fit"
+    if fit.stored_kernel_max_abs is not None:
+        s += f"; max |W_recovered - W_stored| {fit.stored_kernel_max_abs:.2e}"
+    if fit.differing:
+        shown = ", ".join(f"W[{d.row}, {d.col}] {d.delta:+.3g} ({d.explained:.1%})" for d in fit.differing[:5])
+        s += f"; {len(fit.differing)} column(s) differ from the stored weights: {shown}"
+    return s
 
 
 def problem_words(c: Comparison) -> str:
