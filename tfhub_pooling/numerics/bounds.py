@@ -83,7 +83,7 @@ def as_computed(kernel: np.ndarray, bias: np.ndarray, precision: str) -> tuple[n
 
 
 # The spacing of a float format relative to a value's magnitude, at its widest (2^-mantissa
-# bits), and its smallest normal's: one step of storage is at most max(|w| * REL, MIN).
+# bits), and the spacing of its subnormals: one step of storage is at most max(|w| * REL, MIN).
 STORAGE_SPACING = {"float16": (2.0 ** -10, 2.0 ** -24), "bfloat16": (2.0 ** -7, 2.0 ** -133)}
 
 
