@@ -476,10 +476,13 @@ def _litert(mode: str) -> str:
     from tfhub_pooling import provision
     from tfhub_pooling.builder.litert_converter import convert
 
-    path = provision.cache_dir() / "litert" / f"minilm-tf2-{mode}.tflite"
+    source = provision.ensure_default(TF2_DICT)
+    # Named for the SavedModel it comes from (its name carries the builder's version), so a
+    # rebuilt SavedModel is converted again rather than read stale.
+    path = provision.cache_dir() / "litert" / f"{os.path.basename(source)}-{mode}.tflite"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        convert(provision.ensure_default(TF2_DICT), str(path), mode)
+        convert(source, str(path), mode)
     return str(path)
 
 

@@ -62,10 +62,10 @@ def document(module: loading.LoadedModule | PreprocessingModel) -> dict[str, Any
     and signatures, variables, where the pooler lives, and who built it. A preprocessing
     model has the same document, with no variables and no pooler."""
     if isinstance(module, PreprocessingModel):
-        return _document(module.facts, module.facts.path, None, None, None)
+        return _document(module.facts, None, None, None)
     entries = stored_variables.from_variables(module.variables) or stored_variables.from_checkpoint(module.facts.path)
     pooler, search = module.pooler()
-    doc = _document(module.facts, module.facts.path, entries, pooler, search)
+    doc = _document(module.facts, entries, pooler, search)
     if module.facts.format == KERAS_HUB:
         doc["keras_preset"] = keras_hub_loading.describe(module)
     if module.facts.format == LITERT:
@@ -73,14 +73,14 @@ def document(module: loading.LoadedModule | PreprocessingModel) -> dict[str, Any
     return doc
 
 
-def _document(facts: loading.ModuleFacts, path: str, entries, pooler, search) -> dict[str, Any]:
+def _document(facts: loading.ModuleFacts, entries, pooler, search) -> dict[str, Any]:
     return {"schema_version": render.SCHEMA_VERSION, "produced_by": render.produced_by(),
             "module": render.module_json(facts),
-            "meta_graphs": meta_graphs(path) if saved_model_proto.proto_file(path) else [],
+            "meta_graphs": meta_graphs(facts.path) if saved_model_proto.proto_file(facts.path) else [],
             "keras_preset": None, "litert": None,
             "variables": None if entries is None else _variables(entries),
             "pooler": render.pooler_json(pooler), "pooler_search": search,
-            "built_by": built_by(path)}
+            "built_by": built_by(facts.path)}
 
 
 def _specs(tensors: dict[str, dict]) -> str:

@@ -71,7 +71,10 @@ class Inputs(Protocol):
     """What makes a module's encoder inputs: our Tokenizer over its vocab, or its
     PreprocessingModel. The study holds either as this, and nothing more."""
 
-    vocab_file: str | None           # whose words generated texts are made of, where it has one
+    @property
+    def vocab_file(self) -> str | None:
+        """Whose words generated texts are made of, where it has one."""
+        ...
 
     def describe(self) -> str:
         """What made the inputs, for the reports."""
@@ -166,12 +169,14 @@ class PreprocessingModel:
         vocab_file, where it carries one, makes the generated texts (recovery) when the
         encoder carries none."""
         self.facts = facts
-        self.handle = facts.handle
         self._obj = obj
-        self.vocab_file = facts.vocab_file
+
+    @property
+    def vocab_file(self) -> str | None:
+        return self.facts.vocab_file
 
     def describe(self) -> str:
-        return f"preprocessing model {self.handle}"
+        return f"preprocessing model {self.facts.handle}"
 
     def encode(self, texts: Sequence[Text], max_seq_length: int) -> EncoderInputs:
         """Packs to exactly max_seq_length, as the model does; order is kept."""

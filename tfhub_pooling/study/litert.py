@@ -167,8 +167,9 @@ def load(handle: str, path: str) -> LoadedModule:
                              "uninitialized, so its outputs are not the model's; convert the model's TF2 form "
                              "(its weights become constants), or verify the SavedModel itself")
     _refuse_full_integer(path, interpreter, ops)
-    roles = _input_roles(path, runner, ops, interpreter)
-    graph = _outputs(path, runner.outputs, ops, interpreter)
+    made_by = _producers(ops)        # tensor -> the operator that makes it, for every walk below
+    roles = _input_roles(path, runner, ops, made_by, interpreter)
+    graph = _outputs(path, runner.outputs, made_by, interpreter)
 
     def run(input_ids: np.ndarray, input_mask: np.ndarray, segment_ids: np.ndarray) -> dict:
         given = {"ids": input_ids, "mask": input_mask, "types": segment_ids}
@@ -180,11 +181,11 @@ def load(handle: str, path: str) -> LoadedModule:
     probe_runner = Runner(probe, path)
     tiny = np.zeros((1, 2), np.int32)
     probe_runner({roles["ids"]: tiny, roles["mask"]: np.ones_like(tiny), roles["types"]: tiny})
-    stored = (_pooler_entries(probe, ops, graph.pooler) if graph.pooler is not None
+    stored = (_pooler_entries(probe, made_by, graph.pooler) if graph.pooler is not None
               else Stored(stored_variables.LITERT_SOURCE, []))
-    vocab_rows, positions = _tables(probe, ops, runner.inputs[roles["ids"]])
+    vocab_rows, positions = _tables(probe, ops, made_by, runner.inputs[roles["ids"]])
     kind = stored.entries[0].dtype if stored.entries else None
-    weights = _weights_dtype(probe, ops)
+    weights = _weights_dtype(probe, ops, made_by)
     facts = ModuleFacts(handle=handle, path=path, format=LITERT,
                         signature=f"{runner.key or 'no signature, the inputs'} "
                                   f"({', '.join(roles[r] for r in ('ids', 'mask', 'types'))}); pooled_output = "
@@ -194,7 +195,7 @@ def load(handle: str, path: str) -> LoadedModule:
                                   + (f"; pooler weights {kind}" if kind else ""),
                         vocab_file=None, vocab_source=NO_VOCAB, do_lower_case=False,
                         max_seq_length=positions or FALLBACK_MAX_SEQ_LENGTH, num_layers=None, weights_dtype=weights)
-    model = Model(interpreter, roles, graph, _kernel_facts(probe, ops, graph.pooler), os.path.getsize(path))
+    model = Model(interpreter, roles, graph, _kernel_facts(probe, made_by, graph.pooler), os.path.getsize(path))
     return LoadedModule(facts=facts, run=run, obj=model, vocab_rows=vocab_rows, stored=stored)
 
 
@@ -211,9 +212,8 @@ def _refuse_full_integer(path: str, interpreter: Any, ops: list[dict]) -> None:
                                      "representative dataset)")
 
 
-def _weights_dtype(probe: Any, ops: list[dict]) -> str:
+def _weights_dtype(probe: Any, ops: list[dict], made_by: dict[int, dict]) -> str:
     """The least precise dtype the dense layers' weights are stored in: float32, float16 or int8."""
-    made_by = _producers(ops)
     return least_precise(np.dtype(probe._get_tensor_details(_weight_tensor(made_by, int(op["inputs"][1])), 0)
                                   ["dtype"]).name
                          for op in ops if op["op_name"] in DENSE_OPS and len(op["inputs"]) > 1)
@@ -223,7 +223,8 @@ def _producers(ops: list[dict]) -> dict[int, dict]:
     return {int(t): op for op in ops for t in op["outputs"]}
 
 
-def _input_roles(path: str, runner: Runner, ops: list[dict], interpreter: Any) -> dict[str, str]:
+def _input_roles(path: str, runner: Runner, ops: list[dict], made_by: dict[int, dict],
+                 interpreter: Any) -> dict[str, str]:
     """role (ids, mask, types) -> input name: by name where the names say. Else the ids are
     the input looked up in the largest table, and the mask is told from the segment ids by
     what it does: tokens it masks out (0) change no real position's output (_masks)."""
@@ -236,7 +237,6 @@ def _input_roles(path: str, runner: Runner, ops: list[dict], interpreter: Any) -
     if all(roles.values()):
         return roles  # type: ignore[return-value]
     by_index = {v: k for k, v in inputs.items()}
-    made_by = _producers(ops)
     rows: dict[int, int] = {}
     for op in ops:
         if op["op_name"] == "GATHER":
@@ -304,12 +304,11 @@ def _dense(made_by: dict[int, dict], tensor: int) -> tuple[int, Pooler] | None:
     return None
 
 
-def _outputs(path: str, outputs: dict[str, int], ops: list[dict], interpreter: Any) -> Graph:
+def _outputs(path: str, outputs: dict[str, int], made_by: dict[int, dict], interpreter: Any) -> Graph:
     """Which output is pooled_output and which sequence_output, and the pooler's layer if the
     graph has one: by their names where the converter kept them (a signature's); else
     pooled_output is the one [B, H] output, and sequence_output the nearest [B, S, H]
     output it is computed from."""
-    made_by = _producers(ops)
     names = {index: name for name, index in sorted(outputs.items(), reverse=True)}
     pooled = next((outputs[n] for n in sorted(outputs) if "pooled_output" in n), None)
     sequence = next((outputs[n] for n in sorted(outputs) if "sequence_output" in n), None)
@@ -380,9 +379,8 @@ def _value(probe: Any, tensor: int, made_by: dict[int, dict]) -> tuple[np.ndarra
     return np.asarray(value, np.float64), dtype, details["name"], step
 
 
-def _pooler_entries(probe: Any, ops: list[dict], pooler: Pooler) -> Stored:
+def _pooler_entries(probe: Any, made_by: dict[int, dict], pooler: Pooler) -> Stored:
     """The pooler's W [in, out] and b, named for the naming table's LiteRT scheme."""
-    made_by = _producers(ops)
     kernel, kernel_dtype, kernel_name, step = _value(probe, pooler.kernel, made_by)
     kernel, step = (kernel.T, None if step is None else step.T) if pooler.out_in else (kernel, step)
     if pooler.bias is not None:
@@ -396,10 +394,9 @@ def _pooler_entries(probe: Any, ops: list[dict], pooler: Pooler) -> Stored:
     return Stored(stored_variables.LITERT_SOURCE, entries, {POOLER_KERNEL: kernel_name, POOLER_BIAS: bias_name})
 
 
-def _tables(probe: Any, ops: list[dict], ids_input: int) -> tuple[int | None, int | None]:
+def _tables(probe: Any, ops: list[dict], made_by: dict[int, dict], ids_input: int) -> tuple[int | None, int | None]:
     """(vocab rows, position rows): the table the ids are looked up in, and the largest
     smaller table the graph slices rows off (the positions; as folded, [1, P, W] too)."""
-    made_by = _producers(ops)
     vocab = None
     for op in ops:
         if op["op_name"] == "GATHER" and _behind(made_by, int(op["inputs"][1])) == ids_input:
@@ -423,10 +420,9 @@ def _weight_tensor(made_by: dict[int, dict], tensor: int) -> int:
     return int(op["inputs"][0]) if op is not None and op["op_name"] == "DEQUANTIZE" else tensor
 
 
-def _kernel_facts(probe: Any, ops: list[dict], pooler: Pooler | None) -> dict[str, Any] | None:
+def _kernel_facts(probe: Any, made_by: dict[int, dict], pooler: Pooler | None) -> dict[str, Any] | None:
     if pooler is None:
         return None
-    made_by = _producers(ops)
     tensor = _weight_tensor(made_by, pooler.kernel)
     details = probe._get_tensor_details(tensor, 0)
     scales = details["quantization_parameters"]["scales"]

@@ -428,10 +428,11 @@ def preprocess_vocab(path: str, obj: Any) -> tuple[str | None, VocabSource]:
 def preprocessing_facts(handle: str, path: str, obj: Any) -> ModuleFacts:
     """A preprocessing model's facts, under the names an encoder's have."""
     vocab_file, place = preprocess_vocab(path, obj)
-    variants = [saved_model_proto.describe_tags(t) for t in saved_model_proto.graph_variants(saved_model_proto.read(path))]
+    variants = graph_variants(saved_model_proto.read(path))
     return ModuleFacts(handle=handle, path=path, format=PREPROCESS, signature="__call__, tokenize, bert_pack_inputs",
                        vocab_file=vocab_file, vocab_source=place, do_lower_case=lower_cases(obj),
-                       max_seq_length=None, num_layers=None, graph_variant=variants[0], graph_variants=variants)
+                       max_seq_length=None, num_layers=None,
+                       **variants | {"graph_variant": variants["graph_variants"][0]})   # the one it holds
 
 
 def lower_cases(obj: Any) -> bool:

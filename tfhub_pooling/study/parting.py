@@ -59,22 +59,23 @@ class Parting:
 def compare(ra: VerifyResult, rb: VerifyResult, ma: LoadedModule, mb: LoadedModule) -> Parting:
     """ra, rb: each side studied on the same texts; ma, mb: their loaded modules."""
     pieces = _pieces(ra), _pieces(rb)           # read once: a vocab is up to 250k lines
+    wa, wb = _as_computed(ra), _as_computed(rb)
     same_vocab = pieces[0] is not None and pieces[0] == pieces[1]
     tokenizer = _tokenizer(ra, rb, pieces, same_vocab)
     if tokenizer.status == PARTS and not same_vocab:
         why = {"why": "the two vocabs differ, so no ids mean the same to both"}
         rest = (Stage(parting.ENCODER, NOT_COMPARED, findings=why),
-                _weights(ra, rb),
+                _weights(wa, wb),
                 Stage(parting.POOLER, NOT_COMPARED, findings=why | {"verdict_a": ra.verdict, "verdict_b": rb.verdict}))
         return Parting(a=ra, b=rb, stages=(tokenizer, *rest))
     b_on_a = forward.run(mb, ra.inputs)
     encoder = _encoder(ra, b_on_a, ma, mb)
-    wa, wb = _as_computed(ra), _as_computed(rb)
-    if wa is None or wb is None or wa.kernel.shape != wb.kernel.shape:   # one side's weights for both
-        wa = wb = wa or wb
-    pooler = parting.pooler(ra.pooled_output, b_on_a.pooled_output, ra.cls, b_on_a.cls, wa, wb,
+    pa, pb = wa, wb
+    if pa is None or pb is None or pa.kernel.shape != pb.kernel.shape:   # one side's weights for both
+        pa = pb = pa or pb
+    pooler = parting.pooler(ra.pooled_output, b_on_a.pooled_output, ra.cls, b_on_a.cls, pa, pb,
                             ra.verdict, rb.verdict)
-    return Parting(a=ra, b=rb, stages=(tokenizer, encoder, _weights(ra, rb), pooler))
+    return Parting(a=ra, b=rb, stages=(tokenizer, encoder, _weights(wa, wb), pooler))
 
 
 def _as_computed(r: VerifyResult) -> parting.Weights | None:
@@ -181,8 +182,7 @@ def _other_gelu(module: LoadedModule) -> tuple[LoadedModule, str, str] | None:
     return None
 
 
-def _weights(ra: VerifyResult, rb: VerifyResult) -> Stage:
-    wa, wb = _as_computed(ra), _as_computed(rb)
+def _weights(wa: parting.Weights | None, wb: parting.Weights | None) -> Stage:
     if wa is None or wb is None:
         stores = {"a_stores_pooler": wa is not None, "b_stores_pooler": wb is not None}
         return Stage(parting.POOLER_WEIGHTS, NOT_COMPARED if wa is None and wb is None else PARTS, findings=stores)

@@ -38,12 +38,16 @@ class PoolerWeights:
     source: str                 # stored_variables.VARIABLES_SOURCE, CHECKPOINT_SOURCE, SAFETENSORS_SOURCE, LITERT_SOURCE
     checkpoint: CheckpointCheck  # the TF checkpoint's entries that hold the same values, or why none
     note: str | None            # the identity, or a zero bias (comparison.pooler_note)
-    arithmetic: str | None = None   # bounds.INT8_DYNAMIC where W is stored as int8 (LiteRT's hybrid
-                                    # kernel quantizes cls on the fly); None: as the outputs' dtypes say
     stored_dtype: str = "float32"   # the kernel as the module stores it: float32, float16, bfloat16, int8
     step: np.ndarray | None = None  # [H, H]: one step of that storage per element (int8: its channel's
                                     # scale; float16, bfloat16: bounds.storage_step); None: float32 or wider
     bias_step: np.ndarray | None = None   # [H]: the same for the bias, as it is stored
+
+    @property
+    def arithmetic(self) -> str | None:
+        """bounds.INT8_DYNAMIC where W is stored as int8 with its scales (LiteRT's hybrid kernel
+        quantizes cls on the fly); None: as the outputs' dtypes say."""
+        return bounds.INT8_DYNAMIC if self.stored_dtype == "int8" and self.step is not None else None
 
 class PoolerNotFound(Exception):
     """No pooler, or an ambiguous one; the message says what was searched."""
@@ -114,7 +118,6 @@ def find(entries: list[Entry], hidden_size: int | None, source: str) -> PoolerWe
         step = step.T
     return PoolerWeights(kernel, bias, kernel_entry.name, bias_entry.name, scheme.name, source,
                          checkpoint=CheckpointCheck("not-checked"), note=comparison.pooler_note(kernel, bias),
-                         arithmetic=bounds.INT8_DYNAMIC if kernel_entry.dtype == "int8" else None,
                          stored_dtype=kernel_entry.dtype, step=step, bias_step=_step(bias_entry, bias))
 
 
